@@ -1,0 +1,1 @@
+package dev.flock; public class Main { public static void main(String[] a){} }
