@@ -1,1 +1,112 @@
-package dev.flock; public class Main { public static void main(String[] a){} }
+package dev.flock;
+
+import dev.flock.config.ConfigException;
+import dev.flock.config.ConfigLoader;
+import dev.flock.config.FlockConfig;
+import dev.flock.logging.LogLevels;
+import dev.flock.metrics.FlockMetrics;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar flock-server.jar [--conf flock.json]}: loads the configuration (failing fast on any bad
+ * value), builds Vert.x with Micrometer metrics, starts Flock, and shuts down gracefully on SIGTERM.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        FlockConfig config;
+        try {
+            config = ConfigLoader.load(args, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("flock: invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+        LogLevels.apply(config.logLevel());
+        Logger log = LoggerFactory.getLogger(Main.class);
+
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bindJvmMeters(prometheus);
+        Vertx vertx = Vertx.builder()
+                .with(new VertxOptions().setPreferNativeTransport(true)
+                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
+                .withMetrics(new MicrometerMetricsFactory(prometheus))
+                .build();
+        if (!vertx.isNativeTransportEnabled()) {
+            log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
+        }
+        FlockMetrics metrics = new FlockMetrics(prometheus);
+        FlockServer.start(vertx, config, metrics, router -> mountMetrics(router, config, prometheus))
+                .onSuccess(server -> logStarted(log, config, server))
+                .onFailure(err -> {
+                    log.error("start-up failed: {}", err.getMessage(), err);
+                    System.err.println("flock: start-up failed: " + err.getMessage());
+                    System.exit(1);
+                })
+                .onSuccess(server -> Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(log, vertx, server),
+                        "flock-shutdown")));
+    }
+
+    private static void mountMetrics(Router router, FlockConfig config, PrometheusMeterRegistry prometheus) {
+        if (config.metricsEnabled() && config.metricsPort() == 0) {
+            router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
+        }
+    }
+
+    private static void bindJvmMeters(PrometheusMeterRegistry registry) {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    private static void logStarted(Logger log, FlockConfig config, FlockServer server) {
+        log.info("flock started port={} mode={} auth={} ttlSeconds={} maxRoomSize={} maxMessagesPerSecond={} "
+                        + "duplicateJoin={} flushIntervalMs={} admin={}",
+                server.port(), config.redisEnabled() ? "redis" : "memory", config.apiKeysRequired() ? "on" : "off",
+                config.presenceTtlSeconds(), config.maxRoomSize() == 0 ? "unlimited" : config.maxRoomSize(),
+                config.maxMessagesPerSecond(), config.duplicateJoin().name().toLowerCase(), config.flushIntervalMs(),
+                config.adminEnabled() ? "on" : "off");
+        if (config.presenceTtlSeconds() * 1000L < 2L * config.heartbeatIntervalMs()) {
+            log.warn("presence TTL ({} s) is shorter than twice the heartbeat interval ({} ms): live users may be evicted",
+                    config.presenceTtlSeconds(), config.heartbeatIntervalMs());
+        }
+    }
+
+    /** SIGTERM: close every socket with 1001 so SDKs reconnect elsewhere, then exit within the timeout. */
+    private static void shutdown(Logger log, Vertx vertx, FlockServer server) {
+        log.info("shutting down");
+        CountDownLatch done = new CountDownLatch(1);
+        server.stop().eventually(vertx::close).onComplete(ar -> done.countDown());
+        try {
+            if (!done.await(server.config().shutdownTimeoutMs(), TimeUnit.MILLISECONDS)) {
+                log.warn("shutdown timed out after {} ms", server.config().shutdownTimeoutMs());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stopped");
+    }
+}

@@ -1,0 +1,106 @@
+package dev.flock;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import dev.flock.protocol.Limits;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.room.RoomBus;
+import dev.flock.room.RoomRegistry;
+import dev.flock.room.RoomVerticle;
+import dev.flock.transport.ApiKeys;
+import dev.flock.transport.HttpServerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.ext.web.Router;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A running Flock server inside a {@link Vertx}: the room registry, the HTTP verticles (one per event loop)
+ * and, later, the Redis bridge. {@link Main} starts one; an application can start one in its own Vert.x.
+ */
+public final class FlockServer {
+
+    private final Vertx vertx;
+    private final FlockConfig config;
+    private final FlockMetrics metrics;
+    private final RoomRegistry registry;
+    private final List<String> deployments = new ArrayList<>();
+    private int port;
+
+    private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
+        this.vertx = vertx;
+        this.config = config;
+        this.metrics = metrics;
+        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, config, registryRef(), metrics));
+    }
+
+    private RoomRegistry registryRef() {
+        return registry;
+    }
+
+    /** Deploys Flock into {@code vertx}, listening on {@code config.port()} (0 = any free port). */
+    public static Future<FlockServer> start(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
+        return start(vertx, config, metrics, router -> { });
+    }
+
+    /** As {@link #start(Vertx, FlockConfig, FlockMetrics)}, with extra routes mounted on every HTTP verticle. */
+    public static Future<FlockServer> start(Vertx vertx, FlockConfig config, FlockMetrics metrics, Consumer<Router> routes) {
+        FlockServer server = new FlockServer(vertx, config, metrics);
+        return server.deploy(routes).map(server);
+    }
+
+    private Future<Void> deploy(Consumer<Router> routes) {
+        RoomBus.registerCodec(vertx);
+        metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
+        ApiKeys apiKeys = new ApiKeys(config.apiKeys());
+        ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
+        int instances = Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
+        // The first instance binds (maybe to a random port); the others share the port it got.
+        HttpServerVerticle first = new HttpServerVerticle(config, config.port(), registry, metrics, apiKeys, codec, routes);
+        return vertx.deployVerticle(first).compose(id -> {
+            deployments.add(id);
+            port = first.actualPort();
+            if (instances == 1) {
+                return Future.succeededFuture();
+            }
+            DeploymentOptions options = new DeploymentOptions().setInstances(instances - 1)
+                    .setThreadingModel(ThreadingModel.EVENT_LOOP);
+            return vertx.deployVerticle(() -> new HttpServerVerticle(config, port, registry, metrics, apiKeys, codec, routes),
+                    options).map(second -> {
+                        deployments.add(second);
+                        return null;
+                    });
+        });
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public FlockConfig config() {
+        return config;
+    }
+
+    public RoomRegistry rooms() {
+        return registry;
+    }
+
+    public FlockMetrics metrics() {
+        return metrics;
+    }
+
+    /** Closes every socket with 1001 and stops listening; rooms empty out and retire. */
+    public Future<Void> stop() {
+        List<Future<Void>> undeploys = new ArrayList<>();
+        for (String id : deployments) {
+            undeploys.add(vertx.undeploy(id));
+        }
+        deployments.clear();
+        return Future.join(undeploys).mapEmpty();
+    }
+}

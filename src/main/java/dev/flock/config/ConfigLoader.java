@@ -1,0 +1,187 @@
+package dev.flock.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Layers the configuration: built-in defaults &lt; the {@code --conf} JSON file &lt; {@code FLOCK_*}
+ * environment variables. Any bad value stops start-up with a {@link ConfigException} naming the setting:
+ * never a silent fallback to a default.
+ */
+public final class ConfigLoader {
+
+    private ConfigLoader() {
+    }
+
+    /** Reads {@code --conf <file>} (or {@code --conf=<file>}) from the command line, then layers. */
+    public static FlockConfig load(String[] args, Map<String, String> env) {
+        JsonObject file = new JsonObject();
+        String path = confPath(args);
+        if (path != null) {
+            file = readFile(Path.of(path));
+        }
+        return load(file, env);
+    }
+
+    /** Layers a JSON object (as if read from a file) and environment variables over the defaults. */
+    public static FlockConfig load(JsonObject file, Map<String, String> env) {
+        rejectUnknownKeys(file);
+        Map<Setting, Object> values = new HashMap<>();
+        for (Setting s : Settings.ALL) {
+            Object value = s.defaultValue();
+            if (file.containsKey(s.key()) && file.getValue(s.key()) != null) {
+                value = fromJson(s, file.getValue(s.key()));
+            }
+            String raw = env.get(s.env());
+            if (raw != null && !raw.isBlank()) {
+                value = fromText(s, raw.trim(), s.env());
+            }
+            values.put(s, value);
+        }
+        return FlockConfig.from(values);
+    }
+
+    static String confPath(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--conf") || a.equals("-conf")) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException("--conf needs a file path");
+                }
+                return args[i + 1];
+            }
+            if (a.startsWith("--conf=")) {
+                return a.substring("--conf=".length());
+            }
+        }
+        return null;
+    }
+
+    private static JsonObject readFile(Path path) {
+        String text;
+        try {
+            text = Files.readString(path);
+        } catch (IOException | SecurityException e) {
+            throw new ConfigException("config file " + path + " cannot be read: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()));
+        }
+        try {
+            return new JsonObject(text);
+        } catch (DecodeException | ClassCastException e) {
+            throw new ConfigException("config file " + path + " is not a JSON object: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static void rejectUnknownKeys(JsonObject file) {
+        for (String key : file.fieldNames()) {
+            if (key.startsWith("$") || key.startsWith("_")) {
+                continue; // room for "$schema" and "_comment" in documented files
+            }
+            if (Settings.ALL.stream().noneMatch(s -> s.key().equals(key))) {
+                throw new ConfigException("config key \"" + key + "\" is unknown (known keys: "
+                        + String.join(", ", Settings.ALL.stream().map(Setting::key).toList()) + ")");
+            }
+        }
+    }
+
+    private static Object fromJson(Setting s, Object v) {
+        String name = "config key \"" + s.key() + "\"";
+        switch (s.kind()) {
+            case INT -> {
+                if (v instanceof Number n && (n instanceof Integer || n instanceof Long
+                        || n.doubleValue() == Math.rint(n.doubleValue()))) {
+                    return checkRange(s, n.longValue(), name);
+                }
+                throw new ConfigException(name + " must be an integer " + range(s) + ", got " + v);
+            }
+            case BOOL -> {
+                if (v instanceof Boolean b) {
+                    return b;
+                }
+                throw new ConfigException(name + " must be true or false, got " + v);
+            }
+            case LIST -> {
+                if (v instanceof JsonArray a) {
+                    List<String> out = new ArrayList<>();
+                    for (Object o : a) {
+                        if (!(o instanceof String str)) {
+                            throw new ConfigException(name + " must be an array of strings");
+                        }
+                        if (!str.isBlank()) {
+                            out.add(str.trim());
+                        }
+                    }
+                    return List.copyOf(out);
+                }
+                if (v instanceof String str) {
+                    return fromText(s, str, name);
+                }
+                throw new ConfigException(name + " must be an array of strings");
+            }
+            default -> {
+                if (v instanceof String str) {
+                    return str.isBlank() ? s.defaultValue() : fromText(s, str.trim(), name);
+                }
+                throw new ConfigException(name + " must be a string, got " + v);
+            }
+        }
+    }
+
+    private static Object fromText(Setting s, String raw, String name) {
+        return switch (s.kind()) {
+            case INT -> {
+                long n;
+                try {
+                    n = Long.parseLong(raw);
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(name + "=\"" + raw + "\" is not an integer " + range(s));
+                }
+                yield checkRange(s, n, name);
+            }
+            case BOOL -> switch (raw.toLowerCase(Locale.ROOT)) {
+                case "true", "1", "yes", "on" -> true;
+                case "false", "0", "no", "off" -> false;
+                default -> throw new ConfigException(name + "=\"" + raw + "\" must be true or false");
+            };
+            case CHOICE -> {
+                String lower = raw.toLowerCase(Locale.ROOT);
+                if (!s.choices().contains(lower)) {
+                    throw new ConfigException(name + "=\"" + raw + "\" must be one of " + String.join(", ", s.choices()));
+                }
+                yield lower;
+            }
+            case LIST -> List.copyOf(Arrays.stream(raw.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList());
+            case STRING, SECRET -> raw;
+        };
+    }
+
+    private static long checkRange(Setting s, long n, String name) {
+        if (n < s.min() || n > s.max()) {
+            throw new ConfigException(name + "=" + n + " is out of range " + range(s));
+        }
+        return n;
+    }
+
+    private static String range(Setting s) {
+        return "(" + s.min() + ".." + s.max() + ")";
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "invalid JSON";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

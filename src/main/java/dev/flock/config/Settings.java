@@ -1,0 +1,66 @@
+package dev.flock.config;
+
+import java.util.List;
+
+import static dev.flock.config.Setting.bool;
+import static dev.flock.config.Setting.choice;
+import static dev.flock.config.Setting.integer;
+import static dev.flock.config.Setting.list;
+import static dev.flock.config.Setting.secret;
+import static dev.flock.config.Setting.string;
+
+/** Every setting Flock reads, with its JSON key, environment variable, default and range. */
+public final class Settings {
+
+    public static final Setting PORT = integer("port", "FLOCK_PORT", 8787, 0, 65535, "listen port (HTTP and WebSocket)");
+    public static final Setting HOST = string("host", "FLOCK_HOST", "0.0.0.0", "listen address");
+    public static final Setting REDIS_URL = secret("redisUrl", "FLOCK_REDIS_URL",
+            "Redis URL (redis:// or rediss://, user/password, /db); unset = single instance in memory");
+    public static final Setting API_KEYS = list("apiKeys", "FLOCK_API_KEYS", "accepted API keys; empty = open mode");
+    public static final Setting PRESENCE_TTL_SECONDS = integer("presenceTtlSeconds", "FLOCK_PRESENCE_TTL_SECONDS", 30, 1, 86400,
+            "a (connection, room) with no message for this long is evicted");
+    public static final Setting HEARTBEAT_INTERVAL_MS = integer("heartbeatIntervalMs", "FLOCK_HEARTBEAT_INTERVAL_MS", 10000, 100, 3_600_000,
+            "heartbeat interval clients are expected to use (start-up warning only)");
+    public static final Setting MAX_MESSAGES_PER_SECOND = integer("maxMessagesPerSecond", "FLOCK_MAX_MESSAGES_PER_SECOND", 100, 1, 100_000,
+            "per-connection limit; above it RATE_LIMITED and close");
+    public static final Setting MAX_ROOM_SIZE = integer("maxRoomSize", "FLOCK_MAX_ROOM_SIZE", 10, 0, 1_000_000,
+            "distinct users per room; 0 = no limit");
+    public static final Setting ADMIN_PASSWORD = secret("adminPassword", "FLOCK_ADMIN_PASSWORD", "enables the admin dashboard at /admin");
+    public static final Setting ADMIN_TOKEN = secret("adminToken", "FLOCK_ADMIN_TOKEN", "Bearer token for /api/admin/*");
+    public static final Setting LOG_LEVEL = choice("logLevel", "FLOCK_LOG_LEVEL", "info",
+            List.of("trace", "debug", "info", "warn", "error", "fatal", "silent"), "log level");
+    public static final Setting DUPLICATE_JOIN = choice("duplicateJoin", "FLOCK_DUPLICATE_JOIN", "share",
+            List.of("share", "evict"), "share: a user may hold several connections; evict: the original's behaviour");
+    public static final Setting FLUSH_INTERVAL_MS = integer("flushIntervalMs", "FLOCK_FLUSH_INTERVAL_MS", 16, 0, 1000,
+            "fan-out frames to one connection leave together at most this often; 0 = at once");
+    public static final Setting MAX_FRAME_BYTES = integer("maxFrameBytes", "FLOCK_MAX_FRAME_BYTES", 65536, 1024, 16 * 1024 * 1024,
+            "largest inbound message; above it INVALID_MESSAGE and close 1009");
+    public static final Setting MAX_METADATA_BYTES = integer("maxMetadataBytes", "FLOCK_MAX_METADATA_BYTES", 4096, 2, 1024 * 1024,
+            "largest merged metadata, serialized");
+    public static final Setting MAX_ID_LENGTH = integer("maxIdLength", "FLOCK_MAX_ID_LENGTH", 128, 1, 4096,
+            "longest room or user id, in characters");
+    public static final Setting JOIN_TIMEOUT_SECONDS = integer("joinTimeoutSeconds", "FLOCK_JOIN_TIMEOUT_SECONDS", 30, 1, 3600,
+            "a socket that sends no join within this is closed with 1008");
+    public static final Setting WEBSOCKET_COMPRESSION = bool("websocketCompression", "FLOCK_WEBSOCKET_COMPRESSION", false,
+            "accept permessage-deflate (costs ~100 KB per connection)");
+    public static final Setting SLOW_CONSUMER_MAX_BYTES = integer("slowConsumerMaxBytes", "FLOCK_SLOW_CONSUMER_MAX_BYTES", 1024 * 1024, 65536, 1L << 30,
+            "bytes queued to one connection above which it counts as a slow consumer");
+    public static final Setting SLOW_CONSUMER_GRACE_MS = integer("slowConsumerGraceMs", "FLOCK_SLOW_CONSUMER_GRACE_MS", 5000, 100, 600_000,
+            "a slow consumer above the limit this long is closed with 1013");
+    public static final Setting METRICS_ENABLED = bool("metricsEnabled", "FLOCK_METRICS_ENABLED", true, "serve Prometheus metrics at /metrics");
+    public static final Setting METRICS_PORT = integer("metricsPort", "FLOCK_METRICS_PORT", 0, 0, 65535,
+            "serve /metrics on this port instead; 0 = the main port");
+    public static final Setting DEMO = bool("demo", "FLOCK_DEMO", true, "serve the try-it page at /");
+    public static final Setting TRUST_PROXY = bool("trustProxy", "FLOCK_TRUST_PROXY", false,
+            "trust X-Forwarded-Proto/For from a reverse proxy");
+    public static final Setting SHUTDOWN_TIMEOUT_MS = integer("shutdownTimeoutMs", "FLOCK_SHUTDOWN_TIMEOUT_MS", 5000, 0, 120_000,
+            "longest graceful shutdown");
+
+    public static final List<Setting> ALL = List.of(PORT, HOST, REDIS_URL, API_KEYS, PRESENCE_TTL_SECONDS, HEARTBEAT_INTERVAL_MS,
+            MAX_MESSAGES_PER_SECOND, MAX_ROOM_SIZE, ADMIN_PASSWORD, ADMIN_TOKEN, LOG_LEVEL, DUPLICATE_JOIN, FLUSH_INTERVAL_MS,
+            MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
+            SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS);
+
+    private Settings() {
+    }
+}

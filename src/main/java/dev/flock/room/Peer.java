@@ -1,0 +1,33 @@
+package dev.flock.room;
+
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.Context;
+
+/**
+ * A local connection as a room sees it. Rooms call these methods only on {@link #context()}, the
+ * connection's own event loop, so a connection's state is never touched by two threads.
+ */
+public interface Peer {
+
+    long id();
+
+    Context context();
+
+    /** Writes a pre-framed WebSocket frame; the peer retains what it keeps and never releases {@code frame}. */
+    void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId);
+
+    /** The room admitted or refused the join with sequence number {@code seq}. */
+    void joinResult(String roomId, long seq, JoinResult result);
+
+    /** The room removed this peer for a reason of its own (not a leave the peer asked for). */
+    void removed(String roomId, Removal reason);
+
+    enum JoinResult { ADMITTED, ROOM_FULL, REJECTED }
+
+    enum Removal {
+        /** {@code evict} mode: the same user joined from another connection; the peer closes its socket. */
+        SUPERSEDED,
+        /** An operator closed the room; only a new join re-admits. */
+        CLOSED_BY_OPERATOR
+    }
+}

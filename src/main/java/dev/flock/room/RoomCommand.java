@@ -1,0 +1,31 @@
+package dev.flock.room;
+
+import dev.flock.protocol.ClientMessage;
+
+/** What a connection (or an operator) asks of a room verticle, sent over the event bus with a local codec. */
+public sealed interface RoomCommand {
+
+    /** A join (new, or re-admitting an expired or refused connection); {@code seq} matches the answer to it. */
+    record Join(Peer peer, long seq, ClientMessage.Join join) implements RoomCommand {
+    }
+
+    /** A heartbeat, cursor move, cursor leave, presence update or leave from an admitted connection. */
+    record Relay(Peer peer, ClientMessage message) implements RoomCommand {
+    }
+
+    /** The connection sent nothing for this room for the TTL. */
+    record Expire(Peer peer) implements RoomCommand {
+    }
+
+    /** The connection's socket closed. */
+    record Disconnect(Peer peer) implements RoomCommand {
+    }
+
+    /** An operator closes the room: every member gets ROOM_CLOSED and leaves. Replies the number of users removed. */
+    record Close(String reason) implements RoomCommand {
+    }
+
+    /** An operator reads the room. Replies a {@link RoomView}. */
+    record Inspect() implements RoomCommand {
+    }
+}

@@ -1,0 +1,121 @@
+package dev.flock.room;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Deploys a room verticle when a room gets its first join and undeploys it when it empties, without
+ * ever letting two verticles listen on one room address.
+ *
+ * <p>A join is counted from the moment it is routed until the room verticle processes it, so a room that
+ * has just emptied does not retire under a join already on its way. A room that is retiring finishes
+ * its undeploy before a new verticle for the same id is deployed.
+ */
+public final class RoomRegistry {
+
+    public static final String ADDRESS_PREFIX = "flock.room.";
+
+    private final Vertx vertx;
+    private final Function<String, RoomVerticle> factory;
+    private final Map<String, Entry> rooms = new HashMap<>();
+    /** Entries replaced while their verticle was still undeploying, by room id. */
+    private final Map<String, Entry> retiringEntries = new HashMap<>();
+
+    private static final class Entry {
+        final Future<Void> live;
+        final Promise<Void> retired = Promise.promise();
+        int joinsInFlight;
+        boolean retiring;
+
+        Entry(Future<Void> live) {
+            this.live = live;
+        }
+    }
+
+    public RoomRegistry(Vertx vertx, Function<String, RoomVerticle> factory) {
+        this.vertx = vertx;
+        this.factory = factory;
+    }
+
+    public static String address(String roomId) {
+        return ADDRESS_PREFIX + roomId;
+    }
+
+    /** Routes a join: completes once a room verticle for {@code roomId} listens on its address. */
+    public Future<Void> routeJoin(String roomId) {
+        synchronized (this) {
+            Entry e = rooms.get(roomId);
+            if (e == null || e.retiring) {
+                Future<Void> previous = Future.succeededFuture();
+                if (e != null) {
+                    retiringEntries.put(roomId, e);
+                    previous = e.retired.future();
+                }
+                Entry fresh = new Entry(previous.transform(ignored -> deploy(roomId)));
+                fresh.live.onFailure(err -> forget(roomId, fresh));
+                rooms.put(roomId, fresh);
+                e = fresh;
+            }
+            e.joinsInFlight++;
+            return e.live;
+        }
+    }
+
+    /** The room verticle processed a routed join (admitted or not). */
+    synchronized void joinArrived(String roomId) {
+        Entry e = rooms.get(roomId);
+        if (e != null && e.joinsInFlight > 0) {
+            e.joinsInFlight--;
+        }
+    }
+
+    /** The room is empty; it retires unless a join is on its way. True when the caller must undeploy. */
+    synchronized boolean tryRetire(String roomId) {
+        Entry e = rooms.get(roomId);
+        if (e == null || e.retiring || e.joinsInFlight > 0) {
+            return false;
+        }
+        e.retiring = true;
+        return true;
+    }
+
+    /** The retired verticle is gone; a deployment waiting for the address may go on. */
+    void retired(String roomId) {
+        Entry e;
+        synchronized (this) {
+            e = rooms.get(roomId);
+            if (e != null && e.retiring) {
+                rooms.remove(roomId);
+            } else {
+                // a newer entry already replaced it and waits on the retired promise of the old one
+                e = retiringEntries.remove(roomId);
+            }
+        }
+        if (e != null) {
+            e.retired.tryComplete();
+        }
+    }
+
+    private synchronized void forget(String roomId, Entry e) {
+        rooms.remove(roomId, e);
+    }
+
+    private Future<Void> deploy(String roomId) {
+        return vertx.deployVerticle(factory.apply(roomId)).mapEmpty();
+    }
+
+    /** Room ids with a live (or starting) verticle on this instance. */
+    public synchronized List<String> roomIds() {
+        return rooms.entrySet().stream().filter(en -> !en.getValue().retiring).map(Map.Entry::getKey).toList();
+    }
+
+    public synchronized int size() {
+        return (int) rooms.values().stream().filter(en -> !en.retiring).count();
+    }
+}

@@ -1,0 +1,13 @@
+package dev.flock.room;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+
+/** A read-only picture of one room, for operators. */
+public record RoomView(String roomId, List<MemberView> members) {
+
+    /** {@code connections} counts this user's local sockets; {@code lastCursorAt} is 0 without a cursor. */
+    public record MemberView(String userId, ObjectNode metadata, long joinedAt, int connections, long lastCursorAt) {
+    }
+}

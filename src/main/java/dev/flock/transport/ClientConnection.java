@@ -1,0 +1,490 @@
+package dev.flock.transport;
+
+import dev.flock.protocol.ClientMessage;
+import dev.flock.protocol.ErrorCode;
+import dev.flock.protocol.InvalidMessage;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.protocol.ServerMessage;
+import dev.flock.room.DeliveryKind;
+import dev.flock.room.Peer;
+import dev.flock.room.RoomBus;
+import dev.flock.room.RoomCommand;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.http.WebSocketInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One client socket: validates its frames, keeps its per-room state ({@link RoomSlot}), hands room traffic
+ * to room verticles, and writes what rooms deliver. Runs on one event loop only.
+ *
+ * <p>Writes go below Vert.x, straight to the Netty channel, without a flush: the hub flushes touched
+ * connections once per tick, so many frames leave in one syscall.
+ */
+final class ClientConnection implements Peer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+    private static final byte[] HEARTBEAT_ACK = ProtocolCodec.encode(new ServerMessage.HeartbeatAck());
+    static final short CLOSE_GOING_AWAY = 1001;
+    static final short CLOSE_UNSUPPORTED = 1003;
+    static final short CLOSE_POLICY = 1008;
+    static final short CLOSE_TOO_BIG = 1009;
+    static final short CLOSE_TRY_AGAIN_LATER = 1013;
+    static final short CLOSE_SUPERSEDED = 4000;
+    private static final long REFUSED_RETRY_MS = 5000;
+    /** Bounds what one socket can make the server hold; the SDK joins a handful of rooms at most. */
+    static final int MAX_ROOMS_PER_CONNECTION = 100;
+
+    private final long id;
+    private final ServerWebSocket ws;
+    private final ConnectionHub hub;
+    private final boolean upgradeKeyValid;
+    private final long openedAt;
+    private final RateLimiter limiter;
+    private final ChannelHandlerContext ctx;
+    private final Channel channel;
+    private final ChannelPromise quietPromise;
+    private final Map<String, RoomSlot> rooms = new HashMap<>(4);
+    private long nextSeq;
+    private boolean joinedOnce;
+    private boolean closing;
+    private String closeReason = "client";
+    boolean dirty;
+    /** Slow consumer: the latest undelivered cursor frame per sender, while the socket is not writable. */
+    private LinkedHashMap<String, ByteBuf> pendingCursors;
+    private long slowSinceMs;
+
+    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid) {
+        this.id = id;
+        this.ws = ws;
+        this.hub = hub;
+        this.upgradeKeyValid = upgradeKeyValid;
+        this.openedAt = System.currentTimeMillis();
+        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), openedAt);
+        this.ctx = ws instanceof WebSocketInternal wi ? wi.channelHandlerContext() : null;
+        this.channel = ctx == null ? null : ctx.channel();
+        this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
+        ws.textMessageHandler(this::onText);
+        ws.binaryMessageHandler(this::onBinary);
+        ws.exceptionHandler(e -> LOG.debug("socket error conn={}: {}", id, e.toString()));
+        ws.closeHandler(v -> onClosed());
+        LOG.debug("connection opened conn={} remote={}", id, ws.remoteAddress());
+    }
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public Context context() {
+        return hub.context;
+    }
+
+    // ---- inbound ------------------------------------------------------------------------------------------
+
+    private void onText(String text) {
+        if (closing) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (!limiter.tryAcquire(now)) {
+            sendError(ErrorCode.RATE_LIMITED, "more than " + hub.config.maxMessagesPerSecond()
+                    + " messages in one second", null);
+            close(CLOSE_POLICY, "rate limited", "rate_limit");
+            return;
+        }
+        if (tooLarge(text)) {
+            sendError(ErrorCode.INVALID_MESSAGE, "message larger than " + hub.config.maxFrameBytes() + " bytes", null);
+            close(CLOSE_TOO_BIG, "message too big", "too_big");
+            return;
+        }
+        ClientMessage message;
+        try {
+            message = hub.codec.decode(text);
+        } catch (InvalidMessage e) {
+            hub.metrics.received("invalid");
+            sendError(ErrorCode.INVALID_MESSAGE, e.getMessage(), e.roomId());
+            return;
+        }
+        dispatch(message, now);
+    }
+
+    private boolean tooLarge(String text) {
+        int max = hub.config.maxFrameBytes();
+        if (text.length() > max) {
+            return true;
+        }
+        return text.length() * 3L > max && text.getBytes(StandardCharsets.UTF_8).length > max;
+    }
+
+    private void onBinary(Buffer ignored) {
+        if (closing) {
+            return;
+        }
+        hub.metrics.received("binary");
+        sendError(ErrorCode.INVALID_MESSAGE, "binary frames are not supported; send JSON text frames", null);
+        close(CLOSE_UNSUPPORTED, "binary frames are not supported", "binary");
+    }
+
+    private void dispatch(ClientMessage message, long now) {
+        if (message instanceof ClientMessage.Join join) {
+            hub.metrics.received("join");
+            onJoin(join, now);
+        } else if (message instanceof ClientMessage.Heartbeat heartbeat) {
+            hub.metrics.received("heartbeat");
+            onHeartbeat(heartbeat, now);
+        } else if (message instanceof ClientMessage.CursorMove move) {
+            hub.metrics.received("cursor:move");
+            onCursorMove(move, now);
+        } else if (message instanceof ClientMessage.Leave leave) {
+            hub.metrics.received("leave");
+            onLeave(leave);
+        } else {
+            hub.metrics.received(message instanceof ClientMessage.CursorLeave ? "cursor:leave" : "presence:update");
+            onRoomUpdate(message, now);
+        }
+    }
+
+    private void onJoin(ClientMessage.Join join, long now) {
+        if (hub.apiKeys.required() && !upgradeKeyValid && !hub.apiKeys.accepts(join.apiKey())) {
+            sendError(ErrorCode.INVALID_API_KEY, join.apiKey() == null ? "an API key is required" : "invalid API key", null);
+            close(CLOSE_POLICY, "invalid API key", "invalid_key");
+            return;
+        }
+        joinedOnce = true;
+        RoomSlot slot = rooms.get(join.roomId());
+        if (slot == null) {
+            if (rooms.size() >= MAX_ROOMS_PER_CONNECTION) {
+                sendError(ErrorCode.INVALID_MESSAGE, "more than " + MAX_ROOMS_PER_CONNECTION
+                        + " rooms on one connection; leave one first", join.roomId());
+                return;
+            }
+            slot = new RoomSlot(join.roomId(), now);
+            rooms.put(join.roomId(), slot);
+        }
+        slot.lastSeenMs = now;
+        startJoin(slot, join, now);
+    }
+
+    private void onHeartbeat(ClientMessage.Heartbeat heartbeat, long now) {
+        writeNow(HEARTBEAT_ACK);
+        RoomSlot slot = rooms.get(heartbeat.roomId());
+        if (slot == null) {
+            return;
+        }
+        slot.lastSeenMs = now;
+        if (slot.state == RoomSlot.State.EXPIRED
+                || (slot.state == RoomSlot.State.REFUSED && now - slot.lastJoinAttemptMs >= REFUSED_RETRY_MS)) {
+            startJoin(slot, slot.join, now);
+        } else if (slot.inRoom()) {
+            send(slot, new RoomCommand.Relay(this, heartbeat));
+        }
+    }
+
+    private void onCursorMove(ClientMessage.CursorMove move, long now) {
+        RoomSlot slot = rooms.get(move.roomId());
+        if (slot == null) {
+            slot = new RoomSlot(move.roomId(), now);
+            rooms.put(move.roomId(), slot);
+        }
+        slot.lastSeenMs = now;
+        switch (slot.state) {
+            case BUFFERING -> slot.holdPreJoinMove(move, now);
+            case EXPIRED -> {
+                startJoin(slot, slot.join, now);
+                send(slot, new RoomCommand.Relay(this, move));
+            }
+            case JOINING, ADMITTED -> send(slot, new RoomCommand.Relay(this, move));
+            case REFUSED -> hub.metrics.dropped();
+        }
+    }
+
+    /** cursor:leave and presence:update: relayed when in the room; a presence update also re-admits. */
+    private void onRoomUpdate(ClientMessage message, long now) {
+        RoomSlot slot = rooms.get(message.roomId());
+        if (slot == null) {
+            hub.metrics.dropped();
+            return;
+        }
+        slot.lastSeenMs = now;
+        if (slot.state == RoomSlot.State.EXPIRED && message instanceof ClientMessage.PresenceUpdate) {
+            startJoin(slot, slot.join, now);
+        }
+        if (slot.inRoom()) {
+            send(slot, new RoomCommand.Relay(this, message));
+        } else {
+            hub.metrics.dropped();
+        }
+    }
+
+    private void onLeave(ClientMessage.Leave leave) {
+        RoomSlot slot = rooms.remove(leave.roomId());
+        if (slot == null) {
+            hub.metrics.dropped();
+        } else if (slot.inRoom()) {
+            send(slot, new RoomCommand.Relay(this, leave));
+        }
+    }
+
+    // ---- to the room verticle -----------------------------------------------------------------------------
+
+    /** Sends the join (and the held cursor moves after it) once the room verticle listens. */
+    private void startJoin(RoomSlot slot, ClientMessage.Join join, long now) {
+        slot.join = join;
+        slot.state = RoomSlot.State.JOINING;
+        slot.seq = ++nextSeq;
+        slot.lastJoinAttemptMs = now;
+        if (slot.waiting == null) {
+            slot.waiting = new ArrayDeque<>(4);
+        }
+        // queue behind anything already waiting, so commands reach the room in the order they came
+        slot.waiting.add(new RoomCommand.Join(this, slot.seq, join));
+        for (ClientMessage.CursorMove move : slot.takeFreshPreJoinMoves(now)) {
+            slot.waiting.add(new RoomCommand.Relay(this, move));
+        }
+        long seq = slot.seq;
+        hub.registry.routeJoin(slot.roomId).onComplete(ar -> hub.context.runOnContext(v -> routed(slot, seq, ar.failed())));
+    }
+
+    private void routed(RoomSlot slot, long seq, boolean failed) {
+        if (slot.seq != seq || slot.waiting == null) {
+            return; // a newer join took over this slot's queue
+        }
+        if (failed) {
+            slot.waiting = null;
+            if (rooms.get(slot.roomId) == slot) {
+                rooms.remove(slot.roomId);
+            }
+            sendError(ErrorCode.INTERNAL_ERROR, "the room could not be opened; try again", slot.roomId);
+            return;
+        }
+        ArrayDeque<RoomCommand> queue = slot.waiting;
+        slot.waiting = null;
+        for (RoomCommand c : queue) {
+            RoomBus.send(hub.vertx, slot.roomId, c);
+        }
+    }
+
+    private void send(RoomSlot slot, RoomCommand command) {
+        if (slot.waiting != null) {
+            slot.waiting.add(command);
+        } else {
+            RoomBus.send(hub.vertx, slot.roomId, command);
+        }
+    }
+
+    // ---- from the room verticle (on this loop) ------------------------------------------------------------
+
+    @Override
+    public void joinResult(String roomId, long seq, JoinResult result) {
+        RoomSlot slot = rooms.get(roomId);
+        if (slot == null || slot.seq != seq) {
+            return; // superseded by a later join or a leave, which the room processes after this one
+        }
+        switch (result) {
+            case ADMITTED -> slot.state = RoomSlot.State.ADMITTED;
+            case ROOM_FULL -> slot.state = RoomSlot.State.REFUSED;
+            case REJECTED -> rooms.remove(roomId);
+        }
+    }
+
+    @Override
+    public void removed(String roomId, Removal reason) {
+        RoomSlot slot = rooms.get(roomId);
+        if (slot != null && slot.inRoom()) {
+            rooms.remove(roomId);
+        }
+        if (reason == Removal.SUPERSEDED) {
+            close(CLOSE_SUPERSEDED, "replaced by a newer connection of the same user", "superseded");
+        }
+    }
+
+    @Override
+    public void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId) {
+        if (closing) {
+            return;
+        }
+        if (kind == DeliveryKind.CURSOR && (pendingCursors != null || (channel != null && !channel.isWritable()))) {
+            coalesce(frame, aboutUserId);
+            return;
+        }
+        if (kind == DeliveryKind.CURSOR_END && pendingCursors != null) {
+            ByteBuf ghost = pendingCursors.remove(aboutUserId);
+            if (ghost != null) {
+                ghost.release();
+            }
+        }
+        write(frame.retainedDuplicate());
+        if (kind == DeliveryKind.CURSOR && hub.config.flushIntervalMs() > 0) {
+            hub.flushLater(this);
+        } else {
+            flushNow();
+        }
+    }
+
+    private void coalesce(ByteBuf frame, String senderUserId) {
+        if (pendingCursors == null) {
+            pendingCursors = new LinkedHashMap<>();
+        }
+        ByteBuf previous = pendingCursors.put(senderUserId, frame.retainedDuplicate());
+        if (previous != null) {
+            previous.release();
+            hub.metrics.coalesced();
+        }
+        hub.flushLater(this);
+    }
+
+    /** Writes held cursors once the socket drains, then flushes. */
+    void flushNow() {
+        if (closing || channel == null) {
+            return;
+        }
+        if (pendingCursors != null) {
+            if (channel.isWritable()) {
+                LinkedHashMap<String, ByteBuf> held = pendingCursors;
+                pendingCursors = null;
+                for (ByteBuf b : held.values()) {
+                    write(b);
+                }
+            } else {
+                hub.flushLater(this); // look again next tick
+            }
+        }
+        ctx.flush();
+    }
+
+    private void write(ByteBuf frame) {
+        hub.metrics.delivered(1);
+        if (ctx != null) {
+            ctx.write(frame, quietPromise);
+            return;
+        }
+        // Only when Vert.x does not expose its channel: strip our header, let Vert.x frame it.
+        try {
+            int len = frame.readableBytes();
+            int header = len - 2 < 126 ? 2 : len - 4 < 65536 ? 4 : 10;
+            ws.writeFinalTextFrame(frame.toString(frame.readerIndex() + header, len - header, StandardCharsets.UTF_8));
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void writeNow(byte[] payload) {
+        ByteBuf frame = TextFrames.frame(payload);
+        write(frame);
+        if (ctx != null) {
+            ctx.flush();
+        }
+    }
+
+    private void sendError(ErrorCode code, String message, String roomId) {
+        hub.metrics.errorSent(code);
+        writeNow(ProtocolCodec.encode(new ServerMessage.Error(code, message, roomId)));
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------------------
+
+    /** Once a second: TTLs per room, the join timeout, stale pre-join moves, slow consumers. */
+    void scan(long now) {
+        if (closing) {
+            return;
+        }
+        if (!joinedOnce && now - openedAt > hub.config.joinTimeoutSeconds() * 1000L) {
+            close(CLOSE_POLICY, "no join within " + hub.config.joinTimeoutSeconds() + " s", "idle");
+            return;
+        }
+        long ttl = hub.config.presenceTtlMs();
+        for (Iterator<RoomSlot> it = rooms.values().iterator(); it.hasNext(); ) {
+            RoomSlot slot = it.next();
+            if (slot.inRoom() && now - slot.lastSeenMs > ttl) {
+                slot.state = RoomSlot.State.EXPIRED;
+                send(slot, new RoomCommand.Expire(this));
+                LOG.debug("presence expired conn={} roomId={}", id, slot.roomId);
+            } else if (slot.staleBuffer(now)) {
+                it.remove();
+            }
+        }
+        checkSlowConsumer(now);
+    }
+
+    private void checkSlowConsumer(long now) {
+        if (channel == null) {
+            return;
+        }
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        long queued = out == null ? 0 : out.totalPendingWriteBytes();
+        if (queued <= hub.config.slowConsumerMaxBytes()) {
+            slowSinceMs = 0;
+        } else if (slowSinceMs == 0) {
+            slowSinceMs = now;
+        } else if (now - slowSinceMs >= hub.config.slowConsumerGraceMs()) {
+            LOG.info("closing slow consumer conn={} queuedBytes={}", id, queued);
+            close(CLOSE_TRY_AGAIN_LATER, "slow consumer", "slow_consumer");
+        }
+    }
+
+    /** Server shutdown: close with 1001 so the SDK reconnects to another instance. */
+    Future<Void> goAway(String reason) {
+        if (closing) {
+            return Future.succeededFuture();
+        }
+        return close(CLOSE_GOING_AWAY, reason, "shutdown");
+    }
+
+    private Future<Void> close(short code, String reason, String metricReason) {
+        if (closing) {
+            return Future.succeededFuture();
+        }
+        closing = true;
+        closeReason = metricReason;
+        releasePending();
+        if (ctx != null) {
+            ctx.flush();
+        }
+        LOG.debug("closing conn={} code={} reason={}", id, code, reason);
+        return ws.close(code, reason);
+    }
+
+    private void onClosed() {
+        closing = true;
+        releasePending();
+        for (RoomSlot slot : rooms.values()) {
+            if (slot.inRoom() || slot.waiting != null) {
+                send(slot, new RoomCommand.Disconnect(this));
+            }
+        }
+        rooms.clear();
+        hub.forget(this);
+        hub.metrics.connectionClosed(closeReason);
+        LOG.debug("connection closed conn={} reason={}", id, closeReason);
+    }
+
+    private void releasePending() {
+        if (pendingCursors != null) {
+            pendingCursors.values().forEach(ByteBuf::release);
+            pendingCursors = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "conn-" + id;
+    }
+}

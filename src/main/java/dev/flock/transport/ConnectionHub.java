@@ -1,0 +1,117 @@
+package dev.flock.transport;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.room.RoomRegistry;
+import io.netty.channel.EventLoop;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.ContextInternal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The connections of one event loop and the loop's shared bookkeeping: one flush timer for batched writes
+ * and one scanner per second for TTLs, join timeouts and slow consumers (no timer per socket or per room).
+ * Everything here runs on that loop.
+ */
+public final class ConnectionHub {
+
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final long SCAN_INTERVAL_MS = 1000;
+
+    final Vertx vertx;
+    final Context context;
+    final FlockConfig config;
+    final ProtocolCodec codec;
+    final ApiKeys apiKeys;
+    final RoomRegistry registry;
+    final FlockMetrics metrics;
+    private final EventLoop loop;
+    private final Set<ClientConnection> connections = new LinkedHashSet<>();
+    private final List<ClientConnection> dirty = new ArrayList<>();
+    private boolean flushScheduled;
+    private long scanTimer = -1;
+
+    public ConnectionHub(Vertx vertx, Context context, FlockConfig config, ProtocolCodec codec, ApiKeys apiKeys,
+                         RoomRegistry registry, FlockMetrics metrics) {
+        this.vertx = vertx;
+        this.context = context;
+        this.config = config;
+        this.codec = codec;
+        this.apiKeys = apiKeys;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.loop = ((ContextInternal) context).nettyEventLoop();
+    }
+
+    public void start() {
+        scanTimer = vertx.setPeriodic(SCAN_INTERVAL_MS, id -> scan());
+    }
+
+    /** Takes over an accepted WebSocket. */
+    public void accept(ServerWebSocket ws, boolean upgradeKeyValid) {
+        ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, upgradeKeyValid);
+        connections.add(c);
+        metrics.connectionOpened();
+    }
+
+    void forget(ClientConnection c) {
+        connections.remove(c);
+    }
+
+    /** Batches a flush of {@code c} into the next tick of the flush timer. */
+    void flushLater(ClientConnection c) {
+        if (c.dirty) {
+            return;
+        }
+        c.dirty = true;
+        dirty.add(c);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.schedule(this::flushDirty, config.flushIntervalMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void flushDirty() {
+        flushScheduled = false;
+        // a connection that stays slow re-marks itself, so iterate over a snapshot
+        ClientConnection[] batch = dirty.toArray(new ClientConnection[0]);
+        dirty.clear();
+        for (ClientConnection c : batch) {
+            c.dirty = false;
+            c.flushNow();
+        }
+    }
+
+    private void scan() {
+        long now = System.currentTimeMillis();
+        for (ClientConnection c : List.copyOf(connections)) {
+            c.scan(now);
+        }
+    }
+
+    public int size() {
+        return connections.size();
+    }
+
+    /** Closes every socket with 1001 (going away), so SDKs reconnect elsewhere. */
+    public Future<Void> closeAll(String reason) {
+        if (scanTimer >= 0) {
+            vertx.cancelTimer(scanTimer);
+        }
+        List<Future<Void>> closing = new ArrayList<>();
+        for (ClientConnection c : List.copyOf(connections)) {
+            closing.add(c.goAway(reason));
+        }
+        return Future.join(closing).mapEmpty();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.flock.transport;
+
+import dev.flock.protocol.ClientMessage;
+import dev.flock.room.RoomCommand;
+
+import java.util.ArrayDeque;
+
+/**
+ * One connection's state in one room (PROTOCOL.md, "A connection's state per room"): the last join it
+ * sent, where that join stands, when the room last heard from it, and what waits to be sent.
+ */
+final class RoomSlot {
+
+    /** PROTOCOL.md's per-room states. "Never joined", "left" and "closed by an operator" have no slot. */
+    enum State { BUFFERING, JOINING, ADMITTED, EXPIRED, REFUSED }
+
+    static final int PRE_JOIN_MOVES = 3;
+    static final long PRE_JOIN_HOLD_MS = 500;
+
+    final String roomId;
+    State state = State.BUFFERING;
+    /** The last join received for this room, replayed on re-admission. */
+    ClientMessage.Join join;
+    long seq;
+    long lastSeenMs;
+    long lastJoinAttemptMs;
+    /** Commands waiting for the room verticle to listen on its address; null when it does. */
+    ArrayDeque<RoomCommand> waiting;
+    /** Cursor moves sent before the join, with their arrival times. */
+    private ClientMessage.CursorMove[] preJoin;
+    private long[] preJoinAt;
+    private int preJoinCount;
+
+    RoomSlot(String roomId, long nowMs) {
+        this.roomId = roomId;
+        this.lastSeenMs = nowMs;
+    }
+
+    boolean inRoom() {
+        return state == State.JOINING || state == State.ADMITTED;
+    }
+
+    /** Keeps the latest {@value #PRE_JOIN_MOVES} moves. */
+    void holdPreJoinMove(ClientMessage.CursorMove move, long nowMs) {
+        if (preJoin == null) {
+            preJoin = new ClientMessage.CursorMove[PRE_JOIN_MOVES];
+            preJoinAt = new long[PRE_JOIN_MOVES];
+        }
+        if (preJoinCount == PRE_JOIN_MOVES) {
+            System.arraycopy(preJoin, 1, preJoin, 0, PRE_JOIN_MOVES - 1);
+            System.arraycopy(preJoinAt, 1, preJoinAt, 0, PRE_JOIN_MOVES - 1);
+            preJoinCount--;
+        }
+        preJoin[preJoinCount] = move;
+        preJoinAt[preJoinCount] = nowMs;
+        preJoinCount++;
+    }
+
+    /** Hands over the moves still within the hold time, and forgets them all. */
+    ClientMessage.CursorMove[] takeFreshPreJoinMoves(long nowMs) {
+        int fresh = 0;
+        ClientMessage.CursorMove[] out = new ClientMessage.CursorMove[preJoinCount];
+        for (int i = 0; i < preJoinCount; i++) {
+            if (nowMs - preJoinAt[i] <= PRE_JOIN_HOLD_MS) {
+                out[fresh++] = preJoin[i];
+            }
+        }
+        preJoin = null;
+        preJoinAt = null;
+        preJoinCount = 0;
+        return java.util.Arrays.copyOf(out, fresh);
+    }
+
+    /** A buffering slot whose moves have all gone stale holds nothing worth keeping. */
+    boolean staleBuffer(long nowMs) {
+        return state == State.BUFFERING && (preJoinCount == 0 || nowMs - preJoinAt[preJoinCount - 1] > PRE_JOIN_HOLD_MS);
+    }
+}
