@@ -15,6 +15,9 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.ext.web.Router;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -60,22 +63,33 @@ public final class FlockServer {
         ApiKeys apiKeys = new ApiKeys(config.apiKeys());
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
         int instances = Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
-        // The first instance binds (maybe to a random port); the others share the port it got.
-        HttpServerVerticle first = new HttpServerVerticle(config, config.port(), registry, metrics, apiKeys, codec, routes);
-        return vertx.deployVerticle(first).compose(id -> {
-            deployments.add(id);
-            port = first.actualPort();
-            if (instances == 1) {
-                return Future.succeededFuture();
+        List<HttpServerVerticle> verticles = new ArrayList<>();
+        DeploymentOptions options = new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP);
+        // One deployment of N instances sharing one port. Vert.x would give each instance its own random
+        // port for port 0, so a free port is chosen first.
+        int listenPort;
+        try {
+            listenPort = config.port() != 0 ? config.port() : freePort(config.host());
+        } catch (IOException e) {
+            return Future.failedFuture(e);
+        }
+        return vertx.deployVerticle(() -> {
+            HttpServerVerticle v = new HttpServerVerticle(config, listenPort, registry, metrics, apiKeys, codec, routes);
+            synchronized (verticles) {
+                verticles.add(v);
             }
-            DeploymentOptions options = new DeploymentOptions().setInstances(instances - 1)
-                    .setThreadingModel(ThreadingModel.EVENT_LOOP);
-            return vertx.deployVerticle(() -> new HttpServerVerticle(config, port, registry, metrics, apiKeys, codec, routes),
-                    options).map(second -> {
-                        deployments.add(second);
-                        return null;
-                    });
+            return v;
+        }, options).map(id -> {
+            deployments.add(id);
+            port = verticles.get(0).actualPort();
+            return null;
         });
+    }
+
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+            return socket.getLocalPort();
+        }
     }
 
     public int port() {
