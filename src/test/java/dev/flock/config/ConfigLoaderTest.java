@@ -89,4 +89,12 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(new String[]{"--conf"}, Map.of()))
                 .hasMessageContaining("--conf needs a file path");
     }
+
+    @Test
+    void readme_listsEverySettingWithItsVariableAndJsonKey() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        for (Setting s : Settings.ALL) {
+            assertThat(readme).as("README row for " + s.env()).contains("| `" + s.env() + "` | `" + s.key() + "` |");
+        }
+    }
 }
