@@ -17,7 +17,7 @@ final class AdminPages {
   static String login(String message) {
     StringBuilder html = head("Flock admin — sign in", null);
     html.append("<body class=\"login\"><main class=\"box\"><h1>Flock admin</h1>\n")
-        .append("<form method=\"post\" action=\"admin/login\">\n");
+        .append("<form method=\"post\" action=\"admin\">\n");
     if (message != null) {
       html.append("<p class=\"err\" role=\"alert\" id=\"login-error\">").append(Html.escape(message)).append("</p>\n");
     }

@@ -19,7 +19,8 @@ import java.util.function.LongSupplier;
  * The admin dashboard and its JSON API:
  * <pre>
  *   GET  /admin                   login page, or the dashboard with a session
- *   POST /admin/login             form field password (POST /admin too, the original's path)
+ *   POST /admin                   form field password (the login page posts here, as the original did)
+ *   POST /admin/login             the same, for scripts
  *   POST /admin/logout            session + CSRF
  *   GET  /admin/assets/*          admin.js, admin.css
  *   GET  /api/admin/rooms         session or Bearer token
