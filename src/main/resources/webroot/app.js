@@ -565,6 +565,7 @@
     config = loaded;
     if (typeof config.instanceCount === 'number') {
       $('instance-count').textContent = String(config.instanceCount);
+      $('instance-word').textContent = config.instanceCount === 1 ? 'instance' : 'instances';
       $('instances-stat').hidden = false;
     }
     if (config.apiKeyRequired === true && !apiKey) {

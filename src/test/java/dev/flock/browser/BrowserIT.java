@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -49,6 +50,8 @@ class BrowserIT {
   private static String chromium;
   private static Vertx vertx;
   private static Target openServer;
+  /** Why the tests are skipped (a tool is missing and CI is not set), or null. */
+  private static String skipReason;
 
   /** A running server under test. */
   private interface Target extends AutoCloseable {
@@ -60,10 +63,12 @@ class BrowserIT {
     projectDir = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
     scriptDir = projectDir.resolve("src/test/browser");
     chromium = System.getenv().getOrDefault("FLOCK_CHROMIUM", "/usr/bin/chromium");
-    requireTool(Files.isExecutable(Path.of(chromium)), "chromium not found at " + chromium + " (run .ci/install-browser.sh)");
-    requireTool(run(List.of("node", "--version"), projectDir, Duration.ofSeconds(30), null).exitCode == 0,
-        "node is not on the PATH");
-    installNodeModules();
+    if (!requireTool(Files.isExecutable(Path.of(chromium)), "chromium not found at " + chromium + " (run .ci/install-browser.sh)")
+        || !requireTool(run(List.of("node", "--version"), projectDir, Duration.ofSeconds(30), null).exitCode == 0,
+        "node is not on the PATH")
+        || !installNodeModules()) {
+      return;
+    }
     vertx = Vertx.vertx();
     openServer = startServer(null);
   }
@@ -76,6 +81,12 @@ class BrowserIT {
     if (vertx != null) {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  @BeforeEach
+  void skipWithoutTools() {
+    // Aborting here rather than in @BeforeAll makes the report show each test as skipped, with why.
+    Assumptions.assumeTrue(skipReason == null, skipReason);
   }
 
   @Test
@@ -128,24 +139,25 @@ class BrowserIT {
     assertThat(result.exitCode).as("node run.mjs exit code").isZero();
   }
 
-  private static void installNodeModules() throws Exception {
+  private static boolean installNodeModules() throws Exception {
     if (Files.isDirectory(scriptDir.resolve("node_modules/playwright-core"))) {
-      return;
+      return true;
     }
     Result npm = run(List.of("npm", "ci", "--no-audit", "--no-fund"), scriptDir, NPM_TIMEOUT,
         projectDir.resolve("target/browser-npm-ci.log"));
-    requireTool(npm.exitCode == 0, "npm ci failed in src/test/browser:\n" + npm.output);
+    return requireTool(npm.exitCode == 0, "npm ci failed in src/test/browser:\n" + npm.output);
   }
 
-  /** Skips when a tool is missing, but fails under CI=true: there the browser tests must run. */
-  private static void requireTool(boolean present, String message) {
+  /** A missing tool skips the tests, but fails them under CI=true: there the browser tests must run. */
+  private static boolean requireTool(boolean present, String message) {
     if (present) {
-      return;
+      return true;
     }
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
       fail(message + " (CI=true: browser tests may not be skipped)");
     }
-    Assumptions.abort(message);
+    skipReason = message;
+    return false;
   }
 
   private static Target startJar(String apiKey) throws Exception {
