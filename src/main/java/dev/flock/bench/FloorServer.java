@@ -33,6 +33,7 @@ public final class FloorServer {
     }
 
     public static void main(String[] args) {
+        BenchLogging.quiet();
         int port;
         long flush;
         boolean plain;
