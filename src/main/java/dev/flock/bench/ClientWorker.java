@@ -142,6 +142,7 @@ final class ClientWorker extends VerticleBase {
             stats.alive = alive;
             if (moves != null) {
                 stats.maxSendLagNanos = moves.maxLagNanos();
+                stats.skippedSends = moves.skipped();
             }
             p.complete(stats.copy());
         });

@@ -163,9 +163,11 @@ public final class LoadGen {
         sleepUntil(windowStart);
         ProcWatch.Sample server0 = watch.server();
         ProcWatch.Sample self0 = watch.self();
+        double machine0 = ProcWatch.machineBusySeconds();
         sleepUntil(end);
         ProcWatch.Sample server1 = watch.server();
         ProcWatch.Sample self1 = watch.self();
+        double machine1 = ProcWatch.machineBusySeconds();
         WorkerStats s = drain();
 
         double window = cfg.durationSeconds();
@@ -180,14 +182,21 @@ public final class LoadGen {
             .put("actualDeliveriesPerSec", s.windowDeliveries / window)
             .put("deliveryRatio", expected == 0 ? Double.NaN : (double) s.windowDeliveries / expected)
             .put("unstampedDeliveries", s.unstamped)
-            .put("maxSendLagMs", s.maxSendLagNanos / 1e6);
+            .put("maxSendLagMs", s.maxSendLagNanos / 1e6)
+            .put("skippedSendSlots", s.skippedSends);
         r.line("sends/s %.0f   expected deliveries/s %.0f   actual deliveries/s %.0f   ratio %.5f",
             s.windowSends / window, expected / window, s.windowDeliveries / window,
             expected == 0 ? Double.NaN : (double) s.windowDeliveries / expected);
+        if (s.skippedSends > 0) {
+            r.line("generator skipped %d send slots (it stalled for more than a period: the machine is overloaded)",
+                s.skippedSends);
+        }
         r.latency("delivery", s.latency);
         heartbeatFigures(r, s);
         errorFigures(r, s);
         cpuFigures(r, watch, serverBefore, server0, server1, self0, self1, window, s.windowDeliveries);
+        otherLoadFigures(r, machine1 - machine0, (server1.cpuSeconds() - server0.cpuSeconds())
+            + (self1.cpuSeconds() - self0.cpuSeconds()), window);
         r.print();
         return exitStatus(s);
     }
@@ -270,6 +279,14 @@ public final class LoadGen {
             .put("generatorCpuSPerMillionDeliveries", genCpu * perMillion);
         r.line("generator CPU %.2f s in window (%.2f cores) = %.2f CPU-s per million deliveries",
             genCpu, genCpu / window, genCpu * perMillion);
+    }
+
+    /** What the rest of the machine used during the window: a large figure means a noisy, less comparable run. */
+    private static void otherLoadFigures(Report r, double machineBusy, double ours, double window) {
+        double other = Math.max(0, machineBusy - ours) / window;
+        r.put("machineBusyCores", machineBusy / window).put("otherProcessesCores", other);
+        r.line("machine   %.2f cores busy, of which other processes %.2f cores (of %d)%s", machineBusy / window, other,
+            Runtime.getRuntime().availableProcessors(), other > 0.2 ? "  <- noisy run" : "");
     }
 
     /** Sends stop at the end of the window; wait (bounded) until the deliveries of in-window sends stop arriving. */

@@ -5,7 +5,8 @@ import java.util.function.IntConsumer;
 /**
  * Fires n items once per period each, spread evenly over the period (item k at offset + k·period/n),
  * driven by a coarse tick. Keeps no per-item timestamps: the next due time follows from (cycle, index).
- * If the tick runs late the missed items fire in that tick; {@link #maxLagNanos} reports how late.
+ * A late tick fires what is due in that tick, but a slot more than one period late is skipped and counted
+ * (like a browser's throttle, a stalled sender does not burst to catch up, so the offered rate never rises).
  */
 final class Pacer {
     private final int n;
@@ -16,6 +17,7 @@ final class Pacer {
     private long cycle;
     private int next;
     private long maxLagNanos;
+    private long skipped;
 
     Pacer(int n, long periodNanos, long startNanos, long stopNanos, IntConsumer fire) {
         this.n = n;
@@ -32,13 +34,22 @@ final class Pacer {
             if (due > now || due >= stopNanos) {
                 return;
             }
-            maxLagNanos = Math.max(maxLagNanos, now - due);
-            fire.accept(next);
+            long lag = now - due;
+            if (lag > periodNanos) {
+                skipped++;
+            } else {
+                maxLagNanos = Math.max(maxLagNanos, lag);
+                fire.accept(next);
+            }
             if (++next == n) {
                 next = 0;
                 cycle++;
             }
         }
+    }
+
+    long skipped() {
+        return skipped;
     }
 
     long maxLagNanos() {

@@ -62,6 +62,25 @@ final class ProcWatch implements AutoCloseable {
         return read("self");
     }
 
+    /**
+     * CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait), from the
+     * first line of /proc/stat. Busy minus server minus generator is what other processes took: a noisy run.
+     */
+    static double machineBusySeconds() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {
+                if (i != 4 && i != 5) { // idle, iowait
+                    busy += Long.parseLong(f[i]);
+                }
+            }
+            return busy / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     long peakServerRss() {
         return Math.max(peakRss.get(), server().rssBytes());
     }

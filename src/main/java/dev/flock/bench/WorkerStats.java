@@ -30,6 +30,7 @@ final class WorkerStats {
     long heartbeatsAcked;
     long heartbeatsUnanswered;
     long maxSendLagNanos;
+    long skippedSends;
     final Map<String, Long> errors = new TreeMap<>();
     final Map<String, Long> connectErrors = new TreeMap<>();
     final Histogram latency = newHistogram();
@@ -57,6 +58,7 @@ final class WorkerStats {
         heartbeatsAcked += o.heartbeatsAcked;
         heartbeatsUnanswered += o.heartbeatsUnanswered;
         maxSendLagNanos = Math.max(maxSendLagNanos, o.maxSendLagNanos);
+        skippedSends += o.skippedSends;
         o.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
         o.connectErrors.forEach((k, v) -> connectErrors.merge(k, v, Long::sum));
         latency.add(o.latency);
