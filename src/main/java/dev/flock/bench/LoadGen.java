@@ -26,6 +26,7 @@ public final class LoadGen {
     private final long clockBase = System.nanoTime();
     private final List<ClientWorker> workers = new ArrayList<>();
     private Vertx vertx;
+    private double connectSeconds;
 
     private LoadGen(BenchConfig cfg) {
         this.cfg = cfg;
@@ -136,6 +137,7 @@ public final class LoadGen {
 
     /** Waits until every connection joined, failed or closed, bounded by --join-timeout. */
     private WorkerStats awaitJoined() {
+        long t0 = System.nanoTime();
         try {
             Future.all(workers.stream().map(ClientWorker::settled).toList())
                 .await((long) (cfg.joinTimeoutSeconds() * 1000), TimeUnit.MILLISECONDS);
@@ -143,8 +145,9 @@ public final class LoadGen {
             System.out.println("join timeout: going on with the connections that joined");
         }
         WorkerStats s = collect();
-        System.out.printf("established %d, joined %d, failed %d, closed %d of %d%n",
-            s.established, s.joined, s.connectFailed, s.closed, s.assigned);
+        connectSeconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("established %d, joined %d, failed %d, closed %d of %d in %.1f s%n",
+            s.established, s.joined, s.connectFailed, s.closed, s.assigned, connectSeconds);
         return s;
     }
 
@@ -239,7 +242,7 @@ public final class LoadGen {
 
     private void connectionFigures(Report r, WorkerStats s, WorkerStats atJoin) {
         r.put("connections", s.assigned).put("established", s.established).put("connectFailed", s.connectFailed)
-            .put("joined", s.joined).put("joinedBeforeLoad", atJoin.joined).put("closed", s.closed).put("alive", s.alive);
+            .put("joined", s.joined).put("joinedBeforeLoad", atJoin.joined).put("connectSeconds", connectSeconds).put("closed", s.closed).put("alive", s.alive);
         r.line("connections %d: established %d, joined %d, failed %d, closed %d, alive at end %d",
             s.assigned, s.established, s.joined, s.connectFailed, s.closed, s.alive);
         if (!s.connectErrors.isEmpty()) {
