@@ -32,7 +32,7 @@ public sealed interface RoomCommand {
     record Close(String reason) implements RoomCommand {
     }
 
-    /** An operator reads the room. Replies a {@link RoomView}. */
+    /** An operator reads the room. Replies a {@link RoomInspection}. */
     record Inspect() implements RoomCommand {
     }
 }

@@ -33,10 +33,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Without chromium or node the tests are skipped, except with {@code CI=true}, where they fail:
  * CI must run them ({@code .ci/install-browser.sh} installs what is missing).
  *
- * <p>Server under test: {@code -Dflock.browser.server=jar} starts the shaded jar
- * ({@code -Dflock.jar}, set by the failsafe config) with FLOCK_PORT and FLOCK_ADMIN_PASSWORD;
- * the default {@code dev} starts {@link DevRelayServer}, a throwaway stand-in for use until the
- * core server lands.
+ * <p>Server under test: the shaded jar ({@code -Dflock.jar}, set by the failsafe config), started as an
+ * operator would, with FLOCK_PORT and FLOCK_ADMIN_PASSWORD (and FLOCK_API_KEYS for the key scenario).
  */
 class BrowserIT {
 
@@ -108,23 +106,7 @@ class BrowserIT {
   }
 
   private static Target startServer(String apiKey) throws Exception {
-    return "jar".equals(System.getProperty("flock.browser.server", "dev")) ? startJar(apiKey) : startDev(apiKey);
-  }
-
-  private static Target startDev(String apiKey) throws Exception {
-    DevRelayServer server = new DevRelayServer(vertx, apiKey);
-    int port = server.start(ADMIN_PASSWORD).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    return new Target() {
-      @Override
-      public String baseUrl() {
-        return "http://127.0.0.1:" + port;
-      }
-
-      @Override
-      public void close() throws Exception {
-        server.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      }
-    };
+    return startJar(apiKey);
   }
 
   private static void runScenario(String scenario, Target target, List<String> extraArgs) throws Exception {
@@ -170,7 +152,9 @@ class BrowserIT {
     ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar)
         .redirectErrorStream(true)
         .redirectOutput(projectDir.resolve("target/browser-server-" + port + ".log").toFile());
-    builder.environment().putAll(Map.of("FLOCK_PORT", Integer.toString(port), "FLOCK_ADMIN_PASSWORD", ADMIN_PASSWORD));
+    builder.environment().keySet().removeIf(k -> k.startsWith("FLOCK_"));
+    builder.environment().putAll(Map.of("FLOCK_PORT", Integer.toString(port), "FLOCK_HOST", "127.0.0.1",
+        "FLOCK_ADMIN_PASSWORD", ADMIN_PASSWORD));
     if (apiKey != null) {
       builder.environment().put("FLOCK_API_KEYS", apiKey);
     }
