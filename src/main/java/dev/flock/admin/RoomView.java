@@ -6,8 +6,8 @@ import java.util.Objects;
 /** One room as the dashboard shows it. */
 public record RoomView(String roomId, List<MemberView> members) {
 
-  public RoomView {
-    Objects.requireNonNull(roomId, "roomId");
-    members = List.copyOf(members);
-  }
+    public RoomView {
+        Objects.requireNonNull(roomId, "roomId");
+        members = List.copyOf(members);
+    }
 }
