@@ -68,7 +68,7 @@ public final class FlockServer {
         ApiKeys apiKeys = new ApiKeys(config.apiKeys());
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
         Consumer<Router> allRoutes = withPages(routes);
-        int instances = Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
+        int instances = httpInstances();
         List<HttpServerVerticle> verticles = new ArrayList<>();
         DeploymentOptions options = new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP);
         // One deployment of N instances sharing one port. Vert.x would give each instance its own random
@@ -107,6 +107,14 @@ public final class FlockServer {
                 tryIt.mount(router);
             }
         };
+    }
+
+    /**
+     * One HTTP verticle per core: {@link Main} sizes the event-loop pool the same, so every hop between a
+     * socket's loop and a room's loop is a hop between busy cores, not a wake-up of an idle extra loop.
+     */
+    public static int httpInstances() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     private static int freePort(String host) throws IOException {
