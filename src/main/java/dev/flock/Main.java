@@ -19,6 +19,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CountDownLatch;
@@ -83,12 +84,13 @@ public final class Main {
     }
 
     private static void logStarted(Logger log, FlockConfig config, FlockServer server) {
-        log.info("flock started port={} mode={} auth={} ttlSeconds={} maxRoomSize={} maxMessagesPerSecond={} "
-                        + "duplicateJoin={} flushIntervalMs={} admin={}",
-                server.port(), config.redisEnabled() ? "redis" : "memory", config.apiKeysRequired() ? "on" : "off",
-                config.presenceTtlSeconds(), config.maxRoomSize() == 0 ? "unlimited" : config.maxRoomSize(),
-                config.maxMessagesPerSecond(), config.duplicateJoin().name().toLowerCase(), config.flushIntervalMs(),
-                config.adminEnabled() ? "on" : "off");
+        log.info("flock started {} {} {} {} {} {} {} {} {}",
+                kv("port", server.port()), kv("mode", config.redisEnabled() ? "redis" : "memory"),
+                kv("auth", config.apiKeysRequired() ? "on" : "off"), kv("ttlSeconds", config.presenceTtlSeconds()),
+                kv("maxRoomSize", config.maxRoomSize() == 0 ? "unlimited" : String.valueOf(config.maxRoomSize())),
+                kv("maxMessagesPerSecond", config.maxMessagesPerSecond()),
+                kv("duplicateJoin", config.duplicateJoin().name().toLowerCase()), kv("flushIntervalMs", config.flushIntervalMs()),
+                kv("admin", config.adminEnabled() ? "on" : "off"));
         if (config.presenceTtlSeconds() * 1000L < 2L * config.heartbeatIntervalMs()) {
             log.warn("presence TTL ({} s) is shorter than twice the heartbeat interval ({} ms): live users may be evicted",
                     config.presenceTtlSeconds(), config.heartbeatIntervalMs());

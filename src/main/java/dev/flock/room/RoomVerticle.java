@@ -11,6 +11,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ public final class RoomVerticle extends VerticleBase {
                 message.reply(view(), RoomBus.LOCAL);
             }
         } catch (RuntimeException e) {
-            LOG.error("room command failed roomId={} command={}", roomId, body.getClass().getSimpleName(), e);
+            LOG.error("room command failed {} {}", kv("roomId", roomId), kv("command", body.getClass().getSimpleName()), e);
         }
         retireIfEmpty();
     }
@@ -236,7 +237,7 @@ public final class RoomVerticle extends VerticleBase {
             Fanout.broadcast(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
                     recipients, member.userId);
         }
-        LOG.info("room closed by operator roomId={} users={}", roomId, users);
+        LOG.info("room closed by operator {} {}", kv("roomId", roomId), kv("users", users));
         return users;
     }
 

@@ -21,6 +21,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
 import org.slf4j.Logger;
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
@@ -83,9 +84,9 @@ final class ClientConnection implements Peer {
         this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);
-        ws.exceptionHandler(e -> LOG.debug("socket error conn={}: {}", id, e.toString()));
+        ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
         ws.closeHandler(v -> onClosed());
-        LOG.debug("connection opened conn={} remote={}", id, ws.remoteAddress());
+        LOG.debug("connection opened {} {}", kv("conn", id), kv("remote", String.valueOf(ws.remoteAddress())));
     }
 
     @Override
@@ -417,7 +418,7 @@ final class ClientConnection implements Peer {
             if (slot.inRoom() && now - slot.lastSeenMs > ttl) {
                 slot.state = RoomSlot.State.EXPIRED;
                 send(slot, new RoomCommand.Expire(this));
-                LOG.debug("presence expired conn={} roomId={}", id, slot.roomId);
+                LOG.debug("presence expired {} {} {}", kv("conn", id), kv("roomId", slot.roomId), kv("userId", slot.join.userId()));
             } else if (slot.staleBuffer(now)) {
                 it.remove();
             }
@@ -436,7 +437,7 @@ final class ClientConnection implements Peer {
         } else if (slowSinceMs == 0) {
             slowSinceMs = now;
         } else if (now - slowSinceMs >= hub.config.slowConsumerGraceMs()) {
-            LOG.info("closing slow consumer conn={} queuedBytes={}", id, queued);
+            LOG.info("closing slow consumer {} {}", kv("conn", id), kv("queuedBytes", queued));
             close(CLOSE_TRY_AGAIN_LATER, "slow consumer", "slow_consumer");
             // The close frame waits behind everything queued, which this peer does not read, and a pipeline
             // close would wait for that queue too: close the transport itself, and leave the rooms at once.
@@ -463,7 +464,7 @@ final class ClientConnection implements Peer {
         if (ctx != null) {
             ctx.flush();
         }
-        LOG.debug("closing conn={} code={} reason={}", id, code, reason);
+        LOG.debug("closing {} {} {}", kv("conn", id), kv("code", code), kv("reason", reason));
         return ws.close(code, reason);
     }
 
@@ -483,7 +484,7 @@ final class ClientConnection implements Peer {
         rooms.clear();
         hub.forget(this);
         hub.metrics.connectionClosed(closeReason);
-        LOG.debug("connection closed conn={} reason={}", id, closeReason);
+        LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
     }
 
     private void releasePending() {
