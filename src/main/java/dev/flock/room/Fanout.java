@@ -20,7 +20,16 @@ final class Fanout {
         if (recipients.groups().isEmpty()) {
             return;
         }
-        ByteBuf frame = TextFrames.frame(ProtocolCodec.encode(message));
+        broadcast(ProtocolCodec.encode(message), kind, aboutUserId, recipients, excludedUserId);
+    }
+
+    /** As above, for a message already encoded (the same bytes are also published to other instances). */
+    static void broadcast(byte[] json, DeliveryKind kind, String aboutUserId, Recipients recipients,
+                          String excludedUserId) {
+        if (recipients.groups().isEmpty()) {
+            return;
+        }
+        ByteBuf frame = TextFrames.frame(json);
         try {
             for (Recipients.Group group : recipients.groups()) {
                 Recipients.Entry[] entries = group.entries();
