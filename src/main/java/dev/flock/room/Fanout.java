@@ -1,5 +1,6 @@
 package dev.flock.room;
 
+import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.transport.TextFrames;
@@ -17,6 +18,12 @@ final class Fanout {
     /** Sends to every local member except the connections of {@code excludedUserId} (null = nobody). */
     static void broadcast(ServerMessage message, DeliveryKind kind, String aboutUserId, Recipients recipients,
                           String excludedUserId) {
+        broadcast(message, kind, aboutUserId, recipients, excludedUserId, null, 0);
+    }
+
+    /** As above; with {@code metrics}, records the time from {@code receivedNanos} to each loop's last write. */
+    static void broadcast(ServerMessage message, DeliveryKind kind, String aboutUserId, Recipients recipients,
+                          String excludedUserId, FlockMetrics metrics, long receivedNanos) {
         if (recipients.groups().isEmpty()) {
             return;
         }
@@ -43,6 +50,9 @@ final class Fanout {
                         }
                     } finally {
                         frame.release();
+                    }
+                    if (metrics != null) {
+                        metrics.fanoutNanos(System.nanoTime() - receivedNanos);
                     }
                 });
             }

@@ -9,8 +9,15 @@ public sealed interface RoomCommand {
     record Join(Peer peer, long seq, ClientMessage.Join join) implements RoomCommand {
     }
 
-    /** A heartbeat, cursor move, cursor leave, presence update or leave from an admitted connection. */
-    record Relay(Peer peer, ClientMessage message) implements RoomCommand {
+    /**
+     * A heartbeat, cursor move, cursor leave, presence update or leave from an admitted connection.
+     * {@code receivedNanos} is when its frame arrived, for the fan-out duration meter.
+     */
+    record Relay(Peer peer, ClientMessage message, long receivedNanos) implements RoomCommand {
+        /** Built where the frame is read, so "now" is its arrival. */
+        public Relay(Peer peer, ClientMessage message) {
+            this(peer, message, System.nanoTime());
+        }
     }
 
     /** The connection sent nothing for this room for the TTL. */

@@ -165,7 +165,7 @@ public final class RoomVerticle extends VerticleBase {
             if (body instanceof RoomCommand.Join c) {
                 join(c.peer(), c.seq(), c.join());
             } else if (body instanceof RoomCommand.Relay c) {
-                relay(c.peer(), c.message());
+                relay(c.peer(), c.message(), c.receivedNanos());
             } else if (body instanceof RoomCommand.Expire c) {
                 if (memberOf.containsKey(c.peer())) {
                     metrics.eviction("ttl");
@@ -283,7 +283,7 @@ public final class RoomVerticle extends VerticleBase {
         Fanout.sendTo(peer, new ServerMessage.JoinAck(roomId, others), () -> peer.joinResult(roomId, seq, Peer.JoinResult.ADMITTED));
     }
 
-    private void relay(Peer peer, ClientMessage message) {
+    private void relay(Peer peer, ClientMessage message, long receivedNanos) {
         Member member = memberOf.get(peer);
         if (member == null) {
             metrics.dropped(); // raced with an eviction or expiry: the connection learns it on its loop
@@ -300,7 +300,7 @@ public final class RoomVerticle extends VerticleBase {
             long now = System.currentTimeMillis();
             member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
             Fanout.broadcast(new ServerMessage.CursorUpdated(roomId, member.userId, m.x(), m.y(), now), DeliveryKind.CURSOR,
-                    member.userId, recipients, member.userId);
+                    member.userId, recipients, member.userId, metrics, receivedNanos);
         } else if (message instanceof ClientMessage.CursorLeave) {
             member.cursor = null;
             Fanout.broadcast(new ServerMessage.CursorRemoved(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,

@@ -1,0 +1,188 @@
+package dev.flock.room;
+
+import dev.flock.FlockServer;
+import dev.flock.support.TestServers;
+import dev.flock.support.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.flock.support.WsClient.is;
+import static dev.flock.support.WsClient.type;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Issue 8 on one instance: one user in several tabs (share and evict), and a full room that refuses only itself. */
+@ExtendWith(VertxExtension.class)
+class SeveralConnectionsTest {
+
+    private final List<WsClient> clients = new ArrayList<>();
+    private FlockServer server;
+    private Vertx vertx;
+
+    @AfterEach
+    void stop() {
+        clients.forEach(WsClient::close);
+    }
+
+    private void start(Vertx vertx, String... env) {
+        this.vertx = vertx;
+        server = TestServers.start(vertx, env);
+    }
+
+    private WsClient client() {
+        WsClient c = WsClient.connect(vertx, server.port());
+        clients.add(c);
+        return c;
+    }
+
+    /** The interval of a poll loop, not a synchronisation: the loop checks its condition each round. */
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static JsonObject meta(String name) {
+        return new JsonObject().put("name", name);
+    }
+
+    @Test
+    void share_twoTabsWithEqualMetadata_announceOneJoinAndOneLeave(Vertx vertx) {
+        start(vertx);
+        WsClient watcher = client();
+        watcher.joinAndAck("r", "watcher", meta("W"));
+        WsClient tab1 = client();
+        WsClient tab2 = client();
+        tab1.joinAndAck("r", "alice", meta("Alice"));
+        JsonObject ack2 = tab2.joinAndAck("r", "alice", meta("Alice"));
+        assertThat(ack2.getJsonArray("users").stream().map(u -> ((JsonObject) u).getString("userId"))).containsExactly("watcher");
+
+        tab1.close();
+        tab2.move("r", 0.5, 0.5); // barrier: anything about tab1's close reached the watcher before this
+        watcher.await(is("cursor:updated", "r", "alice"));
+        assertThat(watcher.count(is("user:left", "r", "alice"))).isZero();
+
+        tab2.close();
+        watcher.await(is("user:left", "r", "alice"));
+        assertThat(watcher.count(is("user:joined", "r", "alice"))).isEqualTo(1);
+        assertThat(watcher.count(is("user:left", "r", "alice"))).isEqualTo(1);
+    }
+
+    @Test
+    void share_secondTabWithDifferentMetadata_announcesOnlyTheChangedFields(Vertx vertx) {
+        start(vertx);
+        WsClient watcher = client();
+        watcher.joinAndAck("r", "watcher", meta("W"));
+        client().joinAndAck("r", "alice", new JsonObject().put("name", "Alice").put("color", "#111111"));
+        client().joinAndAck("r", "alice", new JsonObject().put("name", "Alice").put("color", "#222222").put("tab", 2));
+        JsonObject update = watcher.await(is("presence:updated", "r", "alice"));
+        assertThat(update.getJsonObject("metadata")).isEqualTo(new JsonObject().put("color", "#222222").put("tab", 2));
+        JsonObject snapshot = client().joinAndAck("r", "carol", meta("C"));
+        JsonObject alice = snapshot.getJsonArray("users").stream().map(JsonObject.class::cast)
+                .filter(u -> "alice".equals(u.getString("userId"))).findFirst().orElseThrow();
+        assertThat(alice.getJsonObject("metadata"))
+                .isEqualTo(new JsonObject().put("name", "Alice").put("color", "#222222").put("tab", 2));
+        assertThat(watcher.count(is("user:joined", "r", "alice"))).isEqualTo(1);
+    }
+
+    @Test
+    void share_aUsersEventsNeverReachTheirOtherTabs_andTheCursorBelongsToTheUser(Vertx vertx) {
+        start(vertx);
+        WsClient tab1 = client();
+        WsClient tab2 = client();
+        WsClient bob = client();
+        tab1.joinAndAck("r", "alice", meta("Alice"));
+        tab2.joinAndAck("r", "alice", meta("Alice"));
+        bob.joinAndAck("r", "bob", meta("Bob"));
+        tab1.move("r", 0.1, 0.1);
+        tab2.move("r", 0.9, 0.9);
+        tab1.send(new JsonObject().put("type", "presence:update").put("roomId", "r").put("metadata", new JsonObject().put("s", 1)));
+        bob.await(is("presence:updated", "r", "alice"));
+        bob.move("r", 0.5, 0.5);
+        tab1.await(is("cursor:updated", "r", "bob"));
+        tab2.await(is("cursor:updated", "r", "bob"));
+        for (WsClient tab : List.of(tab1, tab2)) {
+            assertThat(tab.count(m -> "alice".equals(m.getString("userId")))).isZero();
+        }
+        JsonObject snapshot = client().joinAndAck("r", "carol", meta("C"));
+        JsonObject alice = snapshot.getJsonArray("users").stream().map(JsonObject.class::cast)
+                .filter(u -> "alice".equals(u.getString("userId"))).findFirst().orElseThrow();
+        assertThat(alice.getJsonObject("cursor")).isEqualTo(new JsonObject().put("x", 0.9).put("y", 0.9));
+    }
+
+    @Test
+    void roomLimit_countsUsers_notTabs_andRoomFullDoesNotClose(Vertx vertx) {
+        start(vertx, "FLOCK_MAX_ROOM_SIZE", "2");
+        WsClient alice = client();
+        WsClient bob = client();
+        alice.joinAndAck("full", "alice", meta("A"));
+        bob.joinAndAck("full", "bob", meta("B"));
+        client().joinAndAck("full", "alice", meta("A")); // another tab of a present user is always admitted
+
+        WsClient carol = client();
+        carol.joinAndAck("other", "carol", meta("C"));
+        WsClient otherWatcher = client();
+        otherWatcher.joinAndAck("other", "dave", meta("D"));
+        carol.join("full", "carol", meta("C"));
+        JsonObject error = carol.await(m -> type(m, "error"));
+        assertThat(error.getString("code")).isEqualTo("ROOM_FULL");
+        assertThat(error.getString("roomId")).isEqualTo("full");
+
+        carol.move("other", 0.2, 0.2); // still connected and still in its other room
+        otherWatcher.await(is("cursor:updated", "other", "carol"));
+        assertThat(carol.isClosed()).isFalse();
+        assertThat(otherWatcher.count(is("user:left", "other", "carol"))).isZero();
+        assertThat(alice.count(is("user:joined", "full", "carol"))).isZero();
+    }
+
+    @Test
+    void refusedConnection_isAdmittedByALaterHeartbeatOnceASeatIsFree(Vertx vertx) {
+        start(vertx, "FLOCK_MAX_ROOM_SIZE", "1");
+        WsClient alice = client();
+        alice.joinAndAck("full", "alice", meta("A"));
+        WsClient bob = client();
+        bob.join("full", "bob", meta("B"));
+        bob.await(m -> type(m, "error") && "ROOM_FULL".equals(m.getString("code")));
+        alice.leave("full");
+        // retries happen at most once per 5 s: poll with paced heartbeats until one is admitted
+        long deadline = System.currentTimeMillis() + 9000;
+        while (bob.count(m -> type(m, "join:ack")) == 0 && System.currentTimeMillis() < deadline) {
+            int from = bob.size();
+            bob.heartbeat("full");
+            bob.awaitFrom(from, m -> type(m, "heartbeat:ack"));
+            pause(250);
+        }
+        assertThat(bob.isClosed()).isFalse();
+        JsonObject ack = bob.await(m -> type(m, "join:ack") && "full".equals(m.getString("roomId")));
+        assertThat(ack.getJsonArray("users")).isEmpty();
+    }
+
+    @Test
+    void evict_oldSocketIsClosed_roomSeesLeaveThenJoin_andTheStaleCloseEvictsNobody(Vertx vertx) {
+        start(vertx, "FLOCK_DUPLICATE_JOIN", "evict");
+        WsClient watcher = client();
+        watcher.joinAndAck("r", "watcher", meta("W"));
+        WsClient old = client();
+        old.joinAndAck("r", "alice", meta("Old"));
+        WsClient fresh = client();
+        fresh.joinAndAck("r", "alice", meta("New"));
+        assertThat(old.awaitClose()).isEqualTo(4000);
+        JsonObject joinedAgain = watcher.await(m -> is("user:joined", "r", "alice").test(m)
+                && "New".equals(m.getJsonObject("metadata").getString("name")));
+        assertThat(joinedAgain).isNotNull();
+        int left = watcher.indexOf(is("user:left", "r", "alice"));
+        assertThat(left).isGreaterThanOrEqualTo(0).isLessThan(watcher.messages().indexOf(joinedAgain));
+
+        fresh.move("r", 0.4, 0.4);
+        watcher.await(is("cursor:updated", "r", "alice"));
+        assertThat(watcher.count(is("user:left", "r", "alice"))).isEqualTo(1);
+    }
+}
