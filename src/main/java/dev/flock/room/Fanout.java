@@ -27,12 +27,12 @@ final class Fanout {
         if (recipients.groups().isEmpty()) {
             return;
         }
-        broadcast(ProtocolCodec.encode(message), kind, aboutUserId, recipients, excludedUserId);
+        broadcast(ProtocolCodec.encode(message), kind, aboutUserId, recipients, excludedUserId, metrics, receivedNanos);
     }
 
     /** As above, for a message already encoded (the same bytes are also published to other instances). */
     static void broadcast(byte[] json, DeliveryKind kind, String aboutUserId, Recipients recipients,
-                          String excludedUserId) {
+                          String excludedUserId, FlockMetrics metrics, long receivedNanos) {
         if (recipients.groups().isEmpty()) {
             return;
         }

@@ -293,7 +293,7 @@ public final class RoomVerticle extends VerticleBase {
             if (!(message instanceof ClientMessage.Leave)) {
                 touch(peer);
             }
-            sharedRelay(peer, member, message);
+            sharedRelay(peer, member, message, receivedNanos);
             return;
         }
         if (message instanceof ClientMessage.CursorMove m) {
@@ -375,7 +375,7 @@ public final class RoomVerticle extends VerticleBase {
     /** Broadcasts to the local members (all but {@code aboutUserId}'s connections) and, if asked, to other instances. */
     private void emit(ServerMessage message, DeliveryKind kind, String aboutUserId, boolean publish) {
         byte[] json = ProtocolCodec.encode(message);
-        Fanout.broadcast(json, kind, aboutUserId, recipients, aboutUserId);
+        Fanout.broadcast(json, kind, aboutUserId, recipients, aboutUserId, null, 0);
         if (publish) {
             broker.publish(roomId, json);
         }
@@ -551,14 +551,16 @@ public final class RoomVerticle extends VerticleBase {
         }
     }
 
-    private void sharedRelay(Peer peer, Member member, ClientMessage message) {
+    private void sharedRelay(Peer peer, Member member, ClientMessage message, long receivedNanos) {
         String userId = member.userId;
         if (message instanceof ClientMessage.CursorMove m) {
             long now = System.currentTimeMillis();
             member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
             dirtyCursors.put(userId, member.cursor);
             removedCursors.remove(userId);
-            emit(new ServerMessage.CursorUpdated(roomId, userId, m.x(), m.y(), now), DeliveryKind.CURSOR, userId, true);
+            byte[] json = ProtocolCodec.encode(new ServerMessage.CursorUpdated(roomId, userId, m.x(), m.y(), now));
+            Fanout.broadcast(json, DeliveryKind.CURSOR, userId, recipients, userId, metrics, receivedNanos);
+            broker.publish(roomId, json);
         } else if (message instanceof ClientMessage.CursorLeave) {
             member.cursor = null;
             dirtyCursors.remove(userId);
