@@ -522,7 +522,10 @@ class MultiInstanceTest {
                     .map(m -> m.getJsonObject("position").getDouble("x")).toList();
             assertThat(xs).as("a contiguous, duplicate-free tail of %s's moves", sender).isSorted().doesNotHaveDuplicates();
             double first = xs.get(0);
-            assertThat(xs).hasSize((int) Math.round((moves / 1000.0 - first) * 1000) + 1);
+            double coalesced = b.metrics().registry().find("flock.cursor.coalesced").counter().count();
+            if (coalesced == 0) { // a slow reader gets "latest value" cursors (issue 9): gaps allowed only then
+                assertThat(xs).hasSize((int) Math.round((moves / 1000.0 - first) * 1000) + 1);
+            }
         }
         for (String u : List.of("m0", "m1", "m2")) {
             assertThat(late.count(is("user:joined", "busy", u))).as("already in the snapshot: " + u).isZero();
