@@ -64,6 +64,7 @@ final class ClientConnection implements Peer {
     private long nextSeq;
     private boolean joinedOnce;
     private boolean closing;
+    private boolean gone;
     private String closeReason = "client";
     boolean dirty;
     /** Slow consumer: the latest undelivered cursor frame per sender, while the socket is not writable. */
@@ -437,6 +438,10 @@ final class ClientConnection implements Peer {
         } else if (now - slowSinceMs >= hub.config.slowConsumerGraceMs()) {
             LOG.info("closing slow consumer conn={} queuedBytes={}", id, queued);
             close(CLOSE_TRY_AGAIN_LATER, "slow consumer", "slow_consumer");
+            // The close frame waits behind everything queued, which this peer does not read, and a pipeline
+            // close would wait for that queue too: close the transport itself, and leave the rooms at once.
+            channel.closeFuture().addListener(done -> hub.context.runOnContext(v -> onClosed()));
+            channel.unsafe().close(channel.unsafe().voidPromise());
         }
     }
 
@@ -462,7 +467,12 @@ final class ClientConnection implements Peer {
         return ws.close(code, reason);
     }
 
+    /** Leaves every room once, whichever of the socket's close paths gets here first. */
     private void onClosed() {
+        if (gone) {
+            return;
+        }
+        gone = true;
         closing = true;
         releasePending();
         for (RoomSlot slot : rooms.values()) {

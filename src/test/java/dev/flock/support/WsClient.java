@@ -159,10 +159,21 @@ public final class WsClient implements AutoCloseable {
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("no matching message within " + TIMEOUT + "; received: " + messages);
+                throw new AssertionError("no matching message within " + TIMEOUT + "; received " + summary());
             }
             waitNanos(left);
         }
+    }
+
+    /** The message count and the last few messages, shortened: enough to debug, never a flood. */
+    private String summary() {
+        int from = Math.max(0, messages.size() - 8);
+        StringBuilder b = new StringBuilder().append(messages.size()).append(" messages, last: ");
+        for (JsonObject m : messages.subList(from, messages.size())) {
+            String text = m.encode();
+            b.append(text.length() > 200 ? text.substring(0, 200) + "…" : text).append(' ');
+        }
+        return b.toString();
     }
 
     /** Index of the first matching message, or -1. */
@@ -181,7 +192,7 @@ public final class WsClient implements AutoCloseable {
         while (closeCode == null) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("socket not closed within " + TIMEOUT + "; received: " + messages);
+                throw new AssertionError("socket not closed within " + TIMEOUT + "; received " + summary());
             }
             waitNanos(left);
         }
