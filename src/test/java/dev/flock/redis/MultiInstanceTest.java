@@ -236,7 +236,7 @@ class MultiInstanceTest {
     void threeInstances_everyEventReachesEveryRecipientExactlyOnce_inSenderOrder() {
         List<FlockServer> instances = List.of(instance(FAST), instance(FAST), instance(FAST));
         int perInstance = 2;
-        int moves = 150;
+        int moves = 160;
         List<WsClient> users = new ArrayList<>();
         for (int i = 0; i < instances.size() * perInstance; i++) {
             WsClient c = client(instances.get(i % instances.size()));
@@ -251,12 +251,17 @@ class MultiInstanceTest {
                 }
             }
         }
+        int updates = 40;
         Thread[] senders = new Thread[users.size()];
         for (int i = 0; i < users.size(); i++) {
             WsClient c = users.get(i);
             senders[i] = new Thread(() -> {
                 for (int k = 1; k <= moves; k++) {
                     c.move("busy", k / 1000.0, 0.5);
+                    if (k % (moves / updates) == 0) { // presence events are never coalesced: exactly once, always
+                        c.send(new JsonObject().put("type", "presence:update").put("roomId", "busy")
+                                .put("metadata", new JsonObject().put("seq", k / (moves / updates))));
+                    }
                 }
             });
             senders[i].start();
@@ -268,6 +273,8 @@ class MultiInstanceTest {
                 throw new AssertionError(e);
             }
         }
+        double coalesced = instances.stream()
+                .mapToDouble(s -> s.metrics().registry().find("flock.cursor.coalesced").counter().count()).sum();
         for (int r = 0; r < users.size(); r++) {
             WsClient receiver = users.get(r);
             for (int s = 0; s < users.size(); s++) {
@@ -275,13 +282,23 @@ class MultiInstanceTest {
                 if (r == s) {
                     continue;
                 }
+                receiver.await(m -> is("presence:updated", "busy", sender).test(m)
+                        && m.getJsonObject("metadata").getInteger("seq") == updates);
+                List<Integer> seqs = receiver.messages().stream().filter(is("presence:updated", "busy", sender))
+                        .map(m -> m.getJsonObject("metadata").getInteger("seq")).toList();
+                assertThat(seqs).as("presence updates of %s seen by u%d", sender, r).hasSize(updates).isSorted()
+                        .doesNotHaveDuplicates();
                 receiver.await(m -> is("cursor:updated", "busy", sender).test(m)
                         && m.getJsonObject("position").getDouble("x") == moves / 1000.0);
                 List<Double> xs = receiver.messages().stream().filter(is("cursor:updated", "busy", sender))
                         .map(m -> m.getJsonObject("position").getDouble("x")).toList();
-                assertThat(xs).as("moves of %s seen by u%d", sender, r).hasSize(moves).isSorted();
+                assertThat(xs).as("moves of %s seen by u%d", sender, r).isSorted().doesNotHaveDuplicates();
+                if (coalesced == 0) { // cursors to a slow reader are "latest value" (issue 9); otherwise exactly once
+                    assertThat(xs).hasSize(moves);
+                }
             }
             assertThat(receiver.count(is("cursor:updated", "busy", "u" + r))).isZero();
+            assertThat(receiver.count(is("presence:updated", "busy", "u" + r))).isZero();
         }
     }
 
