@@ -1,5 +1,9 @@
 package dev.flock;
 
+import dev.flock.admin.AdminConfig;
+import dev.flock.admin.AdminRoutes;
+import dev.flock.admin.DemoConfig;
+import dev.flock.admin.TryItRoutes;
 import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.Limits;
@@ -10,6 +14,7 @@ import dev.flock.room.LocalBroker;
 import dev.flock.room.LocalPresence;
 import dev.flock.room.PresenceStore;
 import dev.flock.room.RoomBroker;
+import dev.flock.room.LocalAdminRooms;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomRegistry;
 import dev.flock.room.RoomVerticle;
@@ -116,7 +121,8 @@ public final class FlockServer {
         metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
         ApiKeys apiKeys = new ApiKeys(config.apiKeys());
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
-        int instances = Math.max(1, 2 * Runtime.getRuntime().availableProcessors());
+        Consumer<Router> allRoutes = withPages(routes);
+        int instances = httpInstances();
         List<HttpServerVerticle> verticles = new ArrayList<>();
         DeploymentOptions options = new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP);
         // One deployment of N instances sharing one port. Vert.x would give each instance its own random
@@ -128,7 +134,7 @@ public final class FlockServer {
             return Future.failedFuture(e);
         }
         return vertx.deployVerticle(() -> {
-            HttpServerVerticle v = new HttpServerVerticle(config, listenPort, registry, metrics, apiKeys, codec, routes);
+            HttpServerVerticle v = new HttpServerVerticle(config, listenPort, registry, metrics, apiKeys, codec, allRoutes);
             synchronized (verticles) {
                 verticles.add(v);
             }
@@ -138,6 +144,31 @@ public final class FlockServer {
             port = verticles.get(0).actualPort();
             return null;
         });
+    }
+
+    /**
+     * The admin routes (one instance per process: sessions live there), the caller's routes, and the try-it
+     * page last, since it is a catch-all for GET.
+     */
+    private Consumer<Router> withPages(Consumer<Router> routes) {
+        AdminRoutes admin = new AdminRoutes(new LocalAdminRooms(vertx, registry), new AdminConfig(config.adminPassword(),
+                config.adminToken(), AdminConfig.DEFAULT_SESSION_TTL, config.trustProxy()));
+        TryItRoutes tryIt = new TryItRoutes(() -> Future.succeededFuture(new DemoConfig(config.apiKeysRequired(), null)));
+        return router -> {
+            admin.mount(router);
+            routes.accept(router);
+            if (config.demo()) {
+                tryIt.mount(router);
+            }
+        };
+    }
+
+    /**
+     * One HTTP verticle per core: {@link Main} sizes the event-loop pool the same, so every hop between a
+     * socket's loop and a room's loop is a hop between busy cores, not a wake-up of an idle extra loop.
+     */
+    public static int httpInstances() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     private static int freePort(String host) throws IOException {

@@ -49,7 +49,7 @@ public final class Main {
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         bindJvmMeters(prometheus);
         Vertx vertx = Vertx.builder()
-                .with(new VertxOptions().setPreferNativeTransport(true)
+                .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(FlockServer.httpInstances())
                         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
                 .withMetrics(new MicrometerMetricsFactory(prometheus))
                 .build();

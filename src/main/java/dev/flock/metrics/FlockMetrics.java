@@ -108,8 +108,10 @@ public final class FlockMetrics {
         errors.get(code).increment();
     }
 
-    public void delivered(int frames) {
-        delivered.increment(frames);
+    public void delivered(long frames) {
+        if (frames > 0) {
+            delivered.increment(frames);
+        }
     }
 
     public void dropped() {

@@ -44,7 +44,7 @@ public sealed interface RoomCommand {
     record Resync() implements RoomCommand {
     }
 
-    /** An operator reads the room. Replies a {@link RoomView}. */
+    /** An operator reads the room. Replies a {@link RoomInspection}. */
     record Inspect() implements RoomCommand {
     }
 }

@@ -768,13 +768,13 @@ public final class RoomVerticle extends VerticleBase {
         }
     }
 
-    private RoomView view() {
-        List<RoomView.MemberView> list = new ArrayList<>(members.size());
+    private RoomInspection view() {
+        List<RoomInspection.MemberInspection> list = new ArrayList<>(members.size());
         for (Member m : members.values()) {
-            list.add(new RoomView.MemberView(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(),
+            list.add(new RoomInspection.MemberInspection(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(),
                     m.cursor == null ? 0 : m.cursor.timestamp()));
         }
-        return new RoomView(roomId, list);
+        return new RoomInspection(roomId, list);
     }
 
     private void attach(Peer peer, Member member) {

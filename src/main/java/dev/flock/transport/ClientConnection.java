@@ -372,7 +372,7 @@ final class ClientConnection implements Peer {
     }
 
     private void write(ByteBuf frame) {
-        hub.metrics.delivered(1);
+        hub.delivered++;
         if (ctx != null) {
             ctx.write(frame, quietPromise);
             return;

@@ -39,6 +39,8 @@ public final class ConnectionHub {
     private final Set<ClientConnection> connections = new LinkedHashSet<>();
     private final List<ClientConnection> dirty = new ArrayList<>();
     private boolean flushScheduled;
+    /** Frames written since the last scan; published to the shared counter once a second, not per write. */
+    long delivered;
     private long scanTimer = -1;
 
     public ConnectionHub(Vertx vertx, Context context, FlockConfig config, ProtocolCodec codec, ApiKeys apiKeys,
@@ -93,6 +95,8 @@ public final class ConnectionHub {
     }
 
     private void scan() {
+        metrics.delivered(delivered);
+        delivered = 0;
         long now = System.currentTimeMillis();
         for (ClientConnection c : List.copyOf(connections)) {
             c.scan(now);

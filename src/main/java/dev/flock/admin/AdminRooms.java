@@ -1,0 +1,30 @@
+package dev.flock.admin;
+
+import io.vertx.core.Future;
+
+import java.util.List;
+
+/**
+  * What the admin dashboard needs from the server core. The core implements it; in Redis mode the
+  * answers cover every instance (rooms and members from the shared store, closes published to all).
+  * Methods may be called from any event loop.
+  */
+public interface AdminRooms {
+
+    /** Every room that has at least one member, with its members. */
+    Future<List<RoomView>> rooms();
+
+    /**
+      * Closes a room: each member gets {@code error} {@code ROOM_CLOSED} with the roomId and leaves the
+      * room (the others see {@code user:left}); sockets stay open. Succeeds for an unknown room too.
+      */
+    Future<Void> closeRoom(String roomId);
+
+    /** Closes every room as {@link #closeRoom} does; answers how many rooms were closed. */
+    Future<Integer> closeAll();
+
+    /** Instances sharing the fleet (1 without Redis). Shown on the dashboard only. */
+    default Future<Integer> instanceCount() {
+        return Future.succeededFuture(1);
+    }
+}

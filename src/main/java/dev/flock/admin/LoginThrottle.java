@@ -1,0 +1,67 @@
+package dev.flock.admin;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+  * Slows password guessing per client address: a few free failures, then a lockout that doubles
+  * with every further failure. Locked-out clients are refused at once (429), so nothing waits on
+  * the event loop. Thread-safe.
+  */
+final class LoginThrottle {
+
+    static final int FREE_FAILURES = 3;
+    static final long FIRST_LOCK_MILLIS = 2_000;
+    static final long MAX_LOCK_MILLIS = 5 * 60_000;
+    /** A client that stops failing for this long starts over. */
+    static final long FORGET_AFTER_MILLIS = 15 * 60_000;
+    static final int MAX_TRACKED = 10_000;
+
+    private record Failures(int count, long lockedUntil, long lastFailureAt) {
+    }
+
+    private final Map<String, Failures> byAddress = new ConcurrentHashMap<>();
+    private final LongSupplier clock;
+
+    LoginThrottle(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    /** Milliseconds until this address may try again; 0 when it may try now. */
+    long retryAfterMillis(String address) {
+        Failures failures = byAddress.get(address);
+        return failures == null ? 0 : Math.max(0, failures.lockedUntil() - clock.getAsLong());
+    }
+
+    void failed(String address) {
+        long now = clock.getAsLong();
+        byAddress.compute(address, (key, previous) -> {
+            int count = previous == null || now - previous.lastFailureAt() > FORGET_AFTER_MILLIS ? 1 : previous.count() + 1;
+            return new Failures(count, now + lockMillis(count), now);
+        });
+        if (byAddress.size() > MAX_TRACKED) {
+            forgetHarmless(now);
+        }
+    }
+
+    void succeeded(String address) {
+        byAddress.remove(address);
+    }
+
+    static long lockMillis(int failures) {
+        if (failures <= FREE_FAILURES) {
+            return 0;
+        }
+        int doublings = Math.min(failures - FREE_FAILURES - 1, 20);
+        return Math.min(MAX_LOCK_MILLIS, FIRST_LOCK_MILLIS << doublings);
+    }
+
+    /** Keeps the map bounded: forgets stale entries first, then any entry that is not locked. */
+    private void forgetHarmless(long now) {
+        byAddress.values().removeIf(f -> now - f.lastFailureAt() > FORGET_AFTER_MILLIS);
+        if (byAddress.size() > MAX_TRACKED) {
+            byAddress.values().removeIf(f -> f.lockedUntil() <= now);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.flock.bench;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.internal.http.WebSocketInternal;
+
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The bare fan-out floor of issue 9: the least a Vert.x WebSocket server can spend per cursor delivery,
+ * with no validation, limits, presence store or metrics. Run it beside flock-server in the same benchmark
+ * run and compare ratios. {@code --plain} keeps no rooms at all (only acks), the floor for the hold test.
+ *
+ * <pre>java -cp target/flock-server.jar dev.flock.bench.FloorServer [--port 8788] [--flush-interval-ms 16]
+ *     [--plain] [--loops N] [--native]</pre>
+ */
+public final class FloorServer {
+    private final int port;
+    private final long flushIntervalMs;
+    private final boolean plain;
+    private final FloorRooms rooms = new FloorRooms();
+    private final ConcurrentHashMap<EventExecutor, FloorFlusher> flushers = new ConcurrentHashMap<>();
+
+    private FloorServer(int port, long flushIntervalMs, boolean plain) {
+        this.port = port;
+        this.flushIntervalMs = flushIntervalMs;
+        this.plain = plain;
+    }
+
+    public static void main(String[] args) {
+        BenchLogging.quiet();
+        int port;
+        long flush;
+        boolean plain;
+        int loops;
+        boolean nativeTransport;
+        try {
+            Args a = new Args(args);
+            port = a.intOpt("--port", 8788);
+            flush = a.intOpt("--flush-interval-ms", 16);
+            plain = a.flag("--plain");
+            loops = a.intOpt("--loops", Runtime.getRuntime().availableProcessors());
+            nativeTransport = a.flag("--native");
+            a.rejectUnknown();
+        } catch (Args.UsageError e) {
+            System.err.println("FloorServer: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(nativeTransport));
+        FloorServer server = new FloorServer(port, flush, plain);
+        vertx.deployVerticle(() -> server.new Listener(), new DeploymentOptions().setInstances(loops))
+            .onSuccess(id -> System.out.printf("floor listening on %d (flush-interval-ms=%d, plain=%b, loops=%d, transport=%s)%n",
+                port, flush, plain, loops, vertx.isNativeTransportEnabled() ? "native" : "nio"))
+            .onFailure(err -> {
+                System.err.println("floor failed to start: " + err);
+                System.exit(1);
+            });
+    }
+
+    private FloorFlusher flusherFor(EventExecutor loop) {
+        return flushIntervalMs <= 0 ? null : flushers.computeIfAbsent(loop, l -> new FloorFlusher(l, flushIntervalMs));
+    }
+
+    /** One instance per event loop; Vert.x shares the port between them. */
+    private final class Listener extends VerticleBase {
+        @Override
+        public Future<?> start() {
+            HttpServerOptions options = new HttpServerOptions()
+                .setPerMessageWebSocketCompressionSupported(false) // browsers offer deflate; decline it like the target
+                .setPerFrameWebSocketCompressionSupported(false);
+            return vertx.createHttpServer(options)
+                .webSocketHandler(ws -> new FloorConnection(ws,
+                    flusherFor(((WebSocketInternal) ws).channelHandlerContext().executor()), rooms, plain))
+                .listen(port);
+        }
+    }
+}

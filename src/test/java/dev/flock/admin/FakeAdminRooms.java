@@ -1,0 +1,34 @@
+package dev.flock.admin;
+
+import io.vertx.core.Future;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** In-memory {@link AdminRooms} that records what was closed. */
+final class FakeAdminRooms implements AdminRooms {
+
+    final List<RoomView> rooms = new CopyOnWriteArrayList<>();
+    final List<String> closed = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Future<List<RoomView>> rooms() {
+        return Future.succeededFuture(new ArrayList<>(rooms));
+    }
+
+    @Override
+    public Future<Void> closeRoom(String roomId) {
+        closed.add(roomId);
+        rooms.removeIf(r -> r.roomId().equals(roomId));
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Integer> closeAll() {
+        int count = rooms.size();
+        rooms.forEach(r -> closed.add(r.roomId()));
+        rooms.clear();
+        return Future.succeededFuture(count);
+    }
+}
