@@ -8,6 +8,12 @@ import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.Limits;
 import dev.flock.protocol.ProtocolCodec;
+import dev.flock.redis.RedisBridge;
+import dev.flock.redis.RedisPresenceStore;
+import dev.flock.room.LocalBroker;
+import dev.flock.room.LocalPresence;
+import dev.flock.room.PresenceStore;
+import dev.flock.room.RoomBroker;
 import dev.flock.room.LocalAdminRooms;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomRegistry;
@@ -25,26 +31,54 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A running Flock server inside a {@link Vertx}: the room registry, the HTTP verticles (one per event loop)
- * and, later, the Redis bridge. {@link Main} starts one; an application can start one in its own Vert.x.
+ * and, with {@code FLOCK_REDIS_URL}, the Redis bridge and shared presence store. {@link Main} starts one; an
+ * application can start one in its own Vert.x.
  */
 public final class FlockServer {
+
+    public static final String READY_PATH = "/ready";
 
     private final Vertx vertx;
     private final FlockConfig config;
     private final FlockMetrics metrics;
     private final RoomRegistry registry;
+    private final RedisBridge redis;
+    private final RedisPresenceStore redisPresence;
     private final List<String> deployments = new ArrayList<>();
+    /** Readiness checks: each returns null when ready, else the reason it is not. */
+    private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
+    private String redisDeployment;
+    private volatile boolean stopping;
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
         this.vertx = vertx;
         this.config = config;
         this.metrics = metrics;
-        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, config, registryRef(), metrics));
+        RoomBroker broker = LocalBroker.INSTANCE;
+        PresenceStore store = LocalPresence.INSTANCE;
+        if (config.redisEnabled()) {
+            redis = new RedisBridge(config, metrics, UUID.randomUUID().toString());
+            redisPresence = new RedisPresenceStore(redis, config);
+            broker = redis;
+            store = redisPresence;
+            readinessChecks.add(redis::reason);
+        } else {
+            redis = null;
+            redisPresence = null;
+        }
+        RoomBroker roomBroker = broker;
+        PresenceStore roomStore = store;
+        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, config, registryRef(), metrics,
+                roomBroker, roomStore));
+        readinessChecks.add(() -> stopping ? "shutting down" : null);
     }
 
     private RoomRegistry registryRef() {
@@ -64,6 +98,26 @@ public final class FlockServer {
 
     private Future<Void> deploy(Consumer<Router> routes) {
         RoomBus.registerCodec(vertx);
+        if (redis == null) {
+            return deployHttp(routes);
+        }
+        // never fails for an unreachable Redis: the bridge starts degraded and reconnects in the background
+        return vertx.deployVerticle(redis).compose(id -> {
+            redisDeployment = id;
+            return deployHttp(routes);
+        });
+    }
+
+    private Future<Void> deployHttp(Consumer<Router> extraRoutes) {
+        Consumer<Router> routes = router -> {
+            router.get(READY_PATH).handler(rc -> {
+                String reason = notReadyReason();
+                rc.response().setStatusCode(reason == null ? 200 : 503).putHeader("content-type", "application/json")
+                        .end(reason == null ? "{\"status\":\"ready\"}"
+                                : new io.vertx.core.json.JsonObject().put("status", "unavailable").put("reason", reason).encode());
+            });
+            extraRoutes.accept(router);
+        };
         metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
         ApiKeys apiKeys = new ApiKeys(config.apiKeys());
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
@@ -139,13 +193,53 @@ public final class FlockServer {
         return metrics;
     }
 
-    /** Closes every socket with 1001 and stops listening; rooms empty out and retire. */
+    /** The Redis bridge in Redis mode (for {@code connected()} and {@code reason()}), else null. */
+    public RedisBridge redis() {
+        return redis;
+    }
+
+    /** Adds a readiness check for {@code /ready}: it returns null when ready, else the reason it is not. */
+    public void addReadinessCheck(Supplier<String> check) {
+        readinessChecks.add(check);
+    }
+
+    /** Null when ready to take traffic; else why not (Redis unreachable, shutting down, ...). */
+    public String notReadyReason() {
+        for (Supplier<String> check : readinessChecks) {
+            String reason = check.get();
+            if (reason != null) {
+                return reason;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Graceful stop: {@code /ready} turns 503 first, then every socket closes with 1001. In Redis mode the users of
+     * those sockets are not announced as left: their presence expires after the TTL, so clients that reconnect to
+     * another instance meanwhile cause no leave/join flicker. In memory mode the rooms empty out as usual.
+     */
     public Future<Void> stop() {
+        return stop(false);
+    }
+
+    /** As {@link #stop()}; with {@code announceLeaves} a Redis-mode server also removes its users from Redis at once. */
+    public Future<Void> stop(boolean announceLeaves) {
+        stopping = true;
+        if (redisPresence != null && !announceLeaves) {
+            redisPresence.drain();
+        }
         List<Future<Void>> undeploys = new ArrayList<>();
         for (String id : deployments) {
             undeploys.add(vertx.undeploy(id));
         }
         deployments.clear();
-        return Future.join(undeploys).mapEmpty();
+        Future<Void> http = Future.join(undeploys).mapEmpty();
+        if (redisDeployment == null) {
+            return http;
+        }
+        String id = redisDeployment;
+        redisDeployment = null;
+        return http.eventually(() -> vertx.undeploy(id)).mapEmpty();
     }
 }

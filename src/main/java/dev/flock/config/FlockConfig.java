@@ -29,7 +29,9 @@ public record FlockConfig(
         int metricsPort,
         boolean demo,
         boolean trustProxy,
-        int shutdownTimeoutMs) {
+        int shutdownTimeoutMs,
+        boolean redisKeyspaceEvents,
+        int redisSweepIntervalMs) {
 
     /** What a second connection of a user already in a room does. */
     public enum DuplicateJoin { SHARE, EVICT }
@@ -77,7 +79,8 @@ public record FlockConfig(
                 i(v, Settings.MAX_ID_LENGTH), i(v, Settings.JOIN_TIMEOUT_SECONDS), (Boolean) v.get(Settings.WEBSOCKET_COMPRESSION),
                 ((Number) v.get(Settings.SLOW_CONSUMER_MAX_BYTES)).longValue(), i(v, Settings.SLOW_CONSUMER_GRACE_MS),
                 (Boolean) v.get(Settings.METRICS_ENABLED), i(v, Settings.METRICS_PORT), (Boolean) v.get(Settings.DEMO),
-                (Boolean) v.get(Settings.TRUST_PROXY), i(v, Settings.SHUTDOWN_TIMEOUT_MS));
+                (Boolean) v.get(Settings.TRUST_PROXY), i(v, Settings.SHUTDOWN_TIMEOUT_MS),
+                (Boolean) v.get(Settings.REDIS_KEYSPACE_EVENTS), i(v, Settings.REDIS_SWEEP_INTERVAL_MS));
     }
 
     private static int i(Map<Setting, Object> v, Setting s) {

@@ -30,6 +30,11 @@ public final class FlockMetrics {
     private final Counter dropped;
     private final Counter coalesced;
     private final Timer fanout;
+    private final Counter redisPublished;
+    private final Counter redisReceived;
+    private final Counter redisDropped;
+    private final Timer redisCommands;
+    private final AtomicInteger redisUp = new AtomicInteger();
 
     public FlockMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -49,6 +54,16 @@ public final class FlockMetrics {
                 .description("from receipt of a client message to its last local write")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+        redisPublished = Counter.builder("flock.redis.published").description("room events published to Redis")
+                .register(registry);
+        redisReceived = Counter.builder("flock.redis.received")
+                .description("room events received from other instances through Redis").register(registry);
+        redisDropped = Counter.builder("flock.redis.dropped")
+                .description("room events not published because Redis was unavailable or overloaded").register(registry);
+        redisCommands = Timer.builder("flock.redis.command.duration").description("Redis script and command round trips")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        registry.gauge("flock.redis.connected", redisUp);
     }
 
     /** Meters kept in memory only: for tests and embedders that do not scrape. */
@@ -113,6 +128,34 @@ public final class FlockMetrics {
 
     public void fanoutNanos(long nanos) {
         fanout.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void redisPublished() {
+        redisPublished.increment();
+    }
+
+    public void redisPublished(int events) {
+        redisPublished.increment(events);
+    }
+
+    public void redisReceived() {
+        redisReceived.increment();
+    }
+
+    public void redisDropped(int events) {
+        redisDropped.increment(events);
+    }
+
+    public void redisCommand(long nanos) {
+        redisCommands.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void redisConnected(boolean connected) {
+        redisUp.set(connected ? 1 : 0);
+    }
+
+    public void redisChannels(Supplier<Number> channels) {
+        gauge("flock.redis.channels", "Redis channels this instance subscribes to", channels);
     }
 
     public int openConnections() {

@@ -27,7 +27,16 @@ final class Fanout {
         if (recipients.groups().isEmpty()) {
             return;
         }
-        ByteBuf frame = TextFrames.frame(ProtocolCodec.encode(message));
+        broadcast(ProtocolCodec.encode(message), kind, aboutUserId, recipients, excludedUserId, metrics, receivedNanos);
+    }
+
+    /** As above, for a message already encoded (the same bytes are also published to other instances). */
+    static void broadcast(byte[] json, DeliveryKind kind, String aboutUserId, Recipients recipients,
+                          String excludedUserId, FlockMetrics metrics, long receivedNanos) {
+        if (recipients.groups().isEmpty()) {
+            return;
+        }
+        ByteBuf frame = TextFrames.frame(json);
         try {
             for (Recipients.Group group : recipients.groups()) {
                 Recipients.Entry[] entries = group.entries();

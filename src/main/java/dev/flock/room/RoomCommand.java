@@ -32,6 +32,18 @@ public sealed interface RoomCommand {
     record Close(String reason) implements RoomCommand {
     }
 
+    /** An event another instance published for this room (Redis mode). */
+    record Remote(dev.flock.protocol.ServerMessage message) implements RoomCommand {
+    }
+
+    /** Redis mode: remove members whose presence expired ({@code userId} null = check all of the room). */
+    record Sweep(String userId) implements RoomCommand {
+    }
+
+    /** Redis mode, after (re)connecting: re-write local presence, then reconcile the room with Redis. */
+    record Resync() implements RoomCommand {
+    }
+
     /** An operator reads the room. Replies a {@link RoomInspection}. */
     record Inspect() implements RoomCommand {
     }

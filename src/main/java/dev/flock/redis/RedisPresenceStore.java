@@ -1,0 +1,214 @@
+package dev.flock.redis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.config.FlockConfig;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.protocol.ServerMessage;
+import dev.flock.room.Metadata;
+import dev.flock.room.Peer;
+import dev.flock.room.PresenceStore;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Shared presence in Redis, in the original server's layout (presence hash, members set, cursor hash) plus a
+ * connections sorted set per (room, user) of ours. Every decision is one Lua script ({@link Scripts}), run with
+ * EVALSHA and an EVAL fallback when Redis does not know the script (first use, or after a restart).
+ */
+public final class RedisPresenceStore implements PresenceStore {
+
+    /** Redis keeps a connection this much longer than the local TTL, so the local expiry always decides first. */
+    public static final long TTL_GRACE_MS = 2000;
+    private static final int MERGE_ATTEMPTS = 8;
+
+    private final RedisBridge bridge;
+    private final FlockConfig config;
+    private final String instanceId;
+    private final long ttlMs;
+    private volatile boolean draining;
+
+    public RedisPresenceStore(RedisBridge bridge, FlockConfig config) {
+        this.bridge = bridge;
+        this.config = config;
+        this.instanceId = bridge.instanceId();
+        this.ttlMs = config.presenceTtlMs() + TTL_GRACE_MS;
+    }
+
+    @Override
+    public boolean available() {
+        return bridge.connected();
+    }
+
+    @Override
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Shutdown: connections that close from now on leave no announcement; their presence expires. */
+    public void drain() {
+        draining = true;
+    }
+
+    @Override
+    public String connectionId(Peer peer) {
+        return instanceId + ":" + peer.id();
+    }
+
+    @Override
+    public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                   boolean evict) {
+        return eval(Scripts.ADMIT, List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
+                Integer.toString(limit), evict ? "evict" : "share")).map(r -> {
+            Admission.Status status = Admission.Status.valueOf(r.get(0).toString().toUpperCase(java.util.Locale.ROOT));
+            Response stored = r.get(1);
+            ObjectNode storedMetadata = stored == null ? null : parse(stored.toString());
+            return new Admission(status, storedMetadata, strings(r.get(2)));
+        });
+    }
+
+    @Override
+    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId)).map(r -> r.toInteger() == 1);
+    }
+
+    @Override
+    public Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch) {
+        return mergeAttempt(roomId, userId, json(base), base, patch, 1);
+    }
+
+    /** Compare-and-set: merge into what we believe stored; when another instance changed it first, merge into theirs. */
+    private Future<ObjectNode> mergeAttempt(String roomId, String userId, String expected, ObjectNode base, ObjectNode patch,
+                                            int attempt) {
+        ObjectNode merged = Metadata.merged(base, patch);
+        if (!Metadata.fits(merged, config.maxMetadataBytes())) {
+            return Future.failedFuture(new MetadataTooLarge());
+        }
+        return eval(Scripts.MERGE, List.of(Keys.encode(roomId), userId, expected, json(merged))).compose(r -> {
+            int code = r.get(0).toInteger();
+            if (code != 0) {
+                return Future.succeededFuture(merged);
+            }
+            String current = r.get(1).toString();
+            if (attempt >= MERGE_ATTEMPTS) {
+                return Future.failedFuture(new IllegalStateException("metadata merge kept conflicting"));
+            }
+            return mergeAttempt(roomId, userId, current, parse(current), patch, attempt + 1);
+        });
+    }
+
+    @Override
+    public Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite) {
+        List<String> args = new ArrayList<>(4 + touches.size() * 3 + cursors.size() * 4);
+        args.add(Keys.encode(roomId));
+        args.add(Long.toString(ttlMs));
+        args.add(rewrite ? "1" : "0");
+        args.add(Integer.toString(touches.size()));
+        for (Touch t : touches) {
+            args.add(t.userId());
+            args.add(t.connectionId());
+            args.add(rewrite ? json(t.metadata()) : "");
+        }
+        for (CursorWrite c : cursors) {
+            args.add(c.userId());
+            if (c.cursor() == null) {
+                args.add("");
+                args.add("");
+                args.add("");
+            } else {
+                args.add(number(c.cursor().x()));
+                args.add(number(c.cursor().y()));
+                args.add(Long.toString(c.cursor().timestamp()));
+            }
+        }
+        return eval(Scripts.REFRESH, args).map(RedisPresenceStore::strings);
+    }
+
+    @Override
+    public Future<List<Snapshot>> snapshot(String roomId) {
+        return eval(Scripts.SNAPSHOT, List.of(Keys.encode(roomId))).map(r -> {
+            List<Snapshot> out = new ArrayList<>(r.size());
+            for (Response u : r) {
+                out.add(new Snapshot(u.get(0).toString(), parse(u.get(1).toString()),
+                        cursor(u.get(2).toString(), u.get(3).toString(), u.get(4).toString())));
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Future<List<String>> sweep(String roomId, String userId) {
+        List<String> args = userId == null ? List.of(Keys.encode(roomId)) : List.of(Keys.encode(roomId), userId);
+        return eval(Scripts.SWEEP, args).map(RedisPresenceStore::strings);
+    }
+
+    // ---- scripts -------------------------------------------------------------------------------------------------
+
+    private Future<Response> eval(Scripts.Script script, List<String> args) {
+        return bridge.send(request(Command.EVALSHA, script.sha(), args)).recover(err -> {
+            String message = err.getMessage();
+            if (message != null && message.startsWith("NOSCRIPT")) {
+                return bridge.send(request(Command.EVAL, script.text(), args));
+            }
+            return Future.failedFuture(err);
+        });
+    }
+
+    private static Request request(Command command, String scriptOrSha, List<String> args) {
+        Request r = Request.cmd(command).arg(scriptOrSha).arg(0);
+        for (String a : args) {
+            r.arg(a);
+        }
+        return r;
+    }
+
+    private static List<String> strings(Response r) {
+        if (r == null || r.size() == 0) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(r.size());
+        for (Response s : r) {
+            out.add(s.toString());
+        }
+        return out;
+    }
+
+    private static ServerMessage.Cursor cursor(String x, String y, String ts) {
+        if (x.isEmpty() || y.isEmpty()) {
+            return null;
+        }
+        try {
+            long timestamp = ts.isEmpty() ? 0 : (long) Double.parseDouble(ts);
+            return new ServerMessage.Cursor(Double.parseDouble(x), Double.parseDouble(y), timestamp);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String number(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    static String json(ObjectNode metadata) {
+        try {
+            return ProtocolCodec.MAPPER.writeValueAsString(metadata);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ObjectNode parse(String json) {
+        try {
+            JsonNode n = ProtocolCodec.MAPPER.readTree(json);
+            return n instanceof ObjectNode o ? o : ProtocolCodec.MAPPER.createObjectNode();
+        } catch (IOException e) {
+            return ProtocolCodec.MAPPER.createObjectNode();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.flock.room;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.protocol.ServerMessage;
+import io.vertx.core.Future;
+
+import java.util.List;
+
+/**
+ * Presence shared by every instance: who is in a room (on any instance), through which connections, with what
+ * metadata and last cursor, and the atomic decisions about it (admit within the room limit, "the last connection
+ * is gone", metadata merge). {@link LocalPresence} is the embedded default: one instance, where the room
+ * verticle's own state is the whole truth. {@code dev.flock.redis.RedisPresenceStore} keeps it in Redis.
+ *
+ * <p>Futures complete on the caller's context. While {@link #available()} is false the room decides alone.
+ */
+public interface PresenceStore {
+
+    /** True when the room must take its decisions through this store (shared and reachable). */
+    boolean available();
+
+    /** Shutdown in progress: connections leave without announcing, their presence is left to expire. */
+    boolean draining();
+
+    /** A cluster-wide unique id for a local connection. */
+    String connectionId(Peer peer);
+
+    /** Admits a connection: adds it, or refuses it when a new user would exceed {@code limit} (0 = none). */
+    Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit, boolean evict);
+
+    /** Removes one connection; true when it was the user's last, anywhere (the caller announces the leave once). */
+    Future<Boolean> remove(String roomId, String userId, String connectionId);
+
+    /**
+     * Merges {@code patch} into the stored metadata, atomically against merges from other instances. {@code base}
+     * is the metadata the caller believes stored. Fails with {@link MetadataTooLarge} when the result would not fit.
+     */
+    Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch);
+
+    /**
+     * Pushes out the TTL of connections that were active and writes changed cursors. With {@code rewrite}, also
+     * re-creates what is missing (after Redis lost it) and returns the users whose presence had to be re-created.
+     */
+    Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite);
+
+    /** Everyone present in the room, on any instance. */
+    Future<List<Snapshot>> snapshot(String roomId);
+
+    /** Removes users whose every connection expired ({@code userId} null = all of the room); returns them. */
+    Future<List<String>> sweep(String roomId, String userId);
+
+    record Admission(Status status, ObjectNode storedMetadata, List<String> pruned) {
+        public enum Status {
+            /** A new user in the room. */
+            JOINED,
+            /** Share mode: the user was present already; {@code storedMetadata} is what is stored. */
+            PRESENT,
+            /** Evict mode: the user was present already; their other connections were dropped. */
+            REPLACED,
+            /** The room is at its limit. */
+            FULL
+        }
+    }
+
+    record Touch(String userId, String connectionId, ObjectNode metadata) {
+    }
+
+    /** {@code cursor} null removes the stored cursor. */
+    record CursorWrite(String userId, ServerMessage.Cursor cursor) {
+    }
+
+    record Snapshot(String userId, ObjectNode metadata, ServerMessage.Cursor cursor) {
+    }
+
+    final class MetadataTooLarge extends RuntimeException {
+        public MetadataTooLarge() {
+            super("merged metadata too large", null, false, false);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.flock.redis;
+
+import dev.flock.support.JarProcess;
+import dev.flock.support.RedisServer;
+import dev.flock.support.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static dev.flock.support.WsClient.is;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Separate OS processes from the built jar on one Redis, as an operator runs them; one is killed with -9. */
+class RedisJarIT {
+
+    private static final int TTL_SECONDS = 2;
+
+    private RedisServer redis;
+    private final List<JarProcess> processes = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
+    private Vertx vertx;
+
+    @BeforeEach
+    void setUp() {
+        redis = RedisServer.builder().build();
+        redis.start();
+        vertx = Vertx.vertx();
+    }
+
+    @AfterEach
+    void tearDown() {
+        clients.forEach(WsClient::close);
+        processes.forEach(JarProcess::close);
+        WsClient.await(vertx.close());
+        redis.close();
+    }
+
+    private JarProcess instance() throws Exception {
+        JarProcess p = JarProcess.start(Map.of("FLOCK_REDIS_URL", redis.url(),
+                "FLOCK_PRESENCE_TTL_SECONDS", String.valueOf(TTL_SECONDS), "FLOCK_HEARTBEAT_INTERVAL_MS", "500"));
+        processes.add(p);
+        return p;
+    }
+
+    private WsClient client(JarProcess p) {
+        WsClient c = WsClient.connect(vertx, p.port);
+        clients.add(c);
+        return c;
+    }
+
+    @Test
+    void killedInstance_itsUsersDisappearForTheOthers_withinTtlPlus5s() throws Exception {
+        JarProcess a = instance();
+        JarProcess b = instance();
+        JarProcess c = instance();
+        WsClient watcherA = client(a);
+        WsClient watcherC = client(c);
+        watcherA.joinAndAck("doc", "wa", new JsonObject().put("name", "WA"));
+        watcherC.joinAndAck("doc", "wc", new JsonObject().put("name", "WC"));
+        WsClient alice = client(b);
+        JsonObject ack = alice.joinAndAck("doc", "alice", new JsonObject().put("name", "Alice"));
+        assertThat(ack.getJsonArray("users").size()).isEqualTo(2);
+        watcherA.await(is("user:joined", "doc", "alice"));
+        watcherC.await(is("user:joined", "doc", "alice"));
+        alice.move("doc", 0.5, 0.5);
+        watcherA.await(is("cursor:updated", "doc", "alice"));
+        watcherC.await(is("cursor:updated", "doc", "alice"));
+
+        long killedAt = System.nanoTime();
+        b.kill(); // SIGKILL: no shutdown hook, no clean leave
+        Thread heartbeat = new Thread(() -> { // the watchers stay alive meanwhile
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    watcherA.heartbeat("doc");
+                    watcherC.heartbeat("doc");
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    return;
+                }
+            }
+        });
+        heartbeat.start();
+        try {
+            watcherA.await(is("user:left", "doc", "alice"));
+            watcherC.await(is("user:left", "doc", "alice"));
+        } finally {
+            heartbeat.interrupt();
+        }
+        long tookMs = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(tookMs).as("user:left after kill -9").isLessThanOrEqualTo(TTL_SECONDS * 1000L + 5000L);
+        assertThat(watcherA.count(is("user:left", "doc", "alice"))).isEqualTo(1);
+        assertThat(watcherC.count(is("user:left", "doc", "alice"))).isEqualTo(1);
+        assertThat(watcherA.count(is("user:left", "doc", "wc"))).isZero();
+        System.out.println("kill -9 -> user:left after " + tookMs + " ms (TTL " + TTL_SECONDS + " s)");
+    }
+}
