@@ -103,7 +103,10 @@ class SeveralConnectionsTest {
         tab2.joinAndAck("r", "alice", meta("Alice"));
         bob.joinAndAck("r", "bob", meta("Bob"));
         tab1.move("r", 0.1, 0.1);
+        // two sockets race to the room: wait for the first move before the second, so "latest" is defined
+        bob.await(m -> is("cursor:updated", "r", "alice").test(m) && m.getJsonObject("position").getDouble("x") == 0.1);
         tab2.move("r", 0.9, 0.9);
+        bob.await(m -> is("cursor:updated", "r", "alice").test(m) && m.getJsonObject("position").getDouble("x") == 0.9);
         tab1.send(new JsonObject().put("type", "presence:update").put("roomId", "r").put("metadata", new JsonObject().put("s", 1)));
         bob.await(is("presence:updated", "r", "alice"));
         bob.move("r", 0.5, 0.5);
