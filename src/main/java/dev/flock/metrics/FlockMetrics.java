@@ -2,6 +2,7 @@ package dev.flock.metrics;
 
 import dev.flock.protocol.ErrorCode;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -29,12 +31,23 @@ public final class FlockMetrics {
     private final Counter delivered;
     private final Counter dropped;
     private final Counter coalesced;
+    private final Counter opened;
     private final Timer fanout;
+    /** Redis meters appear on first use, so a single instance does not show a Redis that is "down". */
+    private final AtomicInteger redisConnected = new AtomicInteger();
+    private volatile Counter redisPublished;
+    private volatile Counter redisReceived;
+    private volatile Counter redisDropped;
+    private volatile Timer redisCommands;
 
     public FlockMetrics(MeterRegistry registry) {
         this.registry = registry;
-        registry.gauge("flock.connections.open", connections);
-        registry.gauge("flock.room.members", roomMembers);
+        Gauge.builder("flock.connections.open", connections, AtomicInteger::get)
+                .description("WebSocket connections open on this instance").register(registry);
+        Gauge.builder("flock.room.members", roomMembers, AtomicInteger::get)
+                .description("(connection, room) memberships admitted on this instance").register(registry);
+        opened = Counter.builder("flock.connections.opened").description("WebSocket connections accepted")
+                .register(registry);
         for (ErrorCode code : ErrorCode.values()) {
             errors.put(code, Counter.builder("flock.errors.sent").description("error messages sent, by code")
                     .tag("code", code.name()).register(registry));
@@ -61,11 +74,12 @@ public final class FlockMetrics {
     }
 
     public void gauge(String name, String description, Supplier<Number> value) {
-        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
+        Gauge.builder(name, value).description(description).strongReference(true).register(registry);
     }
 
     public void connectionOpened() {
         connections.incrementAndGet();
+        opened.increment();
     }
 
     public void connectionClosed(String reason) {
@@ -112,7 +126,64 @@ public final class FlockMetrics {
     }
 
     public void fanoutNanos(long nanos) {
-        fanout.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        fanout.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    // ---- Redis (multi-instance mode) ----------------------------------------------------------------------
+
+    /** One message published on a room channel (a fan-out leaving this instance). */
+    public void redisPublished() {
+        Counter c = redisPublished;
+        if (c == null) {
+            c = redisPublished = Counter.builder("flock.redis.published")
+                    .description("messages published to Redis room channels").register(registry);
+        }
+        c.increment();
+    }
+
+    /** One message received from a room channel that came from another instance. */
+    public void redisReceived() {
+        Counter c = redisReceived;
+        if (c == null) {
+            c = redisReceived = Counter.builder("flock.redis.received")
+                    .description("messages received from Redis room channels (other instances)").register(registry);
+        }
+        c.increment();
+    }
+
+    /** A cross-instance event dropped because Redis was unreachable (memory stays bounded). */
+    public void redisDropped() {
+        Counter c = redisDropped;
+        if (c == null) {
+            c = redisDropped = Counter.builder("flock.redis.dropped")
+                    .description("cross-instance events dropped while Redis was unreachable").register(registry);
+        }
+        c.increment();
+    }
+
+    /** The round trip of one Redis command (or pipelined batch), from send to reply. */
+    public void redisCommand(long nanos) {
+        Timer t = redisCommands;
+        if (t == null) {
+            t = redisCommands = Timer.builder("flock.redis.command.duration")
+                    .description("Redis command round trip, send to reply")
+                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+                    .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        }
+        t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The Redis connection state: 1 connected, 0 not (the gauge appears on the first call). */
+    public void redisConnected(boolean connected) {
+        redisConnected.set(connected ? 1 : 0);
+        Gauge.builder("flock.redis.connected", redisConnected, AtomicInteger::get)
+                .description("1 while the Redis connections are up, 0 otherwise").register(registry); // idempotent
+    }
+
+    /** The number of Redis pub/sub channels this instance holds, read at each scrape. */
+    public void redisChannels(Supplier<Number> channels) {
+        Gauge.builder("flock.redis.channels", channels).description("Redis pub/sub channels subscribed by this instance")
+                .strongReference(true).register(registry);
     }
 
     public int openConnections() {
