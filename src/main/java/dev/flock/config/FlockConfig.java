@@ -45,6 +45,11 @@ public record FlockConfig(
         return ConfigLoader.load(new io.vertx.core.json.JsonObject(), Map.of());
     }
 
+    /** A builder that starts from the defaults, for applications that embed Flock. */
+    public static FlockConfigBuilder builder() {
+        return new FlockConfigBuilder();
+    }
+
     /** Defaults overridden by the given {@code FLOCK_*} variables; handy for tests and embedding. */
     public static FlockConfig fromEnv(Map<String, String> env) {
         return ConfigLoader.load(new io.vertx.core.json.JsonObject(), env);
