@@ -50,12 +50,12 @@ public final class Main {
         bindJvmMeters(prometheus);
         // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
         Vertx vertx = Vertx.builder()
-                .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(FlockServer.httpInstances())
+                .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
                         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
                                 .setJvmMetricsEnabled(false)))
                 .withMetrics(new MicrometerMetricsFactory(prometheus))
                 .build();
-        if (!vertx.isNativeTransportEnabled()) {
+        if (config.nativeTransport() && !vertx.isNativeTransportEnabled()) {
             log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
         FlockMetrics metrics = new FlockMetrics(prometheus);
