@@ -387,6 +387,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     }
 
     private void onRoomEvent(String roomId, byte[] payload) {
+        if (envelope.isOwn(payload)) {
+            return;
+        }
         Envelope.Received received = Envelope.unwrap(payload);
         if (received == null || instanceId.equals(received.instanceId())) {
             return; // our own echo, or not an envelope
