@@ -34,6 +34,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Mirrors room addresses to Redis channels {@code flock:broadcast:<roomId>}: subscribes a room's channel while
@@ -57,6 +58,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     /** Publishes waiting for the bridge's loop; above it events are dropped (bounded memory). */
     static final int MAX_QUEUED_PUBLISHES = 65536;
     private static final String KEYSPACE_CONFIG = "notify-keyspace-events";
+    /** Each instance re-writes {@code flock:instance:<id>} this often, with {@link #INSTANCE_TTL_MS}. */
+    static final long INSTANCE_REFRESH_MS = 5000;
+    static final long INSTANCE_TTL_MS = 15000;
 
     private final FlockConfig config;
     private final FlockMetrics metrics;
@@ -84,6 +88,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     private int generation;
     private int attempt;
     private long sweepTimer = -1;
+    private long instanceTimer = -1;
+    private final long startedAt = System.currentTimeMillis();
+    private volatile Consumer<AdminCommand> adminHandler = command -> { };
     private long reconnectTimer = -1;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId) {
@@ -131,6 +138,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         metrics.redisConnected(false);
         metrics.redisChannels(rooms::size);
         sweepTimer = vertx.setPeriodic(config.redisSweepIntervalMs(), id -> sweep());
+        instanceTimer = vertx.setPeriodic(INSTANCE_REFRESH_MS, id -> announceInstance());
         // Redis down at start: start anyway (local rooms work) and keep trying in the background
         return connect().recover(err -> {
             LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
@@ -142,14 +150,20 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
 
     @Override
     public Future<?> stop() {
-        stopped = true;
-        connected = false;
         vertx.cancelTimer(sweepTimer);
+        vertx.cancelTimer(instanceTimer);
         if (reconnectTimer >= 0) {
             vertx.cancelTimer(reconnectTimer);
         }
-        metrics.redisConnected(false);
-        return closeClients();
+        // leave the instance count at once rather than after the key's TTL
+        Future<?> forget = connected ? send(Request.cmd(Command.DEL).arg(Keys.instance(instanceId))).otherwiseEmpty()
+                : Future.succeededFuture();
+        return forget.transform(ignored -> {
+            stopped = true;
+            connected = false;
+            metrics.redisConnected(false);
+            return closeClients();
+        });
     }
 
     // ---- connection lifecycle ------------------------------------------------------------------------------
@@ -179,6 +193,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
                     reason = null;
                     metrics.redisConnected(true);
                     LOG.info("Redis connected instanceId={} db={} rooms={}", instanceId, db, rooms.size());
+                    announceInstance();
                     for (String roomId : rooms.keySet()) {
                         RoomBus.send(vertx, roomId, new RoomCommand.Resync());
                     }
@@ -194,7 +209,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     }
 
     private List<String> channelsToSubscribe() {
-        List<String> channels = new ArrayList<>(rooms.size() + 1);
+        List<String> channels = new ArrayList<>(rooms.size() + 2);
+        channels.add(Keys.ADMIN_CHANNEL);
         if (config.redisKeyspaceEvents()) {
             channels.add(expiredChannel);
         }
@@ -370,6 +386,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
             case "message" -> {
                 if (channel.equals(expiredChannel)) {
                     onExpired(r.get(2).toString());
+                } else if (channel.equals(Keys.ADMIN_CHANNEL)) {
+                    onAdmin(r.get(2).toBytes());
                 } else if (channel.startsWith(Keys.CHANNEL)) {
                     onRoomEvent(channel.substring(Keys.CHANNEL.length()), r.get(2).toBytes());
                 }
@@ -403,6 +421,36 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         if (ids != null && rooms.containsKey(ids[0])) {
             RoomBus.send(vertx, ids[0], new RoomCommand.Sweep(ids[1]));
         }
+    }
+
+    private void onAdmin(byte[] payload) {
+        AdminCommand command = AdminCommand.parse(payload);
+        if (command == null || instanceId.equals(command.instanceId())) {
+            return; // our own echo, or not a command of ours
+        }
+        LOG.info("operator command from another instance {} roomId={} from={}", command.action(), command.roomId(),
+                command.instanceId());
+        adminHandler.accept(command);
+    }
+
+    /** Runs {@code handler} (on the bridge's loop) for every operator command another instance publishes. */
+    public void onAdminCommand(Consumer<AdminCommand> handler) {
+        this.adminHandler = handler;
+    }
+
+    /** Publishes an operator command to every other instance of ours (original Node instances never see it). */
+    Future<Void> publishAdmin(String action, String roomId) {
+        return send(Request.cmd(Command.PUBLISH).arg(Keys.ADMIN_CHANNEL)
+                .arg(Buffer.buffer(new AdminCommand(instanceId, action, roomId).toJson()))).mapEmpty();
+    }
+
+    /** Keeps {@code flock:instance:<id>} alive while this instance is connected: the fleet's instance count. */
+    private void announceInstance() {
+        if (!connected || stopped) {
+            return;
+        }
+        send(Request.cmd(Command.SET).arg(Keys.instance(instanceId)).arg(Long.toString(startedAt))
+                .arg("PX").arg(INSTANCE_TTL_MS)).onFailure(err -> LOG.debug("instance key not refreshed: {}", err.toString()));
     }
 
     private void sweep() {
