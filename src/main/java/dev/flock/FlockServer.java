@@ -7,6 +7,7 @@ import dev.flock.admin.DemoConfig;
 import dev.flock.admin.TryItRoutes;
 import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
+import dev.flock.ops.Readiness;
 import dev.flock.protocol.Limits;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.redis.ClusterAdminRooms;
@@ -22,10 +23,14 @@ import dev.flock.room.RoomRegistry;
 import dev.flock.room.RoomVerticle;
 import dev.flock.transport.ApiKeys;
 import dev.flock.transport.HttpServerVerticle;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.ThreadingModel;
+import dev.flock.transport.SocketHubs;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
 
 import java.io.IOException;
@@ -36,12 +41,12 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * A running Flock server inside a {@link Vertx}: the room registry, the HTTP verticles (one per event loop)
  * and, with {@code FLOCK_REDIS_URL}, the Redis bridge and shared presence store. {@link Main} starts one; an
- * application can start one in its own Vert.x.
+ * application can start one in its own Vert.x ({@link #start}) or hand Flock the WebSockets its own server
+ * accepts ({@link #attach}).
  */
 public final class FlockServer {
 
@@ -54,11 +59,13 @@ public final class FlockServer {
     private final AdminRooms admin;
     private final RedisBridge redis;
     private final RedisPresenceStore redisPresence;
+    private final Readiness readiness = new Readiness();
+    private final ApiKeys apiKeys;
+    private final ProtocolCodec codec;
+    private final SocketHubs attached;
     private final List<String> deployments = new ArrayList<>();
-    /** Readiness checks: each returns null when ready, else the reason it is not. */
-    private final List<Supplier<String>> readinessChecks = new CopyOnWriteArrayList<>();
+    private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
-    private volatile boolean stopping;
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
@@ -72,7 +79,7 @@ public final class FlockServer {
             redisPresence = new RedisPresenceStore(redis, config);
             broker = redis;
             store = redisPresence;
-            readinessChecks.add(redis::reason);
+            readiness.addCheck("redis", redis::reason);
         } else {
             redis = null;
             redisPresence = null;
@@ -83,7 +90,11 @@ public final class FlockServer {
                 roomBroker, roomStore));
         this.admin = redis == null ? new LocalAdminRooms(vertx, registry)
                 : new ClusterAdminRooms(vertx, registry, redis, redisPresence);
-        readinessChecks.add(() -> stopping ? "shutting down" : null);
+        this.apiKeys = new ApiKeys(config.apiKeys());
+        this.codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
+        this.attached = new SocketHubs(vertx, config, registry, metrics, apiKeys, codec);
+        RoomBus.registerCodec(vertx);
+        metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
     }
 
     private RoomRegistry registryRef() {
@@ -101,8 +112,17 @@ public final class FlockServer {
         return server.deploy(routes).map(server);
     }
 
+    /**
+     * Flock without a listener of its own, for an application that serves HTTP itself: hand it WebSockets
+     * with {@link #mount(Router, String)}, or with {@link #webSocketHandshakeHandler()} and
+     * {@link #webSocketHandler()} on an {@code HttpServer}. {@code config.port()} and the metrics settings
+     * are not used; the application's own server options apply to its sockets.
+     */
+    public static FlockServer attach(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
+        return new FlockServer(vertx, config, metrics);
+    }
+
     private Future<Void> deploy(Consumer<Router> routes) {
-        RoomBus.registerCodec(vertx);
         if (redis == null) {
             return deployHttp(routes);
         }
@@ -113,22 +133,12 @@ public final class FlockServer {
         });
     }
 
-    private Future<Void> deployHttp(Consumer<Router> extraRoutes) {
-        Consumer<Router> routes = router -> {
-            router.get(READY_PATH).handler(rc -> {
-                String reason = notReadyReason();
-                rc.response().setStatusCode(reason == null ? 200 : 503).putHeader("content-type", "application/json")
-                        .end(reason == null ? "{\"status\":\"ready\"}"
-                                : new io.vertx.core.json.JsonObject().put("status", "unavailable").put("reason", reason).encode());
-            });
-            extraRoutes.accept(router);
-        };
-        metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
-        ApiKeys apiKeys = new ApiKeys(config.apiKeys());
-        ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
-        Consumer<Router> allRoutes = withPages(routes);
+    private Future<Void> deployHttp(Consumer<Router> routes) {
+        Consumer<Router> allRoutes = withPages(router -> {
+            router.get(Readiness.PATH).handler(readiness.handler());
+            routes.accept(router);
+        });
         int instances = httpInstances();
-        List<HttpServerVerticle> verticles = new ArrayList<>();
         DeploymentOptions options = new DeploymentOptions().setInstances(instances).setThreadingModel(ThreadingModel.EVENT_LOOP);
         // One deployment of N instances sharing one port. Vert.x would give each instance its own random
         // port for port 0, so a free port is chosen first.
@@ -140,9 +150,7 @@ public final class FlockServer {
         }
         return vertx.deployVerticle(() -> {
             HttpServerVerticle v = new HttpServerVerticle(config, listenPort, registry, metrics, apiKeys, codec, allRoutes);
-            synchronized (verticles) {
-                verticles.add(v);
-            }
+            verticles.add(v);
             return v;
         }, options).map(id -> {
             deployments.add(id);
@@ -209,20 +217,43 @@ public final class FlockServer {
         return redis;
     }
 
-    /** Adds a readiness check for {@code /ready}: it returns null when ready, else the reason it is not. */
-    public void addReadinessCheck(Supplier<String> check) {
-        readinessChecks.add(check);
+    /**
+     * Accepts Flock's WebSockets on {@code router} at {@code path} and below (e.g. {@code "/flock"}); other
+     * requests there go on to the application's next handler. A wrong upgrade key gets 401.
+     */
+    public FlockServer mount(Router router, String path) {
+        String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        router.route(base.isEmpty() ? "/*" : base + "*").handler(attached::route);
+        return this;
     }
 
-    /** Null when ready to take traffic; else why not (Redis unreachable, shutting down, ...). */
-    public String notReadyReason() {
-        for (Supplier<String> check : readinessChecks) {
-            String reason = check.get();
-            if (reason != null) {
-                return reason;
-            }
+    /** For {@code HttpServer#webSocketHandshakeHandler}: 401 for a wrong upgrade key, as Flock's own port does. */
+    public Handler<ServerWebSocketHandshake> webSocketHandshakeHandler() {
+        return attached::handshake;
+    }
+
+    /** For {@code HttpServer#webSocketHandler}: every socket it receives speaks the Flock protocol. */
+    public Handler<ServerWebSocket> webSocketHandler() {
+        return attached::accept;
+    }
+
+    /** Rooms with a member on this instance. */
+    public int roomCount() {
+        return registry.size();
+    }
+
+    /** WebSocket clients connected to this server, on its own port and through {@link #mount}. */
+    public int clientCount() {
+        int n = attached.size();
+        for (HttpServerVerticle v : verticles) {
+            n += v.connections();
         }
-        return null;
+        return n;
+    }
+
+    /** {@code GET /ready}'s checks; other parts (the Redis bridge) add theirs; shutdown marks it first. */
+    public Readiness readiness() {
+        return readiness;
     }
 
     /**
@@ -236,15 +267,17 @@ public final class FlockServer {
 
     /** As {@link #stop()}; with {@code announceLeaves} a Redis-mode server also removes its users from Redis at once. */
     public Future<Void> stop(boolean announceLeaves) {
-        stopping = true;
+        readiness.markShuttingDown();
         if (redisPresence != null && !announceLeaves) {
             redisPresence.drain();
         }
         List<Future<Void>> undeploys = new ArrayList<>();
+        undeploys.add(attached.close());
         for (String id : deployments) {
             undeploys.add(vertx.undeploy(id));
         }
         deployments.clear();
+        verticles.clear();
         Future<Void> http = Future.join(undeploys).mapEmpty();
         if (redisDeployment == null) {
             return http;
@@ -252,5 +285,10 @@ public final class FlockServer {
         String id = redisDeployment;
         redisDeployment = null;
         return http.eventually(() -> vertx.undeploy(id)).mapEmpty();
+    }
+
+    /** The same as {@link #stop()}, under the name embedders look for. */
+    public Future<Void> close() {
+        return stop();
     }
 }

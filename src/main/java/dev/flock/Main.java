@@ -5,6 +5,7 @@ import dev.flock.config.ConfigLoader;
 import dev.flock.config.FlockConfig;
 import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
+import dev.flock.metrics.MetricsEndpoint;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -14,10 +15,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
@@ -49,30 +48,28 @@ public final class Main {
 
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         bindJvmMeters(prometheus);
+        // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
         Vertx vertx = Vertx.builder()
-                .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(FlockServer.httpInstances())
-                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(false)))
+                .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
+                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
+                                .setJvmMetricsEnabled(false)))
                 .withMetrics(new MicrometerMetricsFactory(prometheus))
                 .build();
-        if (!vertx.isNativeTransportEnabled()) {
+        if (config.nativeTransport() && !vertx.isNativeTransportEnabled()) {
             log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
         FlockMetrics metrics = new FlockMetrics(prometheus);
-        FlockServer.start(vertx, config, metrics, router -> mountMetrics(router, config, prometheus))
-                .onSuccess(server -> logStarted(log, config, server))
+        MetricsEndpoint metricsEndpoint = new MetricsEndpoint(config, prometheus);
+        metricsEndpoint.listen(vertx)
+                .compose(metricsPort -> FlockServer.start(vertx, config, metrics, metricsEndpoint::mount)
+                        .onSuccess(server -> logStarted(log, config, server, metricsPort)))
                 .onFailure(err -> {
                     log.error("start-up failed: {}", err.getMessage(), err);
                     System.err.println("flock: start-up failed: " + err.getMessage());
                     System.exit(1);
                 })
-                .onSuccess(server -> Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(log, vertx, server),
-                        "flock-shutdown")));
-    }
-
-    private static void mountMetrics(Router router, FlockConfig config, PrometheusMeterRegistry prometheus) {
-        if (config.metricsEnabled() && config.metricsPort() == 0) {
-            router.get("/metrics").handler(PrometheusScrapingHandler.create(prometheus));
-        }
+                .onSuccess(server -> Runtime.getRuntime().addShutdownHook(new Thread(
+                        () -> shutdown(log, vertx, server, metricsEndpoint), "flock-shutdown")));
     }
 
     private static void bindJvmMeters(PrometheusMeterRegistry registry) {
@@ -83,25 +80,30 @@ public final class Main {
         new ProcessorMetrics().bindTo(registry);
     }
 
-    private static void logStarted(Logger log, FlockConfig config, FlockServer server) {
-        log.info("flock started {} {} {} {} {} {} {} {} {}",
+    private static void logStarted(Logger log, FlockConfig config, FlockServer server, int metricsPort) {
+        log.info("flock started {} {} {} {} {} {} {} {} {} {}",
                 kv("port", server.port()), kv("mode", config.redisEnabled() ? "redis" : "memory"),
                 kv("auth", config.apiKeysRequired() ? "on" : "off"), kv("ttlSeconds", config.presenceTtlSeconds()),
                 kv("maxRoomSize", config.maxRoomSize() == 0 ? "unlimited" : String.valueOf(config.maxRoomSize())),
                 kv("maxMessagesPerSecond", config.maxMessagesPerSecond()),
                 kv("duplicateJoin", config.duplicateJoin().name().toLowerCase()), kv("flushIntervalMs", config.flushIntervalMs()),
-                kv("admin", config.adminEnabled() ? "on" : "off"));
+                kv("admin", config.adminEnabled() ? "on" : "off"),
+                kv("metrics", !config.metricsEnabled() ? "off" : metricsPort == 0 ? "main port" : "port " + metricsPort));
         if (config.presenceTtlSeconds() * 1000L < 2L * config.heartbeatIntervalMs()) {
             log.warn("presence TTL ({} s) is shorter than twice the heartbeat interval ({} ms): live users may be evicted",
                     config.presenceTtlSeconds(), config.heartbeatIntervalMs());
         }
     }
 
-    /** SIGTERM: close every socket with 1001 so SDKs reconnect elsewhere, then exit within the timeout. */
-    private static void shutdown(Logger log, Vertx vertx, FlockServer server) {
+    /**
+     * SIGTERM: {@code /ready} turns 503 first, then every socket is closed with 1001 so SDKs reconnect
+     * elsewhere, then the process exits within the timeout.
+     */
+    private static void shutdown(Logger log, Vertx vertx, FlockServer server, MetricsEndpoint metricsEndpoint) {
+        server.readiness().markShuttingDown();
         log.info("shutting down");
         CountDownLatch done = new CountDownLatch(1);
-        server.stop().eventually(vertx::close).onComplete(ar -> done.countDown());
+        server.stop().eventually(metricsEndpoint::close).eventually(vertx::close).onComplete(ar -> done.countDown());
         try {
             if (!done.await(server.config().shutdownTimeoutMs(), TimeUnit.MILLISECONDS)) {
                 log.warn("shutdown timed out after {} ms", server.config().shutdownTimeoutMs());

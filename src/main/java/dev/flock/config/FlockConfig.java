@@ -31,7 +31,8 @@ public record FlockConfig(
         boolean trustProxy,
         int shutdownTimeoutMs,
         boolean redisKeyspaceEvents,
-        int redisSweepIntervalMs) {
+        int redisSweepIntervalMs,
+        boolean nativeTransport) {
 
     /** What a second connection of a user already in a room does. */
     public enum DuplicateJoin { SHARE, EVICT }
@@ -43,6 +44,11 @@ public record FlockConfig(
     /** Defaults only, as if no file and no environment were given. */
     public static FlockConfig defaults() {
         return ConfigLoader.load(new io.vertx.core.json.JsonObject(), Map.of());
+    }
+
+    /** A builder that starts from the defaults, for applications that embed Flock. */
+    public static FlockConfigBuilder builder() {
+        return new FlockConfigBuilder();
     }
 
     /** Defaults overridden by the given {@code FLOCK_*} variables; handy for tests and embedding. */
@@ -80,7 +86,8 @@ public record FlockConfig(
                 ((Number) v.get(Settings.SLOW_CONSUMER_MAX_BYTES)).longValue(), i(v, Settings.SLOW_CONSUMER_GRACE_MS),
                 (Boolean) v.get(Settings.METRICS_ENABLED), i(v, Settings.METRICS_PORT), (Boolean) v.get(Settings.DEMO),
                 (Boolean) v.get(Settings.TRUST_PROXY), i(v, Settings.SHUTDOWN_TIMEOUT_MS),
-                (Boolean) v.get(Settings.REDIS_KEYSPACE_EVENTS), i(v, Settings.REDIS_SWEEP_INTERVAL_MS));
+                (Boolean) v.get(Settings.REDIS_KEYSPACE_EVENTS), i(v, Settings.REDIS_SWEEP_INTERVAL_MS),
+                (Boolean) v.get(Settings.NATIVE_TRANSPORT));
     }
 
     private static int i(Map<Setting, Object> v, Setting s) {

@@ -61,11 +61,14 @@ public final class Settings {
     public static final Setting REDIS_SWEEP_INTERVAL_MS = integer("redisSweepIntervalMs", "FLOCK_REDIS_SWEEP_INTERVAL_MS", 2000, 100, 60_000,
             "Redis mode: how often the rooms of this instance are swept for members whose presence expired");
 
+    public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
+            "use Netty's native epoll transport when available (falls back to NIO with one log line)");
+
     public static final List<Setting> ALL = List.of(PORT, HOST, REDIS_URL, API_KEYS, PRESENCE_TTL_SECONDS, HEARTBEAT_INTERVAL_MS,
             MAX_MESSAGES_PER_SECOND, MAX_ROOM_SIZE, ADMIN_PASSWORD, ADMIN_TOKEN, LOG_LEVEL, DUPLICATE_JOIN, FLUSH_INTERVAL_MS,
             MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
             SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS,
-            REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS);
+            REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, NATIVE_TRANSPORT);
 
     private Settings() {
     }

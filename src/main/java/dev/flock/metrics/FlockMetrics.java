@@ -2,6 +2,7 @@ package dev.flock.metrics;
 
 import dev.flock.protocol.ErrorCode;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -29,17 +31,23 @@ public final class FlockMetrics {
     private final Counter delivered;
     private final Counter dropped;
     private final Counter coalesced;
+    private final Counter opened;
     private final Timer fanout;
-    private final Counter redisPublished;
-    private final Counter redisReceived;
-    private final Counter redisDropped;
-    private final Timer redisCommands;
-    private final AtomicInteger redisUp = new AtomicInteger();
+    /** Redis meters appear on first use, so a single instance does not show a Redis that is "down". */
+    private final AtomicInteger redisConnected = new AtomicInteger();
+    private volatile Counter redisPublished;
+    private volatile Counter redisReceived;
+    private volatile Counter redisDropped;
+    private volatile Timer redisCommands;
 
     public FlockMetrics(MeterRegistry registry) {
         this.registry = registry;
-        registry.gauge("flock.connections.open", connections);
-        registry.gauge("flock.room.members", roomMembers);
+        Gauge.builder("flock.connections.open", connections, AtomicInteger::get)
+                .description("WebSocket connections open on this instance").register(registry);
+        Gauge.builder("flock.room.members", roomMembers, AtomicInteger::get)
+                .description("(connection, room) memberships admitted on this instance").register(registry);
+        opened = Counter.builder("flock.connections.opened").description("WebSocket connections accepted")
+                .register(registry);
         for (ErrorCode code : ErrorCode.values()) {
             errors.put(code, Counter.builder("flock.errors.sent").description("error messages sent, by code")
                     .tag("code", code.name()).register(registry));
@@ -54,16 +62,6 @@ public final class FlockMetrics {
                 .description("from receipt of a client message to its last local write")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
-        redisPublished = Counter.builder("flock.redis.published").description("room events published to Redis")
-                .register(registry);
-        redisReceived = Counter.builder("flock.redis.received")
-                .description("room events received from other instances through Redis").register(registry);
-        redisDropped = Counter.builder("flock.redis.dropped")
-                .description("room events not published because Redis was unavailable or overloaded").register(registry);
-        redisCommands = Timer.builder("flock.redis.command.duration").description("Redis script and command round trips")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
-                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
-        registry.gauge("flock.redis.connected", redisUp);
     }
 
     /** Meters kept in memory only: for tests and embedders that do not scrape. */
@@ -76,11 +74,12 @@ public final class FlockMetrics {
     }
 
     public void gauge(String name, String description, Supplier<Number> value) {
-        io.micrometer.core.instrument.Gauge.builder(name, value).description(description).register(registry);
+        Gauge.builder(name, value).description(description).strongReference(true).register(registry);
     }
 
     public void connectionOpened() {
         connections.incrementAndGet();
+        opened.increment();
     }
 
     public void connectionClosed(String reason) {
@@ -127,35 +126,74 @@ public final class FlockMetrics {
     }
 
     public void fanoutNanos(long nanos) {
-        fanout.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        fanout.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    // ---- Redis (multi-instance mode) ----------------------------------------------------------------------
+
+    /** One message published on a room channel (a fan-out leaving this instance). */
     public void redisPublished() {
-        redisPublished.increment();
+        redisPublished(1);
     }
 
+    /** {@code events} published in one pipelined batch. */
     public void redisPublished(int events) {
-        redisPublished.increment(events);
+        Counter c = redisPublished;
+        if (c == null) {
+            c = redisPublished = Counter.builder("flock.redis.published")
+                    .description("messages published to Redis room channels").register(registry);
+        }
+        c.increment(events);
     }
 
+    /** One message received from a room channel that came from another instance. */
     public void redisReceived() {
-        redisReceived.increment();
+        Counter c = redisReceived;
+        if (c == null) {
+            c = redisReceived = Counter.builder("flock.redis.received")
+                    .description("messages received from Redis room channels (other instances)").register(registry);
+        }
+        c.increment();
     }
 
+    /** A cross-instance event dropped because Redis was unreachable (memory stays bounded). */
+    public void redisDropped() {
+        redisDropped(1);
+    }
+
+    /** {@code events} dropped at once. */
     public void redisDropped(int events) {
-        redisDropped.increment(events);
+        Counter c = redisDropped;
+        if (c == null) {
+            c = redisDropped = Counter.builder("flock.redis.dropped")
+                    .description("cross-instance events dropped while Redis was unreachable").register(registry);
+        }
+        c.increment(events);
     }
 
+    /** The round trip of one Redis command (or pipelined batch), from send to reply. */
     public void redisCommand(long nanos) {
-        redisCommands.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        Timer t = redisCommands;
+        if (t == null) {
+            t = redisCommands = Timer.builder("flock.redis.command.duration")
+                    .description("Redis command round trip, send to reply")
+                    .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
+                    .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        }
+        t.record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The Redis connection state: 1 connected, 0 not (the gauge appears on the first call). */
     public void redisConnected(boolean connected) {
-        redisUp.set(connected ? 1 : 0);
+        redisConnected.set(connected ? 1 : 0);
+        Gauge.builder("flock.redis.connected", redisConnected, AtomicInteger::get)
+                .description("1 while the Redis connections are up, 0 otherwise").register(registry); // idempotent
     }
 
+    /** The number of Redis pub/sub channels this instance holds, read at each scrape. */
     public void redisChannels(Supplier<Number> channels) {
-        gauge("flock.redis.channels", "Redis channels this instance subscribes to", channels);
+        Gauge.builder("flock.redis.channels", channels).description("Redis pub/sub channels subscribed by this instance")
+                .strongReference(true).register(registry);
     }
 
     public int openConnections() {

@@ -113,7 +113,7 @@ public final class HttpServerVerticle extends VerticleBase {
     }
 
     public int connections() {
-        return hub.size();
+        return hub == null ? 0 : hub.size();
     }
 
     @Override

@@ -1,0 +1,138 @@
+package dev.flock.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds a {@link FlockConfig} in code, for applications that embed Flock. Starts from the defaults; every
+ * value goes through the same checks as the config file, so {@link #build()} throws a
+ * {@link ConfigException} naming the setting, exactly as start-up would.
+ *
+ * <pre>{@code
+ * FlockConfig config = FlockConfig.builder().port(0).maxRoomSize(50).presenceTtlSeconds(60).build();
+ * }</pre>
+ */
+public final class FlockConfigBuilder {
+
+    private final JsonObject values = new JsonObject();
+
+    FlockConfigBuilder() {
+    }
+
+    /** Sets a setting by its JSON key (see {@link Settings}); an unknown key fails in {@link #build()}. */
+    public FlockConfigBuilder set(String key, Object value) {
+        values.put(key, value instanceof List<?> l ? new JsonArray(List.copyOf(l)) : value);
+        return this;
+    }
+
+    public FlockConfigBuilder port(int port) {
+        return set(Settings.PORT.key(), port);
+    }
+
+    public FlockConfigBuilder host(String host) {
+        return set(Settings.HOST.key(), host);
+    }
+
+    public FlockConfigBuilder redisUrl(String redisUrl) {
+        return set(Settings.REDIS_URL.key(), redisUrl);
+    }
+
+    public FlockConfigBuilder apiKeys(String... keys) {
+        return set(Settings.API_KEYS.key(), List.of(keys));
+    }
+
+    public FlockConfigBuilder presenceTtlSeconds(int seconds) {
+        return set(Settings.PRESENCE_TTL_SECONDS.key(), seconds);
+    }
+
+    public FlockConfigBuilder heartbeatIntervalMs(int ms) {
+        return set(Settings.HEARTBEAT_INTERVAL_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder maxMessagesPerSecond(int n) {
+        return set(Settings.MAX_MESSAGES_PER_SECOND.key(), n);
+    }
+
+    /** Distinct users per room; 0 = no limit. */
+    public FlockConfigBuilder maxRoomSize(int n) {
+        return set(Settings.MAX_ROOM_SIZE.key(), n);
+    }
+
+    public FlockConfigBuilder adminPassword(String password) {
+        return set(Settings.ADMIN_PASSWORD.key(), password);
+    }
+
+    public FlockConfigBuilder adminToken(String token) {
+        return set(Settings.ADMIN_TOKEN.key(), token);
+    }
+
+    public FlockConfigBuilder logLevel(String level) {
+        return set(Settings.LOG_LEVEL.key(), level);
+    }
+
+    public FlockConfigBuilder duplicateJoin(FlockConfig.DuplicateJoin mode) {
+        return set(Settings.DUPLICATE_JOIN.key(), mode.name().toLowerCase(Locale.ROOT));
+    }
+
+    /** 0 = write each fan-out frame at once (lowest latency, more CPU). */
+    public FlockConfigBuilder flushIntervalMs(int ms) {
+        return set(Settings.FLUSH_INTERVAL_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder maxFrameBytes(int bytes) {
+        return set(Settings.MAX_FRAME_BYTES.key(), bytes);
+    }
+
+    public FlockConfigBuilder maxMetadataBytes(int bytes) {
+        return set(Settings.MAX_METADATA_BYTES.key(), bytes);
+    }
+
+    public FlockConfigBuilder maxIdLength(int chars) {
+        return set(Settings.MAX_ID_LENGTH.key(), chars);
+    }
+
+    public FlockConfigBuilder joinTimeoutSeconds(int seconds) {
+        return set(Settings.JOIN_TIMEOUT_SECONDS.key(), seconds);
+    }
+
+    public FlockConfigBuilder websocketCompression(boolean on) {
+        return set(Settings.WEBSOCKET_COMPRESSION.key(), on);
+    }
+
+    public FlockConfigBuilder slowConsumerMaxBytes(long bytes) {
+        return set(Settings.SLOW_CONSUMER_MAX_BYTES.key(), bytes);
+    }
+
+    public FlockConfigBuilder slowConsumerGraceMs(int ms) {
+        return set(Settings.SLOW_CONSUMER_GRACE_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder metricsEnabled(boolean on) {
+        return set(Settings.METRICS_ENABLED.key(), on);
+    }
+
+    public FlockConfigBuilder metricsPort(int port) {
+        return set(Settings.METRICS_PORT.key(), port);
+    }
+
+    public FlockConfigBuilder demo(boolean on) {
+        return set(Settings.DEMO.key(), on);
+    }
+
+    public FlockConfigBuilder trustProxy(boolean on) {
+        return set(Settings.TRUST_PROXY.key(), on);
+    }
+
+    public FlockConfigBuilder shutdownTimeoutMs(int ms) {
+        return set(Settings.SHUTDOWN_TIMEOUT_MS.key(), ms);
+    }
+
+    /** Checks every value as the config file's would be checked; environment variables are not read. */
+    public FlockConfig build() {
+        return ConfigLoader.load(values.copy(), Map.of());
+    }
+}

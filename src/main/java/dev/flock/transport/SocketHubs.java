@@ -1,0 +1,179 @@
+package dev.flock.transport;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.room.RoomRegistry;
+import io.netty.channel.EventLoop;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.ext.web.RoutingContext;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Accepts WebSockets that an application's own {@code HttpServer} or {@code Router} received (embedding).
+ * A {@link ConnectionHub} is per event loop, so each socket goes to the hub of its own channel's loop,
+ * created on first use with a context of Flock's own on that loop.
+ */
+public final class SocketHubs {
+
+    private static final short CLOSE_GOING_AWAY = 1001;
+
+    private final VertxInternal vertx;
+    private final FlockConfig config;
+    private final RoomRegistry registry;
+    private final FlockMetrics metrics;
+    private final ApiKeys apiKeys;
+    private final ProtocolCodec codec;
+    private final Map<EventLoop, ConnectionHub> hubs = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, ApiKeys apiKeys,
+                      ProtocolCodec codec) {
+        this.vertx = (VertxInternal) vertx;
+        this.config = config;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.apiKeys = apiKeys;
+        this.codec = codec;
+    }
+
+    /** For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key with 401, as Flock's own server does. */
+    public void handshake(ServerWebSocketHandshake handshake) {
+        if (closed) {
+            handshake.reject(503);
+            return;
+        }
+        String key = HttpServerVerticle.upgradeKey(handshake.headers(), handshake.query());
+        if (apiKeys.required() && key != null && !apiKeys.accepts(key)) {
+            metrics.upgradeRefused();
+            handshake.reject(401);
+            return;
+        }
+        handshake.accept();
+    }
+
+    /** For {@code HttpServer#webSocketHandler}, or after {@code request.toWebSocket()}. */
+    public void accept(ServerWebSocket accepted) {
+        if (closed) {
+            accepted.close(CLOSE_GOING_AWAY, "server shutting down");
+            return;
+        }
+        ServerWebSocket ws = unwrap(accepted);
+        String key = HttpServerVerticle.upgradeKey(ws.headers(), ws.query());
+        boolean keyValid = apiKeys.required() && apiKeys.accepts(key);
+        EventLoop loop;
+        if (ws instanceof WebSocketInternal internal) {
+            loop = internal.channelHandlerContext().channel().eventLoop();
+        } else if (ContextInternal.current() != null && ContextInternal.current().isEventLoopContext()) {
+            loop = ContextInternal.current().nettyEventLoop(); // a wrapper we cannot see through: its handler's loop
+        } else {
+            throw new IllegalArgumentException("cannot find the event loop of " + ws.getClass().getName());
+        }
+        ConnectionHub hub = hubs.computeIfAbsent(loop, this::newHub);
+        if (loop.inEventLoop()) {
+            hub.accept(ws, keyValid);
+        } else {
+            // called off the socket's loop (a worker verticle's router): hold its frames until the hub owns it
+            ws.pause();
+            hub.context.runOnContext(v -> {
+                hub.accept(ws, keyValid);
+                ws.resume();
+            });
+        }
+    }
+
+    /** A Vert.x Web handler: upgrades a WebSocket request (401 for a wrong key) and passes anything else on. */
+    public void route(RoutingContext rc) {
+        HttpServerRequest request = rc.request();
+        if (!request.canUpgradeToWebSocket()) {
+            rc.next();
+            return;
+        }
+        if (closed) {
+            rc.response().setStatusCode(503).end();
+            return;
+        }
+        String key = HttpServerVerticle.upgradeKey(request.headers(), request.query());
+        if (apiKeys.required() && key != null && !apiKeys.accepts(key)) {
+            metrics.upgradeRefused();
+            rc.response().setStatusCode(401).end();
+            return;
+        }
+        request.toWebSocket().onSuccess(this::accept).onFailure(rc::fail);
+    }
+
+    /**
+     * Vert.x Web hands out its own {@code ServerWebSocketWrapper} around the socket; Flock's batched writes
+     * need the socket itself ({@link WebSocketInternal}), so the wrapper's {@code delegate} is read once per
+     * socket. When that fails (another wrapper), the wrapper is used and frames are written through it.
+     */
+    static ServerWebSocket unwrap(ServerWebSocket ws) {
+        for (int depth = 0; depth < 4 && !(ws instanceof WebSocketInternal); depth++) {
+            Object inner = null;
+            for (Class<?> c = ws.getClass(); c != null && inner == null; c = c.getSuperclass()) {
+                try {
+                    Field f = c.getDeclaredField("delegate");
+                    f.setAccessible(true);
+                    inner = f.get(ws);
+                } catch (NoSuchFieldException e) {
+                    // try the superclass
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    return ws;
+                }
+            }
+            if (!(inner instanceof ServerWebSocket next)) {
+                return ws;
+            }
+            ws = next;
+        }
+        return ws;
+    }
+
+    private ConnectionHub newHub(EventLoop loop) {
+        ContextInternal context = vertx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP)
+                .withEventLoop(loop).build();
+        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, apiKeys, registry, metrics);
+        context.runOnContext(v -> hub.start()); // the hub's scan timer belongs to its own context
+        return hub;
+    }
+
+    public int size() {
+        int n = 0;
+        for (ConnectionHub hub : hubs.values()) {
+            n += hub.size();
+        }
+        return n;
+    }
+
+    /** Refuses new sockets and closes the open ones with 1001, each on its own loop. */
+    public Future<Void> close() {
+        closed = true;
+        List<Future<Void>> closing = new ArrayList<>();
+        for (ConnectionHub hub : hubs.values()) {
+            Promise<Void> done = Promise.promise();
+            hub.context.runOnContext(v -> hub.closeAll("server shutting down").onComplete(done));
+            closing.add(done.future());
+        }
+        return Future.join(closing).mapEmpty();
+    }
+
+    /** The handshake handler, as a {@link Handler}. */
+    public Handler<ServerWebSocketHandshake> handshakeHandler() {
+        return this::handshake;
+    }
+}

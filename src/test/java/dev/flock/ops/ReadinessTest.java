@@ -1,0 +1,92 @@
+package dev.flock.ops;
+
+import dev.flock.FlockServer;
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class ReadinessTest {
+
+    private FlockServer server;
+
+    @BeforeEach
+    void start(Vertx vertx) throws Exception {
+        server = FlockServer.start(vertx, FlockConfig.builder().port(0).host("127.0.0.1").build(), FlockMetrics.inMemory())
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    private JsonObject ready(Vertx vertx, int expectedStatus) throws Exception {
+        return vertx.createHttpClient().request(HttpMethod.GET, server.port(), "127.0.0.1", "/ready")
+                .compose(req -> req.send())
+                .compose(resp -> {
+                    assertThat(resp.statusCode()).isEqualTo(expectedStatus);
+                    assertThat(resp.getHeader("content-type")).isEqualTo("application/json");
+                    return resp.body();
+                })
+                .map(b -> b.toJsonObject())
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void ready_is200_whenEveryCheckPasses(Vertx vertx) throws Exception {
+        server.readiness().addCheck("always", () -> null);
+        assertThat(ready(vertx, 200)).isEqualTo(new JsonObject().put("status", "ready"));
+    }
+
+    @Test
+    void ready_is503WithTheReason_whileACheckFails_andRecovers(Vertx vertx) throws Exception {
+        AtomicReference<String> redis = new AtomicReference<>("connection lost");
+        server.readiness().addCheck("redis", redis::get);
+        assertThat(ready(vertx, 503)).isEqualTo(new JsonObject().put("status", "unavailable")
+                .put("reason", "redis: connection lost"));
+        redis.set(null);
+        assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+    }
+
+    @Test
+    void ready_is503_afterShutdownBegins_whileHealthStays200(Vertx vertx) throws Exception {
+        server.readiness().markShuttingDown();
+        assertThat(ready(vertx, 503).getString("reason")).isEqualTo("shutting down");
+        int health = vertx.createHttpClient().request(HttpMethod.GET, server.port(), "127.0.0.1", "/health")
+                .compose(req -> req.send()).map(r -> r.statusCode())
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(health).isEqualTo(200);
+    }
+
+    @Test
+    void aThrowingCheck_countsAsNotReady() {
+        Readiness r = new Readiness().addCheck("broken", () -> {
+            throw new IllegalStateException("boom");
+        });
+        assertThat(r.reason()).startsWith("broken: check failed");
+        r.removeCheck("broken");
+        assertThat(r.ready()).isTrue();
+    }
+
+    @Test
+    void stop_marksNotReadyFirst(VertxTestContext ctx) {
+        server.stop().onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+            assertThat(server.readiness().reason()).isEqualTo("shutting down");
+            ctx.completeNow();
+        })));
+    }
+}
