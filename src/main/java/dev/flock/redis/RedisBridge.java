@@ -99,11 +99,52 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         this.instanceId = instanceId;
         this.envelope = new Envelope(instanceId);
         this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
-                .setMaxPoolWaiting(MAX_WAITING)
-                .setNetClientOptions(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
-                        .setTcpNoDelay(true));
+                .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
         this.db = database(config.redisUrl());
         this.expiredChannel = "__keyevent@" + db + "__:expired";
+    }
+
+    /**
+     * TCP settings; for {@code rediss://} TLS with the JVM's trust store and hostname verification (Vert.x 5 refuses
+     * a TLS client without a hostname verification algorithm, so it must be named here).
+     */
+    static NetClientOptions netClientOptions(String url) {
+        NetClientOptions net = new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
+                .setTcpNoDelay(true);
+        if (url != null && url.regionMatches(true, 0, "rediss://", 0, "rediss://".length())) {
+            net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS")
+                    .setSslHandshakeTimeout(CONNECT_TIMEOUT_MS).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+        }
+        return net;
+    }
+
+    /**
+     * A connection failure in words an operator can act on, never with the URL (it may hold the password). Redis'
+     * own replies (WRONGPASS, NOAUTH, NOPERM) are kept, since they name the cause without echoing credentials.
+     */
+    static String describe(Throwable err) {
+        String message = String.valueOf(err.getMessage());
+        String upper = message.toUpperCase(java.util.Locale.ROOT);
+        if (upper.startsWith("WRONGPASS") || upper.startsWith("NOAUTH") || upper.contains("INVALID PASSWORD")
+                || upper.contains("AUTH") && upper.startsWith("ERR")) {
+            return "authentication failed (" + message + "); check the user and password in FLOCK_REDIS_URL";
+        }
+        if (upper.startsWith("NOPERM")) {
+            return "the Redis user lacks a permission (" + message + "); see docs/SCALING.md for the ACL to grant";
+        }
+        if (err instanceof javax.net.ssl.SSLException || hasCause(err, javax.net.ssl.SSLException.class)) {
+            return "TLS handshake failed (" + message + "); rediss:// needs a Redis that speaks TLS on that port";
+        }
+        return message;
+    }
+
+    private static boolean hasCause(Throwable err, Class<? extends Throwable> type) {
+        for (Throwable t = err.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The database index of a Redis URL ({@code redis://host:port/3}); 0 when it names none. */
@@ -142,7 +183,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         // Redis down at start: start anyway (local rooms work) and keep trying in the background
         return connect().recover(err -> {
             LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
-                    err.getMessage());
+                    describe(err));
             scheduleReconnect();
             return Future.succeededFuture();
         });
@@ -200,7 +241,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
                     return (Void) null;
                 })
                 .onFailure(err -> {
-                    reason = "Redis unavailable: " + err.getMessage();
+                    reason = "Redis unavailable: " + describe(err);
                     if (gen == generation) {
                         commands = null;
                         subscriber = null;
