@@ -1,6 +1,7 @@
 package dev.flock;
 
 import dev.flock.admin.AdminConfig;
+import dev.flock.admin.AdminRooms;
 import dev.flock.admin.AdminRoutes;
 import dev.flock.admin.DemoConfig;
 import dev.flock.admin.TryItRoutes;
@@ -9,6 +10,7 @@ import dev.flock.metrics.FlockMetrics;
 import dev.flock.ops.Readiness;
 import dev.flock.protocol.Limits;
 import dev.flock.protocol.ProtocolCodec;
+import dev.flock.redis.ClusterAdminRooms;
 import dev.flock.redis.RedisBridge;
 import dev.flock.redis.RedisPresenceStore;
 import dev.flock.room.LocalBroker;
@@ -54,6 +56,7 @@ public final class FlockServer {
     private final FlockConfig config;
     private final FlockMetrics metrics;
     private final RoomRegistry registry;
+    private final AdminRooms admin;
     private final RedisBridge redis;
     private final RedisPresenceStore redisPresence;
     private final Readiness readiness = new Readiness();
@@ -85,6 +88,8 @@ public final class FlockServer {
         PresenceStore roomStore = store;
         this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, config, registryRef(), metrics,
                 roomBroker, roomStore));
+        this.admin = redis == null ? new LocalAdminRooms(vertx, registry)
+                : new ClusterAdminRooms(vertx, registry, redis, redisPresence);
         this.apiKeys = new ApiKeys(config.apiKeys());
         this.codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
         this.attached = new SocketHubs(vertx, config, registry, metrics, apiKeys, codec);
@@ -159,11 +164,12 @@ public final class FlockServer {
      * page last, since it is a catch-all for GET.
      */
     private Consumer<Router> withPages(Consumer<Router> routes) {
-        AdminRoutes admin = new AdminRoutes(new LocalAdminRooms(vertx, registry), new AdminConfig(config.adminPassword(),
+        AdminRoutes adminRoutes = new AdminRoutes(admin, new AdminConfig(config.adminPassword(),
                 config.adminToken(), AdminConfig.DEFAULT_SESSION_TTL, config.trustProxy()));
-        TryItRoutes tryIt = new TryItRoutes(() -> Future.succeededFuture(new DemoConfig(config.apiKeysRequired(), null)));
+        TryItRoutes tryIt = new TryItRoutes(() -> admin.instanceCount()
+                .map(n -> new DemoConfig(config.apiKeysRequired(), n)));
         return router -> {
-            admin.mount(router);
+            adminRoutes.mount(router);
             routes.accept(router);
             if (config.demo()) {
                 tryIt.mount(router);
@@ -195,6 +201,11 @@ public final class FlockServer {
 
     public RoomRegistry rooms() {
         return registry;
+    }
+
+    /** What the admin dashboard and API act on: this instance's rooms, or in Redis mode the whole fleet's. */
+    public AdminRooms admin() {
+        return admin;
     }
 
     public FlockMetrics metrics() {

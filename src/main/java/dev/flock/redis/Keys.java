@@ -14,6 +14,13 @@ public final class Keys {
     /** Ours: sorted set of the user's connections in the room, scored by expiry (epoch ms, Redis clock). */
     public static final String CONNECTIONS = "flock:conns:";
     public static final String CHANNEL = "flock:broadcast:";
+    /**
+     * Ours: the operators' control channel ({@code {"instanceId","action","roomId"}}). Original Node instances
+     * neither listen to it nor publish on it, and it is outside {@code flock:broadcast:*}.
+     */
+    public static final String ADMIN_CHANNEL = "flock:admin";
+    /** Ours: {@code flock:instance:<instanceId>}, refreshed by each live instance with a short TTL. */
+    public static final String INSTANCE = "flock:instance:";
 
     private Keys() {
     }
@@ -47,6 +54,22 @@ public final class Keys {
 
     public static String members(String roomId) {
         return ROOM + encode(roomId) + MEMBERS_SUFFIX;
+    }
+
+    public static String instance(String instanceId) {
+        return INSTANCE + instanceId;
+    }
+
+    /**
+     * The room id of a members key {@code flock:room:<roomId>:members}; null for any other key, and for a room id
+     * holding a raw {@code :} (written by the original server, which we cannot address by our encoded keys).
+     */
+    public static String roomOfMembersKey(String key) {
+        if (!key.startsWith(ROOM) || !key.endsWith(MEMBERS_SUFFIX) || key.length() <= ROOM.length() + MEMBERS_SUFFIX.length()) {
+            return null;
+        }
+        String encoded = key.substring(ROOM.length(), key.length() - MEMBERS_SUFFIX.length());
+        return encoded.indexOf(':') >= 0 ? null : decode(encoded);
     }
 
     public static String channel(String roomId) {

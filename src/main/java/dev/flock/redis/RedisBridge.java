@@ -34,6 +34,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Mirrors room addresses to Redis channels {@code flock:broadcast:<roomId>}: subscribes a room's channel while
@@ -57,6 +58,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     /** Publishes waiting for the bridge's loop; above it events are dropped (bounded memory). */
     static final int MAX_QUEUED_PUBLISHES = 65536;
     private static final String KEYSPACE_CONFIG = "notify-keyspace-events";
+    /** Each instance re-writes {@code flock:instance:<id>} this often, with {@link #INSTANCE_TTL_MS}. */
+    static final long INSTANCE_REFRESH_MS = 5000;
+    static final long INSTANCE_TTL_MS = 15000;
 
     private final FlockConfig config;
     private final FlockMetrics metrics;
@@ -84,6 +88,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     private int generation;
     private int attempt;
     private long sweepTimer = -1;
+    private long instanceTimer = -1;
+    private final long startedAt = System.currentTimeMillis();
+    private volatile Consumer<AdminCommand> adminHandler = command -> { };
     private long reconnectTimer = -1;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId) {
@@ -92,11 +99,52 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         this.instanceId = instanceId;
         this.envelope = new Envelope(instanceId);
         this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
-                .setMaxPoolWaiting(MAX_WAITING)
-                .setNetClientOptions(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
-                        .setTcpNoDelay(true));
+                .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
         this.db = database(config.redisUrl());
         this.expiredChannel = "__keyevent@" + db + "__:expired";
+    }
+
+    /**
+     * TCP settings; for {@code rediss://} TLS with the JVM's trust store and hostname verification (Vert.x 5 refuses
+     * a TLS client without a hostname verification algorithm, so it must be named here).
+     */
+    static NetClientOptions netClientOptions(String url) {
+        NetClientOptions net = new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
+                .setTcpNoDelay(true);
+        if (url != null && url.regionMatches(true, 0, "rediss://", 0, "rediss://".length())) {
+            net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS")
+                    .setSslHandshakeTimeout(CONNECT_TIMEOUT_MS).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+        }
+        return net;
+    }
+
+    /**
+     * A connection failure in words an operator can act on, never with the URL (it may hold the password). Redis'
+     * own replies (WRONGPASS, NOAUTH, NOPERM) are kept, since they name the cause without echoing credentials.
+     */
+    static String describe(Throwable err) {
+        String message = String.valueOf(err.getMessage());
+        String upper = message.toUpperCase(java.util.Locale.ROOT);
+        if (upper.startsWith("WRONGPASS") || upper.startsWith("NOAUTH") || upper.contains("INVALID PASSWORD")
+                || upper.contains("AUTH") && upper.startsWith("ERR")) {
+            return "authentication failed (" + message + "); check the user and password in FLOCK_REDIS_URL";
+        }
+        if (upper.startsWith("NOPERM")) {
+            return "the Redis user lacks a permission (" + message + "); see docs/SCALING.md for the ACL to grant";
+        }
+        if (err instanceof javax.net.ssl.SSLException || hasCause(err, javax.net.ssl.SSLException.class)) {
+            return "TLS handshake failed (" + message + "); rediss:// needs a Redis that speaks TLS on that port";
+        }
+        return message;
+    }
+
+    private static boolean hasCause(Throwable err, Class<? extends Throwable> type) {
+        for (Throwable t = err.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The database index of a Redis URL ({@code redis://host:port/3}); 0 when it names none. */
@@ -131,10 +179,11 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         metrics.redisConnected(false);
         metrics.redisChannels(rooms::size);
         sweepTimer = vertx.setPeriodic(config.redisSweepIntervalMs(), id -> sweep());
+        instanceTimer = vertx.setPeriodic(INSTANCE_REFRESH_MS, id -> announceInstance());
         // Redis down at start: start anyway (local rooms work) and keep trying in the background
         return connect().recover(err -> {
             LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
-                    err.getMessage());
+                    describe(err));
             scheduleReconnect();
             return Future.succeededFuture();
         });
@@ -142,14 +191,20 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
 
     @Override
     public Future<?> stop() {
-        stopped = true;
-        connected = false;
         vertx.cancelTimer(sweepTimer);
+        vertx.cancelTimer(instanceTimer);
         if (reconnectTimer >= 0) {
             vertx.cancelTimer(reconnectTimer);
         }
-        metrics.redisConnected(false);
-        return closeClients();
+        // leave the instance count at once rather than after the key's TTL
+        Future<?> forget = connected ? send(Request.cmd(Command.DEL).arg(Keys.instance(instanceId))).otherwiseEmpty()
+                : Future.succeededFuture();
+        return forget.transform(ignored -> {
+            stopped = true;
+            connected = false;
+            metrics.redisConnected(false);
+            return closeClients();
+        });
     }
 
     // ---- connection lifecycle ------------------------------------------------------------------------------
@@ -179,13 +234,14 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
                     reason = null;
                     metrics.redisConnected(true);
                     LOG.info("Redis connected instanceId={} db={} rooms={}", instanceId, db, rooms.size());
+                    announceInstance();
                     for (String roomId : rooms.keySet()) {
                         RoomBus.send(vertx, roomId, new RoomCommand.Resync());
                     }
                     return (Void) null;
                 })
                 .onFailure(err -> {
-                    reason = "Redis unavailable: " + err.getMessage();
+                    reason = "Redis unavailable: " + describe(err);
                     if (gen == generation) {
                         commands = null;
                         subscriber = null;
@@ -194,7 +250,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     }
 
     private List<String> channelsToSubscribe() {
-        List<String> channels = new ArrayList<>(rooms.size() + 1);
+        List<String> channels = new ArrayList<>(rooms.size() + 2);
+        channels.add(Keys.ADMIN_CHANNEL);
         if (config.redisKeyspaceEvents()) {
             channels.add(expiredChannel);
         }
@@ -370,6 +427,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
             case "message" -> {
                 if (channel.equals(expiredChannel)) {
                     onExpired(r.get(2).toString());
+                } else if (channel.equals(Keys.ADMIN_CHANNEL)) {
+                    onAdmin(r.get(2).toBytes());
                 } else if (channel.startsWith(Keys.CHANNEL)) {
                     onRoomEvent(channel.substring(Keys.CHANNEL.length()), r.get(2).toBytes());
                 }
@@ -406,6 +465,36 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         if (ids != null && rooms.containsKey(ids[0])) {
             RoomBus.send(vertx, ids[0], new RoomCommand.Sweep(ids[1]));
         }
+    }
+
+    private void onAdmin(byte[] payload) {
+        AdminCommand command = AdminCommand.parse(payload);
+        if (command == null || instanceId.equals(command.instanceId())) {
+            return; // our own echo, or not a command of ours
+        }
+        LOG.info("operator command from another instance {} roomId={} from={}", command.action(), command.roomId(),
+                command.instanceId());
+        adminHandler.accept(command);
+    }
+
+    /** Runs {@code handler} (on the bridge's loop) for every operator command another instance publishes. */
+    public void onAdminCommand(Consumer<AdminCommand> handler) {
+        this.adminHandler = handler;
+    }
+
+    /** Publishes an operator command to every other instance of ours (original Node instances never see it). */
+    Future<Void> publishAdmin(String action, String roomId) {
+        return send(Request.cmd(Command.PUBLISH).arg(Keys.ADMIN_CHANNEL)
+                .arg(Buffer.buffer(new AdminCommand(instanceId, action, roomId).toJson()))).mapEmpty();
+    }
+
+    /** Keeps {@code flock:instance:<id>} alive while this instance is connected: the fleet's instance count. */
+    private void announceInstance() {
+        if (!connected || stopped) {
+            return;
+        }
+        send(Request.cmd(Command.SET).arg(Keys.instance(instanceId)).arg(Long.toString(startedAt))
+                .arg("PX").arg(INSTANCE_TTL_MS)).onFailure(err -> LOG.debug("instance key not refreshed: {}", err.toString()));
     }
 
     private void sweep() {

@@ -1,8 +1,8 @@
 package dev.flock.room;
 
-import dev.flock.FlockServer;
 import dev.flock.admin.RoomView;
-import dev.flock.support.TestServers;
+import dev.flock.support.TestCluster;
+import dev.flock.admin.AdminRooms;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,11 +20,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 @ExtendWith(VertxExtension.class)
 class AdminCloseRoomTest {
 
+    /** The server(s) under test: one in memory here; {@link AdminCloseRoomRedisTest} runs two on one Redis. */
+    protected TestCluster startCluster(Vertx vertx) {
+        return TestCluster.memory(vertx);
+    }
+
     @Test
     void closeRoom_sendsRoomClosed_keepsSockets_andOnlyANewJoinReadmits(Vertx vertx) {
-        FlockServer server = TestServers.start(vertx);
-        LocalAdminRooms admin = new LocalAdminRooms(vertx, server.rooms());
-        try (WsClient alice = WsClient.connect(vertx, server.port()); WsClient bob = WsClient.connect(vertx, server.port())) {
+        try (TestCluster cluster = startCluster(vertx);
+             WsClient alice = WsClient.connect(vertx, cluster.port(0)); WsClient bob = WsClient.connect(vertx, cluster.port(1))) {
+            AdminRooms admin = cluster.first().admin(); // LocalAdminRooms in memory mode, the fleet's in Redis mode
             alice.joinAndAck("doomed", "alice", new JsonObject().put("name", "Alice"));
             alice.joinAndAck("kept", "alice", new JsonObject());
             bob.joinAndAck("doomed", "bob", new JsonObject());

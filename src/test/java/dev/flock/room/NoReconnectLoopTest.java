@@ -1,8 +1,7 @@
 package dev.flock.room;
 
-import dev.flock.FlockServer;
 import dev.flock.support.SdkLikeClient;
-import dev.flock.support.TestServers;
+import dev.flock.support.TestCluster;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,13 +19,17 @@ class NoReconnectLoopTest {
 
     private static final long OBSERVE_MS = 3000;
 
+    /** The server(s) under test: one in memory here; {@link NoReconnectLoopRedisTest} runs two on one Redis. */
+    protected TestCluster startCluster(Vertx vertx, String... env) {
+        return TestCluster.memory(vertx, env);
+    }
+
     @Test
     void share_twoSdkTabsOfOneUser_settle_watcherSeesOneJoinThenOneLeave(Vertx vertx) {
-        FlockServer server = TestServers.start(vertx);
-        try (WsClient watcher = WsClient.connect(vertx, server.port())) {
+        try (TestCluster cluster = startCluster(vertx); WsClient watcher = WsClient.connect(vertx, cluster.port(0))) {
             watcher.joinAndAck("doc", "watcher", new JsonObject());
-            SdkLikeClient tab1 = new SdkLikeClient(vertx, server.port()).room("doc", "alice", new JsonObject().put("name", "A")).connect();
-            SdkLikeClient tab2 = new SdkLikeClient(vertx, server.port()).room("doc", "alice", new JsonObject().put("name", "A")).connect();
+            SdkLikeClient tab1 = new SdkLikeClient(vertx, cluster.port(1)).room("doc", "alice", new JsonObject().put("name", "A")).connect();
+            SdkLikeClient tab2 = new SdkLikeClient(vertx, cluster.port(2)).room("doc", "alice", new JsonObject().put("name", "A")).connect();
             watcher.await(is("user:joined", "doc", "alice"));
             observe(watcher);
             assertThat(watcher.count(is("user:joined", "doc", "alice"))).isEqualTo(1);
@@ -42,13 +45,13 @@ class NoReconnectLoopTest {
 
     @Test
     void aClientRefusedByAFullRoom_staysConnected_andNeverLeavesItsOtherRoom(Vertx vertx) {
-        FlockServer server = TestServers.start(vertx, "FLOCK_MAX_ROOM_SIZE", "2");
-        try (WsClient occupant = WsClient.connect(vertx, server.port()); WsClient watcher = WsClient.connect(vertx, server.port());
-             WsClient second = WsClient.connect(vertx, server.port())) {
+        try (TestCluster cluster = startCluster(vertx, "FLOCK_MAX_ROOM_SIZE", "2");
+             WsClient occupant = WsClient.connect(vertx, cluster.port(0)); WsClient watcher = WsClient.connect(vertx, cluster.port(1));
+             WsClient second = WsClient.connect(vertx, cluster.port(2))) {
             occupant.joinAndAck("full", "occupant", new JsonObject());
             second.joinAndAck("full", "second", new JsonObject());
             watcher.joinAndAck("open", "watcher", new JsonObject());
-            SdkLikeClient sdk = new SdkLikeClient(vertx, server.port())
+            SdkLikeClient sdk = new SdkLikeClient(vertx, cluster.port(3))
                     .room("open", "carol", new JsonObject()).room("full", "carol", new JsonObject()).connect();
             watcher.await(is("user:joined", "open", "carol"));
             observe(watcher);

@@ -1,7 +1,7 @@
 package dev.flock.room;
 
 import dev.flock.FlockServer;
-import dev.flock.support.TestServers;
+import dev.flock.support.TestCluster;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -24,22 +24,31 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RoomProtocolTest {
 
     private final List<WsClient> clients = new ArrayList<>();
+    private TestCluster cluster;
     private FlockServer server;
     private Vertx vertx;
+
+    /** The server(s) under test: one in memory here; {@link RoomProtocolRedisTest} runs two on one Redis. */
+    protected TestCluster startCluster(Vertx vertx) {
+        return TestCluster.memory(vertx);
+    }
 
     @BeforeEach
     void start(Vertx vertx) {
         this.vertx = vertx;
-        server = TestServers.start(vertx);
+        cluster = startCluster(vertx);
+        server = cluster.first();
     }
 
     @AfterEach
     void stop() {
         clients.forEach(WsClient::close);
+        cluster.close();
     }
 
+    /** The n-th client of a test connects to the n-th instance in turn (all to the one in memory mode). */
     private WsClient client() {
-        WsClient c = WsClient.connect(vertx, server.port());
+        WsClient c = WsClient.connect(vertx, cluster.port(clients.size()));
         clients.add(c);
         return c;
     }

@@ -1,7 +1,6 @@
 package dev.flock.room;
 
-import dev.flock.FlockServer;
-import dev.flock.support.TestServers;
+import dev.flock.support.TestCluster;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -22,21 +21,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SeveralConnectionsTest {
 
     private final List<WsClient> clients = new ArrayList<>();
-    private FlockServer server;
+    private TestCluster cluster;
     private Vertx vertx;
+
+    /** The server(s) under test: one in memory here; {@link SeveralConnectionsRedisTest} runs two on one Redis. */
+    protected TestCluster startCluster(Vertx vertx, String... env) {
+        return TestCluster.memory(vertx, env);
+    }
 
     @AfterEach
     void stop() {
         clients.forEach(WsClient::close);
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     private void start(Vertx vertx, String... env) {
         this.vertx = vertx;
-        server = TestServers.start(vertx, env);
+        cluster = startCluster(vertx, env);
     }
 
+    /** The n-th client of a test connects to the n-th instance in turn (all to the one in memory mode). */
     private WsClient client() {
-        WsClient c = WsClient.connect(vertx, server.port());
+        WsClient c = WsClient.connect(vertx, cluster.port(clients.size()));
         clients.add(c);
         return c;
     }

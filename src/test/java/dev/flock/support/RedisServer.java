@@ -35,10 +35,16 @@ public final class RedisServer implements Startable {
     private Process process;
     private final boolean docker;
     private final String binary;
+    private final List<String> extraArgs;
+    private final String authUser;
+    private final String authPassword;
 
-    private RedisServer(boolean docker, String binary) {
+    private RedisServer(boolean docker, String binary, List<String> extraArgs, String authUser, String authPassword) {
         this.docker = docker;
         this.binary = binary;
+        this.extraArgs = extraArgs;
+        this.authUser = authUser;
+        this.authPassword = authPassword;
         this.port = JarProcess.freePort();
     }
 
@@ -48,6 +54,26 @@ public final class RedisServer implements Startable {
 
     /** Builds the wrapper (not started yet); skips or fails the test when no Redis can exist here. */
     public static final class Builder {
+        private final List<String> args = new ArrayList<>();
+        private String authUser;
+        private String authPassword;
+
+        /**
+         * Extra server arguments, each token its own argument, e.g. {@code "--requirepass", "pw"} or
+         * {@code "--user", "alice", "on", ">secret", "~*", "&*", "+@all"}.
+         */
+        public Builder args(String... settings) {
+            args.addAll(List.of(settings));
+            return this;
+        }
+
+        /** The credentials {@link #command} (the test's own connection) authenticates with; null user = default. */
+        public Builder auth(String user, String password) {
+            this.authUser = user;
+            this.authPassword = password;
+            return this;
+        }
+
         public RedisServer build() {
             boolean docker = dockerAvailable();
             String binary = docker ? null : findBinary();
@@ -58,7 +84,7 @@ public final class RedisServer implements Startable {
                 }
                 Assumptions.assumeTrue(false, why);
             }
-            return new RedisServer(docker, binary);
+            return new RedisServer(docker, binary, List.copyOf(args), authUser, authPassword);
         }
     }
 
@@ -86,6 +112,11 @@ public final class RedisServer implements Startable {
         if (docker) {
             if (container == null) {
                 container = new GenericContainer<>(DockerImageName.parse(IMAGE)).withExposedPorts(REDIS_PORT);
+                if (!extraArgs.isEmpty()) {
+                    List<String> cmd = new ArrayList<>(List.of("redis-server"));
+                    cmd.addAll(extraArgs);
+                    container.withCommand(cmd.toArray(String[]::new));
+                }
                 container.setPortBindings(List.of(port + ":" + REDIS_PORT));
                 container.start();
             } else {
@@ -93,8 +124,10 @@ public final class RedisServer implements Startable {
             }
         } else {
             try {
-                process = new ProcessBuilder(binary, "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--protected-mode", "no")
+                List<String> cmd = new ArrayList<>(List.of(binary, "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no", "--protected-mode", "no"));
+                cmd.addAll(extraArgs);
+                process = new ProcessBuilder(cmd)
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             } catch (IOException e) {
                 throw new IllegalStateException("cannot start " + binary, e);
@@ -171,22 +204,40 @@ public final class RedisServer implements Startable {
         }
     }
 
-    /** Runs one command on a fresh connection; returns a String, Long, List or null. */
+    /** Runs one command on a fresh connection (authenticated when the builder said so); returns a String, Long, List or null. */
     public Object command(String... args) {
+        return commandIn(-1, args);
+    }
+
+    /** As {@link #command}, in database {@code db} (SELECT first); -1 = the default database. */
+    public Object commandIn(int db, String... args) {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
-            StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
-            for (String a : args) {
-                byte[] b = a.getBytes(StandardCharsets.UTF_8);
-                sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
+            BufferedInputStream in = new BufferedInputStream(s.getInputStream());
+            if (authPassword != null) {
+                write(out, authUser == null ? new String[]{"AUTH", authPassword} : new String[]{"AUTH", authUser, authPassword});
+                read(in);
             }
-            out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            return read(new BufferedInputStream(s.getInputStream()));
+            if (db >= 0) {
+                write(out, new String[]{"SELECT", Integer.toString(db)});
+                read(in);
+            }
+            write(out, args);
+            return read(in);
         } catch (IOException e) {
             throw new IllegalStateException("redis command failed: " + String.join(" ", args), e);
         }
+    }
+
+    private static void write(OutputStream out, String[] args) throws IOException {
+        StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String a : args) {
+            byte[] b = a.getBytes(StandardCharsets.UTF_8);
+            sb.append('$').append(b.length).append("\r\n").append(a).append("\r\n");
+        }
+        out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
     }
 
     private static Object read(InputStream in) throws IOException {

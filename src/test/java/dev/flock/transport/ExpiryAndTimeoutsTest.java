@@ -1,7 +1,6 @@
 package dev.flock.transport;
 
-import dev.flock.FlockServer;
-import dev.flock.support.TestServers;
+import dev.flock.support.TestCluster;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -22,16 +21,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ExpiryAndTimeoutsTest {
 
     private final List<WsClient> clients = new ArrayList<>();
-    private FlockServer server;
+    private TestCluster cluster;
     private Vertx vertx;
+
+    /** The server(s) under test: one in memory here; {@link ExpiryAndTimeoutsRedisTest} runs two on one Redis. */
+    protected TestCluster startCluster(Vertx vertx, String... env) {
+        return TestCluster.memory(vertx, env);
+    }
 
     @AfterEach
     void stop() {
         clients.forEach(WsClient::close);
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
+    /** The n-th client of a test connects to the n-th instance in turn (all to the one in memory mode). */
     private WsClient client() {
-        WsClient c = WsClient.connect(vertx, server.port());
+        WsClient c = WsClient.connect(vertx, cluster.port(clients.size()));
         clients.add(c);
         return c;
     }
@@ -39,7 +47,7 @@ class ExpiryAndTimeoutsTest {
     @Test
     void silentConnection_isEvicted_whileItsSocketStaysOpen_andItsNextMessageReadmitsIt(Vertx vertx) {
         this.vertx = vertx;
-        server = TestServers.start(vertx, "FLOCK_PRESENCE_TTL_SECONDS", "1");
+        cluster = startCluster(vertx, "FLOCK_PRESENCE_TTL_SECONDS", "1");
         WsClient watcher = client();
         WsClient silent = client();
         watcher.joinAndAck("r", "watcher", new JsonObject());
@@ -68,7 +76,7 @@ class ExpiryAndTimeoutsTest {
     @Test
     void share_silentTabExpiresAlone_whileTheUsersOtherTabKeepsThemPresent(Vertx vertx) {
         this.vertx = vertx;
-        server = TestServers.start(vertx, "FLOCK_PRESENCE_TTL_SECONDS", "1");
+        cluster = startCluster(vertx, "FLOCK_PRESENCE_TTL_SECONDS", "1");
         WsClient watcher = client();
         WsClient busyTab = client();
         WsClient silentTab = client();
@@ -92,7 +100,7 @@ class ExpiryAndTimeoutsTest {
     @Test
     void socketWithoutAJoin_isClosedWith1008_afterTheJoinTimeout(Vertx vertx) {
         this.vertx = vertx;
-        server = TestServers.start(vertx, "FLOCK_JOIN_TIMEOUT_SECONDS", "1");
+        cluster = startCluster(vertx, "FLOCK_JOIN_TIMEOUT_SECONDS", "1");
         WsClient idle = client();
         idle.heartbeat("r"); // heartbeats are not a join
         assertThat(idle.awaitClose()).isEqualTo(1008);

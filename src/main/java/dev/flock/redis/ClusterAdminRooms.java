@@ -1,0 +1,190 @@
+package dev.flock.redis;
+
+import dev.flock.admin.AdminRooms;
+import dev.flock.admin.MemberView;
+import dev.flock.admin.RoomView;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.protocol.ServerMessage;
+import dev.flock.room.LocalAdminRooms;
+import dev.flock.room.PresenceStore;
+import dev.flock.room.RoomBus;
+import dev.flock.room.RoomCommand;
+import dev.flock.room.RoomRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The admin dashboard's view of the whole fleet (Redis mode). Rooms and members come from Redis (members sets found
+ * with SCAN, never KEYS; presence and cursor hashes; stale members pruned and announced as left once). Closes act
+ * here and are published on the control channel {@code flock:admin}, on which every other instance of ours closes
+ * its own members of the room. Each member's leave is announced once for the cluster by the instance whose remove
+ * script took that user's last connection. While Redis is unreachable the answers cover this instance only.
+ */
+public final class ClusterAdminRooms implements AdminRooms {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterAdminRooms.class);
+    /** Keys asked for per SCAN step; also how many rooms are read from Redis at once. */
+    static final int SCAN_COUNT = 200;
+    private static final String MEMBERS_PATTERN = Keys.ROOM + "*" + Keys.MEMBERS_SUFFIX;
+    private static final String INSTANCES_PATTERN = Keys.INSTANCE + "*";
+
+    private final Vertx vertx;
+    private final RoomRegistry registry;
+    private final RedisBridge bridge;
+    private final RedisPresenceStore presence;
+    private final LocalAdminRooms local;
+
+    public ClusterAdminRooms(Vertx vertx, RoomRegistry registry, RedisBridge bridge, RedisPresenceStore presence) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.bridge = bridge;
+        this.presence = presence;
+        this.local = new LocalAdminRooms(vertx, registry);
+        bridge.onAdminCommand(this::onRemoteCommand);
+    }
+
+    // ---- reading ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Future<List<RoomView>> rooms() {
+        if (!bridge.connected()) {
+            return local.rooms();
+        }
+        return scan(MEMBERS_PATTERN).compose(keys -> {
+            Set<String> roomIds = new TreeSet<>();
+            for (String key : keys) {
+                String roomId = Keys.roomOfMembersKey(key);
+                if (roomId != null) {
+                    roomIds.add(roomId);
+                }
+            }
+            return inspectAll(new ArrayList<>(roomIds), 0, new ArrayList<>());
+        });
+    }
+
+    /** Reads the rooms {@link #SCAN_COUNT} at a time, so a large fleet does not flood the command connection. */
+    private Future<List<RoomView>> inspectAll(List<String> roomIds, int from, List<RoomView> out) {
+        if (from >= roomIds.size()) {
+            return Future.succeededFuture(out);
+        }
+        List<String> chunk = roomIds.subList(from, Math.min(roomIds.size(), from + SCAN_COUNT));
+        List<Future<RoomView>> views = chunk.stream().map(this::inspect).toList();
+        return Future.all(views).compose(all -> {
+            for (Future<RoomView> f : views) {
+                RoomView v = f.result();
+                if (v != null && !v.members().isEmpty()) {
+                    out.add(v);
+                }
+            }
+            return inspectAll(roomIds, from + chunk.size(), out);
+        });
+    }
+
+    /**
+     * One room's live members. Stale members are pruned first: a room with a verticle here sweeps itself (and
+     * announces whom it removed); otherwise the sweep script runs here and this instance announces the leaves.
+     */
+    private Future<RoomView> inspect(String roomId) {
+        Future<?> pruned;
+        if (registry.roomIds().contains(roomId)) {
+            RoomBus.send(vertx, roomId, new RoomCommand.Sweep(null));
+            pruned = Future.succeededFuture();
+        } else {
+            pruned = presence.sweep(roomId, null).onSuccess(gone -> {
+                for (String userId : gone) {
+                    bridge.publish(roomId, ProtocolCodec.encode(new ServerMessage.UserLeft(roomId, userId)));
+                }
+            }).otherwiseEmpty();
+        }
+        // the snapshot script lists live members only, whether or not the prune has run yet
+        return pruned.compose(v -> presence.snapshot(roomId)).map(users -> toView(roomId, users));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static RoomView toView(String roomId, List<PresenceStore.Snapshot> users) {
+        List<MemberView> members = new ArrayList<>(users.size());
+        for (PresenceStore.Snapshot s : users) {
+            Map<String, Object> metadata = ProtocolCodec.MAPPER.convertValue(s.metadata(), Map.class);
+            members.add(new MemberView(s.userId(), metadata, s.cursor() == null ? null : s.cursor().timestamp()));
+        }
+        return new RoomView(roomId, members);
+    }
+
+    @Override
+    public Future<Integer> instanceCount() {
+        if (!bridge.connected()) {
+            return Future.succeededFuture(1);
+        }
+        return scan(INSTANCES_PATTERN).map(keys -> Math.max(1, keys.size())).otherwise(1);
+    }
+
+    /** Every key matching {@code pattern}, by SCAN (never KEYS, which blocks Redis). */
+    private Future<List<String>> scan(String pattern) {
+        return scanFrom("0", pattern, new LinkedHashSet<>()).map(List::copyOf);
+    }
+
+    private Future<Set<String>> scanFrom(String cursor, String pattern, Set<String> out) {
+        return bridge.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT))
+                .compose(r -> {
+                    String next = r.get(0).toString();
+                    for (Response key : r.get(1)) {
+                        out.add(key.toString());
+                    }
+                    return "0".equals(next) ? Future.succeededFuture(out) : scanFrom(next, pattern, out);
+                });
+    }
+
+    // ---- closing ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Future<Void> closeRoom(String roomId) {
+        Future<Void> others = tellOthers(AdminCommand.CLOSE_ROOM, roomId);
+        return Future.join(others, local.closeRoom(roomId)).mapEmpty();
+    }
+
+    @Override
+    public Future<Integer> closeAll() {
+        Set<String> localIds = new LinkedHashSet<>(registry.roomIds());
+        return rooms().otherwise(List.of()).compose(cluster -> {
+            Set<String> closed = new LinkedHashSet<>(localIds);
+            cluster.forEach(r -> closed.add(r.roomId()));
+            Future<Void> others = tellOthers(AdminCommand.CLOSE_ALL, null);
+            return Future.join(others, local.closeAll()).map(v -> closed.size());
+        });
+    }
+
+    /** Publishes the command to the other instances; when Redis is unreachable only this instance acts. */
+    private Future<Void> tellOthers(String action, String roomId) {
+        if (!bridge.connected()) {
+            LOG.warn("Redis unavailable: {} roomId={} acts on this instance only", action, roomId);
+            return Future.succeededFuture();
+        }
+        return bridge.publishAdmin(action, roomId).recover(err -> {
+            LOG.warn("{} roomId={} not published to the other instances: {}", action, roomId, err.toString());
+            return Future.succeededFuture();
+        });
+    }
+
+    /** Another instance's operator closed a room (or all): close this instance's members of it. */
+    private void onRemoteCommand(AdminCommand command) {
+        switch (command.action()) {
+            case AdminCommand.CLOSE_ROOM -> local.closeRoom(command.roomId());
+            case AdminCommand.CLOSE_ALL -> local.closeAll();
+            default -> {
+                // parse() admits known actions only
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.flock.support;
+
+import dev.flock.FlockServer;
+import io.vertx.core.Vertx;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The server(s) a behaviour suite runs against, so that one suite runs in both modes: in memory, one instance (the
+ * reference); on Redis, several instances on one Redis, with the test's clients spread over them.
+ */
+public final class TestCluster implements AutoCloseable {
+
+    private final List<FlockServer> servers;
+    private final List<Vertx> ownVertxes;
+
+    private TestCluster(List<FlockServer> servers, List<Vertx> ownVertxes) {
+        this.servers = servers;
+        this.ownVertxes = ownVertxes;
+    }
+
+    /** One in-memory instance in {@code vertx}. */
+    public static TestCluster memory(Vertx vertx, String... env) {
+        return new TestCluster(List.of(TestServers.start(vertx, env)), List.of());
+    }
+
+    /**
+     * {@code instances} instances on {@code redis} (flushed first): the first in {@code vertx}, the others each in a
+     * Vert.x of its own, as separate processes would be. Every instance gets the same {@code env}.
+     */
+    public static TestCluster redis(Vertx vertx, RedisServer redis, int instances, String... env) {
+        redis.command("FLUSHALL");
+        String[] all = new String[env.length + 2];
+        all[0] = "FLOCK_REDIS_URL";
+        all[1] = redis.url();
+        System.arraycopy(env, 0, all, 2, env.length);
+        List<FlockServer> servers = new ArrayList<>();
+        List<Vertx> own = new ArrayList<>();
+        servers.add(TestServers.start(vertx, all));
+        for (int i = 1; i < instances; i++) {
+            Vertx v = Vertx.vertx();
+            own.add(v);
+            servers.add(TestServers.start(v, all));
+        }
+        return new TestCluster(servers, own);
+    }
+
+    /** The first instance (the only one in memory mode). */
+    public FlockServer first() {
+        return servers.get(0);
+    }
+
+    /** Where a test's {@code n}-th client connects: the instances take turns (always the one in memory mode). */
+    public int port(int n) {
+        return servers.get(n % servers.size()).port();
+    }
+
+    /** The instance the {@code n}-th client connects to. */
+    public FlockServer serverFor(int n) {
+        return servers.get(n % servers.size());
+    }
+
+    public int size() {
+        return servers.size();
+    }
+
+    /** Stops the instances this cluster started in Vert.x instances of its own; the caller's Vert.x is the caller's. */
+    @Override
+    public void close() {
+        for (int i = 1; i < servers.size(); i++) {
+            try {
+                WsClient.await(servers.get(i).stop(true));
+            } catch (RuntimeException ignored) {
+                // stopped by the test already
+            }
+        }
+        for (Vertx v : ownVertxes) {
+            WsClient.await(v.close());
+        }
+    }
+}
