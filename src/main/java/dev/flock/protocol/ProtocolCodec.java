@@ -27,6 +27,12 @@ public final class ProtocolCodec {
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build());
 
+    /**
+     * One growable buffer per thread (event loops only ever encode one message at a time), so encoding a
+     * fan-out allocates only its exact-size result, not the builder's growing chunks.
+     */
+    private static final ThreadLocal<ByteArrayBuilder> ENCODE_BUFFER = ThreadLocal.withInitial(() -> new ByteArrayBuilder(1024));
+
     private final Limits limits;
 
     public ProtocolCodec(Limits limits) {
@@ -204,7 +210,7 @@ public final class ProtocolCodec {
 
     /** Encodes a server message to compact UTF-8 JSON. */
     public static byte[] encode(ServerMessage message) {
-        ByteArrayBuilder out = new ByteArrayBuilder(128);
+        ByteArrayBuilder out = ENCODE_BUFFER.get();
         try (JsonGenerator g = MAPPER.createGenerator(out)) {
             g.writeStartObject();
             write(g, message);
@@ -212,7 +218,9 @@ public final class ProtocolCodec {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
+        byte[] bytes = out.toByteArray();
+        out.reset();
+        return bytes;
     }
 
     private static void write(JsonGenerator g, ServerMessage message) throws IOException {
