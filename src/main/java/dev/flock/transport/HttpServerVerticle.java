@@ -4,9 +4,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -14,7 +12,6 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
 
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -23,8 +20,6 @@ import java.util.function.Consumer;
  */
 public final class HttpServerVerticle extends VerticleBase {
 
-    public static final String API_KEY_HEADER = "X-Flock-Api-Key";
-    public static final String API_KEY_PARAM = "apiKey";
     /** Vert.x's own frame limit sits above ours, so an oversize message gets our INVALID_MESSAGE first. */
     private static final int NETTY_LIMIT_FACTOR = 4;
 
@@ -82,8 +77,7 @@ public final class HttpServerVerticle extends VerticleBase {
 
     /** A wrong key at the upgrade is refused before any socket exists (the SDK then backs off). */
     private void handshake(ServerWebSocketHandshake handshake) {
-        String key = upgradeKey(handshake.headers(), handshake.query());
-        if (apiKeys.required() && key != null && !apiKeys.accepts(key)) {
+        if (apiKeys.refusesUpgrade(handshake.headers(), handshake.query())) {
             metrics.upgradeRefused();
             handshake.reject(401);
             return;
@@ -92,20 +86,7 @@ public final class HttpServerVerticle extends VerticleBase {
     }
 
     private void accept(ServerWebSocket ws) {
-        String key = upgradeKey(ws.headers(), ws.query());
-        hub.accept(ws, apiKeys.required() && apiKeys.accepts(key));
-    }
-
-    static String upgradeKey(MultiMap headers, String query) {
-        String header = headers.get(API_KEY_HEADER);
-        if (header != null && !header.isEmpty()) {
-            return header;
-        }
-        if (query == null || query.isEmpty()) {
-            return null;
-        }
-        List<String> values = new QueryStringDecoder(query, false).parameters().get(API_KEY_PARAM);
-        return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+        hub.accept(ws, apiKeys.admitsUpgrade(ws.headers(), ws.query()));
     }
 
     public int actualPort() {

@@ -58,8 +58,7 @@ public final class SocketHubs {
             handshake.reject(503);
             return;
         }
-        String key = HttpServerVerticle.upgradeKey(handshake.headers(), handshake.query());
-        if (apiKeys.required() && key != null && !apiKeys.accepts(key)) {
+        if (apiKeys.refusesUpgrade(handshake.headers(), handshake.query())) {
             metrics.upgradeRefused();
             handshake.reject(401);
             return;
@@ -74,8 +73,7 @@ public final class SocketHubs {
             return;
         }
         ServerWebSocket ws = unwrap(accepted);
-        String key = HttpServerVerticle.upgradeKey(ws.headers(), ws.query());
-        boolean keyValid = apiKeys.required() && apiKeys.accepts(key);
+        boolean keyValid = apiKeys.admitsUpgrade(ws.headers(), ws.query());
         EventLoop loop;
         if (ws instanceof WebSocketInternal internal) {
             loop = internal.channelHandlerContext().channel().eventLoop();
@@ -108,8 +106,7 @@ public final class SocketHubs {
             rc.response().setStatusCode(503).end();
             return;
         }
-        String key = HttpServerVerticle.upgradeKey(request.headers(), request.query());
-        if (apiKeys.required() && key != null && !apiKeys.accepts(key)) {
+        if (apiKeys.refusesUpgrade(request.headers(), request.query())) {
             metrics.upgradeRefused();
             rc.response().setStatusCode(401).end();
             return;

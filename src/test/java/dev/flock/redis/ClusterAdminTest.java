@@ -5,14 +5,14 @@ import dev.flock.admin.MemberView;
 import dev.flock.admin.RoomView;
 import dev.flock.support.ChannelListener;
 import dev.flock.support.Fleet;
+import dev.flock.support.RedisExtension;
 import dev.flock.support.RedisServer;
 import dev.flock.support.WsClient;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,24 +32,14 @@ class ClusterAdminTest {
 
     private static final String TOKEN = "cluster-admin-token";
     private static final String[] ADMIN = {"FLOCK_ADMIN_PASSWORD", "pw", "FLOCK_ADMIN_TOKEN", TOKEN};
-    private static RedisServer redis;
+    @RegisterExtension
+    static final RedisExtension REDIS = new RedisExtension();
+    private RedisServer redis;
     private Fleet fleet;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.builder().build();
-        redis.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
 
     @BeforeEach
     void setUp() {
+        redis = REDIS.server();
         redis.command("FLUSHALL");
         fleet = new Fleet(redis.url());
     }

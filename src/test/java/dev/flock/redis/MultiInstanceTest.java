@@ -1,17 +1,17 @@
 package dev.flock.redis;
 
 import dev.flock.FlockServer;
+import dev.flock.support.RedisExtension;
 import dev.flock.support.RedisServer;
 import dev.flock.support.TestServers;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,7 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SuppressWarnings("unchecked")
 class MultiInstanceTest {
 
-    private static RedisServer redis;
+    @RegisterExtension
+    static final RedisExtension REDIS = new RedisExtension();
+    private RedisServer redis;
     /** Test clients send bursts far above the SDK's 20 moves/s. */
     private static final String[] FAST = {"FLOCK_MAX_MESSAGES_PER_SECOND", "100000"};
 
@@ -47,21 +49,9 @@ class MultiInstanceTest {
     private ScheduledExecutorService heartbeats;
     private Vertx clientVertx;
 
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.builder().build();
-        redis.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
-
     @BeforeEach
     void setUp() {
+        redis = REDIS.server();
         redis.command("FLUSHALL");
         redis.command("CONFIG", "SET", "notify-keyspace-events", "");
         clientVertx = Vertx.vertx();
@@ -95,11 +85,7 @@ class MultiInstanceTest {
     private FlockServer instanceOn(String url, String... env) {
         Vertx v = Vertx.vertx();
         vertxes.add(v);
-        String[] all = new String[env.length + 2];
-        all[0] = "FLOCK_REDIS_URL";
-        all[1] = url;
-        System.arraycopy(env, 0, all, 2, env.length);
-        FlockServer s = TestServers.start(v, all);
+        FlockServer s = TestServers.startOnRedis(v, url, env);
         servers.put(s, v);
         return s;
     }

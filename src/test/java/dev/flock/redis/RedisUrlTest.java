@@ -5,15 +5,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.flock.FlockServer;
 import dev.flock.support.Fleet;
+import dev.flock.support.RedisExtension;
 import dev.flock.support.RedisServer;
 import dev.flock.support.WsClient;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -37,26 +37,16 @@ class RedisUrlTest {
 
     private static final String PASSWORD = "default-pw";
     private static final String WRONG = "Not-The-Password-42";
-    private static RedisServer redis;
+    @RegisterExtension
+    static final RedisExtension REDIS = new RedisExtension(b -> b
+            .args("--requirepass", PASSWORD, "--user", "alice", "on", ">secret", "~*", "&*", "+@all")
+            .auth(null, PASSWORD));
+    private RedisServer redis;
     private Fleet fleet;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.builder()
-                .args("--requirepass", PASSWORD, "--user", "alice", "on", ">secret", "~*", "&*", "+@all")
-                .auth(null, PASSWORD).build();
-        redis.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        if (redis != null) {
-            redis.close();
-        }
-    }
 
     @BeforeEach
     void setUp() {
+        redis = REDIS.server();
         redis.command("FLUSHALL");
         redis.command("CONFIG", "SET", "notify-keyspace-events", "");
     }
@@ -208,7 +198,7 @@ class RedisUrlTest {
         assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
     }
 
-    private static String pubsubChannels() {
+    private String pubsubChannels() {
         return String.valueOf(redis.command("PUBSUB", "CHANNELS", "__keyevent*"));
     }
 

@@ -28,11 +28,7 @@ public final class Fleet implements AutoCloseable {
     public FlockServer instance(String... env) {
         Vertx v = Vertx.vertx();
         vertxes.add(v);
-        String[] all = new String[env.length + 2];
-        all[0] = "FLOCK_REDIS_URL";
-        all[1] = redisUrl;
-        System.arraycopy(env, 0, all, 2, env.length);
-        FlockServer s = TestServers.start(v, all);
+        FlockServer s = TestServers.startOnRedis(v, redisUrl, env);
         servers.add(s);
         return s;
     }

@@ -1,5 +1,7 @@
 package dev.flock.support;
 
+import java.util.function.UnaryOperator;
+
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -10,11 +12,21 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class RedisExtension implements BeforeAllCallback, AfterAllCallback {
 
+    private final UnaryOperator<RedisServer.Builder> customize;
     private RedisServer redis;
+
+    public RedisExtension() {
+        this(b -> b);
+    }
+
+    /** A Redis built with extra settings, e.g. {@code b -> b.args("--requirepass", "pw").auth(null, "pw")}. */
+    public RedisExtension(UnaryOperator<RedisServer.Builder> customize) {
+        this.customize = customize;
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        redis = RedisServer.builder().build();
+        redis = customize.apply(RedisServer.builder()).build();
         redis.start();
     }
 

@@ -23,4 +23,13 @@ public final class TestServers {
         }
         return WsClient.await(FlockServer.start(vertx, FlockConfig.fromEnv(env), FlockMetrics.inMemory()));
     }
+
+    /** As {@link #start}, as one instance of a fleet sharing the Redis at {@code redisUrl}. */
+    public static FlockServer startOnRedis(Vertx vertx, String redisUrl, String... envPairs) {
+        String[] all = new String[envPairs.length + 2];
+        all[0] = "FLOCK_REDIS_URL";
+        all[1] = redisUrl;
+        System.arraycopy(envPairs, 0, all, 2, envPairs.length);
+        return start(vertx, all);
+    }
 }
