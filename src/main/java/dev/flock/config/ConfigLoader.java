@@ -49,6 +49,7 @@ public final class ConfigLoader {
             }
             values.put(s, value);
         }
+        checkRedisUrl((String) values.get(Settings.REDIS_URL));
         return FlockConfig.from(values);
     }
 
@@ -164,6 +165,30 @@ public final class ConfigLoader {
             case LIST -> List.copyOf(Arrays.stream(raw.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList());
             case STRING, SECRET -> raw;
         };
+    }
+
+    /** A Redis URL that can never connect is a configuration error, not a degraded start. Never echoes it (secrets). */
+    private static void checkRedisUrl(String url) {
+        if (url == null || url.isBlank()) {
+            return;
+        }
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(url.trim());
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException("FLOCK_REDIS_URL is not a valid URL (expected redis://[user:password@]host[:port][/db])");
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+            throw new ConfigException("FLOCK_REDIS_URL must start with redis:// or rediss:// (got scheme \"" + scheme + "\")");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new ConfigException("FLOCK_REDIS_URL has no host (expected redis://[user:password@]host[:port][/db])");
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        if (!path.isEmpty() && !path.equals("/") && !path.substring(1).matches("\\d{1,2}")) {
+            throw new ConfigException("FLOCK_REDIS_URL's database must be a number (/0 .. /99)");
+        }
     }
 
     private static long checkRange(Setting s, long n, String name) {

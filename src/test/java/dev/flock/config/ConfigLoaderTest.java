@@ -86,6 +86,11 @@ class ConfigLoaderTest {
         Files.writeString(broken, "{\"port\": ");
         assertThatThrownBy(() -> ConfigLoader.load(new String[]{"--conf", broken.toString()}, Map.of()))
                 .hasMessageContaining("not a JSON object");
+        assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", "http://secret@host:6379")))
+                .hasMessageContaining("redis://").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", "redis://:pw@host:6379/abc")))
+                .hasMessageContaining("database").hasMessageNotContaining("pw");
+        assertThat(FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", "rediss://alice:pw@redis.example.com:6380/3")).redisEnabled()).isTrue();
         assertThatThrownBy(() -> ConfigLoader.load(new String[]{"--conf"}, Map.of()))
                 .hasMessageContaining("--conf needs a file path");
     }
