@@ -44,6 +44,13 @@ public sealed interface RoomCommand {
     record Resync() implements RoomCommand {
     }
 
+    /**
+     * Redis mode, a grace period after a reconcile: these remote users were missing from Redis then; the ones
+     * still missing now have really gone (the others' instances had just not re-written them yet).
+     */
+    record Recheck(java.util.Set<String> userIds) implements RoomCommand {
+    }
+
     /** An operator reads the room. Replies a {@link RoomInspection}. */
     record Inspect() implements RoomCommand {
     }

@@ -42,6 +42,8 @@ import java.util.Set;
 public final class RoomVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoomVerticle.class);
+    /** Twice the Redis bridge's longest reconnect backoff (5 s), so every instance has re-written its users. */
+    static final long RECONCILE_GRACE_MS = 10_000;
 
     private final String roomId;
     private final FlockConfig config;
@@ -180,6 +182,8 @@ public final class RoomVerticle extends VerticleBase {
                 sweep(c.userId());
             } else if (body instanceof RoomCommand.Resync) {
                 resync();
+            } else if (body instanceof RoomCommand.Recheck c) {
+                recheck(c.userIds());
             } else if (body instanceof RoomCommand.Close c) {
                 message.reply(close(), RoomBus.LOCAL);
             } else if (body instanceof RoomCommand.Inspect) {
@@ -692,10 +696,16 @@ public final class RoomVerticle extends VerticleBase {
         for (PresenceStore.Snapshot s : snapshot) {
             present.put(s.userId(), s);
         }
-        for (Member m : List.copyOf(members.values())) {
+        // Remote users missing from a Redis that just came back may only wait for their own instance to
+        // reconnect and re-write them: announce them gone only if they are still missing after a grace period.
+        Set<String> missing = new HashSet<>();
+        for (Member m : members.values()) {
             if (m.peers.isEmpty() && !present.containsKey(m.userId)) {
-                userLeft(m.userId, false);
+                missing.add(m.userId);
             }
+        }
+        if (!missing.isEmpty()) {
+            vertx.setTimer(RECONCILE_GRACE_MS, id -> RoomBus.send(vertx, roomId, new RoomCommand.Recheck(missing)));
         }
         for (PresenceStore.Snapshot s : snapshot) {
             Member m = members.get(s.userId());
@@ -711,6 +721,27 @@ public final class RoomVerticle extends VerticleBase {
                 }
             }
         }
+    }
+
+    private void recheck(Set<String> userIds) {
+        if (!shared()) {
+            return;
+        }
+        await(store.snapshot(roomId), ar -> {
+            if (ar.failed()) {
+                return; // Redis is gone again: the next reconcile starts over
+            }
+            Set<String> present = new HashSet<>();
+            for (PresenceStore.Snapshot s : ar.result()) {
+                present.add(s.userId());
+            }
+            for (String userId : userIds) {
+                Member m = members.get(userId);
+                if (m != null && m.peers.isEmpty() && !present.contains(userId)) {
+                    userLeft(userId, false);
+                }
+            }
+        });
     }
 
     private void loadSnapshot(List<PresenceStore.Snapshot> snapshot) {

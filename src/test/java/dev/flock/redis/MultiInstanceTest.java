@@ -459,6 +459,34 @@ class MultiInstanceTest {
         FlockServer c = instance();
         JsonObject ack = client(c).joinAndAck("m", "dave", meta("D"));
         assertThat(userIds(ack)).containsExactlyInAnyOrder("alice", "bob", "carol");
+        // nobody whose socket stayed open was shown leaving, whichever instance reconnected first
+        alice.await(is("user:joined", "m", "dave"));
+        bob.await(is("user:joined", "m", "dave"));
+        assertThat(alice.count(is("user:left", "m", null))).isZero();
+        assertThat(bob.count(is("user:left", "m", null))).isZero();
+    }
+
+    @Test
+    void aUserWhoLeftWhileRedisWasDown_isShownGone_onceTheOthersHadTheirChanceToRewrite() {
+        FlockServer a = instance();
+        FlockServer b = instance();
+        WsClient alice = client(a);
+        WsClient bob = client(b);
+        alice.joinAndAck("w", "alice", meta("A"));
+        bob.joinAndAck("w", "bob", meta("B"));
+        alice.await(is("user:joined", "w", "bob"));
+
+        redis.stop();
+        awaitTrue("both bridges see Redis gone", Duration.ofSeconds(10),
+                () -> !a.redis().connected() && !b.redis().connected());
+        bob.close(); // its leave cannot cross instances now
+
+        redis.start();
+        awaitTrue("both bridges reconnected", Duration.ofSeconds(15), () -> a.redis().connected() && b.redis().connected());
+        // announced after the reconcile's grace period (10 s), not at once and not never
+        JsonObject left = alice.await(is("user:left", "w", "bob"), Duration.ofSeconds(20));
+        assertThat(left).isNotNull();
+        assertThat(alice.count(is("user:left", "w", "bob"))).isEqualTo(1);
     }
 
     @Test

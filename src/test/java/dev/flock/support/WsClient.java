@@ -147,9 +147,18 @@ public final class WsClient implements AutoCloseable {
         return awaitFrom(0, p);
     }
 
+    /** As {@link #await(Predicate)}, for events that are due only after a known delay. */
+    public JsonObject await(Predicate<JsonObject> p, Duration timeout) {
+        return awaitFrom(0, p, timeout);
+    }
+
     /** Waits for the first message at index {@code from} or later that matches. */
-    public synchronized JsonObject awaitFrom(int from, Predicate<JsonObject> p) {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    public JsonObject awaitFrom(int from, Predicate<JsonObject> p) {
+        return awaitFrom(from, p, TIMEOUT);
+    }
+
+    private synchronized JsonObject awaitFrom(int from, Predicate<JsonObject> p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         int i = from;
         while (true) {
             for (; i < messages.size(); i++) {
@@ -159,7 +168,7 @@ public final class WsClient implements AutoCloseable {
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("no matching message within " + TIMEOUT + "; received " + summary());
+                throw new AssertionError("no matching message within " + timeout + "; received " + summary());
             }
             waitNanos(left);
         }
