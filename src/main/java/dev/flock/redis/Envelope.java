@@ -17,7 +17,7 @@ final class Envelope {
     private static final byte[] TAIL = {'}'};
 
     /** A received envelope: who sent it and the room event it carries (null when it is not one we apply). */
-    record Received(String instanceId, ServerMessage message) {
+    record Received(String instanceId, String roomId, ServerMessage message) {
     }
 
     private final byte[] head;
@@ -55,7 +55,8 @@ final class Envelope {
         }
         JsonNode id = root.get("instanceId");
         JsonNode message = root.get("message");
-        return new Received(id == null ? null : id.asText(), message == null ? null : toMessage(message));
+        return new Received(id == null ? null : id.asText(), message == null ? null : text(message, "roomId"),
+                message == null ? null : toMessage(message));
     }
 
     private static ServerMessage toMessage(JsonNode m) {

@@ -454,7 +454,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
             return; // our own echo, or not an envelope
         }
         metrics.redisReceived();
-        if (received.message() != null && rooms.containsKey(roomId)) {
+        // an event is applied only to the room whose channel carried it
+        if (received.message() != null && roomId.equals(received.roomId()) && rooms.containsKey(roomId)) {
             RoomBus.send(vertx, roomId, new RoomCommand.Remote(received.message()));
         }
     }

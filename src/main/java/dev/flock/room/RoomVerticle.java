@@ -56,7 +56,8 @@ public final class RoomVerticle extends VerticleBase {
     static final long REFRESH_INTERVAL_MS = 1000;
 
     private final ArrayDeque<Message<Object>> pending = new ArrayDeque<>();
-    private boolean busy;
+    /** Store calls in flight; commands wait in {@code pending} while any is (a continuation may start another). */
+    private int inFlight;
     private final Set<Peer> touched = new LinkedHashSet<>();
     private final Map<String, ServerMessage.Cursor> dirtyCursors = new LinkedHashMap<>();
     private final Set<String> removedCursors = new HashSet<>();
@@ -124,19 +125,19 @@ public final class RoomVerticle extends VerticleBase {
     }
 
     private void onCommand(Message<Object> message) {
-        if (busy || !pending.isEmpty()) {
+        if (inFlight > 0 || !pending.isEmpty()) {
             pending.add(message);
             return;
         }
         process(message);
-        if (!busy) {
+        if (inFlight == 0) {
             retireIfEmpty();
         }
     }
 
     /** Runs {@code then} on this room's loop when {@code f} completes; commands arriving meanwhile wait. */
     private <T> void await(Future<T> f, Handler<AsyncResult<T>> then) {
-        busy = true;
+        inFlight++;
         io.vertx.core.Context ctx = context;
         f.onComplete(ar -> {
             if (Vertx.currentContext() == ctx) {
@@ -148,16 +149,16 @@ public final class RoomVerticle extends VerticleBase {
     }
 
     private <T> void resume(Handler<AsyncResult<T>> then, AsyncResult<T> ar) {
-        busy = false;
+        inFlight--;
         try {
             then.handle(ar);
         } catch (RuntimeException e) {
             LOG.error("room continuation failed roomId={}", roomId, e);
         }
-        while (!busy && !pending.isEmpty()) {
+        while (inFlight == 0 && !pending.isEmpty()) {
             process(pending.poll());
         }
-        if (!busy) {
+        if (inFlight == 0) {
             retireIfEmpty();
         }
     }
@@ -245,8 +246,9 @@ public final class RoomVerticle extends VerticleBase {
         if (!changes.isEmpty()) {
             ObjectNode merged = Metadata.merged(member.metadata, changes);
             if (!Metadata.fits(merged, config.maxMetadataBytes())) {
+                // a socket already in the room stays in it with its old metadata; a new one is not admitted
                 refuse(peer, seq, ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                        + config.maxMetadataBytes() + " bytes", Peer.JoinResult.REJECTED);
+                        + config.maxMetadataBytes() + " bytes", newPeer ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
                 return;
             }
             member.metadata = merged;
@@ -520,7 +522,7 @@ public final class RoomVerticle extends VerticleBase {
         await(store.merge(roomId, userId, stored, changes), mr -> {
             if (mr.failed() && mr.cause() instanceof PresenceStore.MetadataTooLarge) {
                 refuse(peer, seq, ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                        + config.maxMetadataBytes() + " bytes", Peer.JoinResult.REJECTED);
+                        + config.maxMetadataBytes() + " bytes", current == null ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
                 if (current == null) {
                     store.remove(roomId, userId, store.connectionId(peer));
                 }

@@ -78,7 +78,8 @@ final class ClientConnection implements Peer {
         this.hub = hub;
         this.upgradeKeyValid = upgradeKeyValid;
         this.openedAt = System.currentTimeMillis();
-        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), openedAt);
+        // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
+        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), System.nanoTime() / 1_000_000);
         this.ctx = ws instanceof WebSocketInternal wi ? wi.channelHandlerContext() : null;
         this.channel = ctx == null ? null : ctx.channel();
         this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
@@ -106,7 +107,7 @@ final class ClientConnection implements Peer {
             return;
         }
         long now = System.currentTimeMillis();
-        if (!limiter.tryAcquire(now)) {
+        if (!limiter.tryAcquire(System.nanoTime() / 1_000_000)) {
             sendError(ErrorCode.RATE_LIMITED, "more than " + hub.config.maxMessagesPerSecond()
                     + " messages in one second", null);
             close(CLOSE_POLICY, "rate limited", "rate_limit");
@@ -297,8 +298,15 @@ final class ClientConnection implements Peer {
     @Override
     public void joinResult(String roomId, long seq, JoinResult result) {
         RoomSlot slot = rooms.get(roomId);
-        if (slot == null || slot.seq != seq) {
-            return; // superseded by a later join or a leave, which the room processes after this one
+        if (slot == null) {
+            if (result == JoinResult.ADMITTED) {
+                // the slot went away meanwhile (an operator close, or the socket left): the room must not keep us
+                RoomBus.send(hub.vertx, roomId, new RoomCommand.Disconnect(this));
+            }
+            return;
+        }
+        if (slot.seq != seq) {
+            return; // superseded by a later join, which the room processes after this one
         }
         switch (result) {
             case ADMITTED -> slot.state = RoomSlot.State.ADMITTED;

@@ -63,6 +63,24 @@ class SeveralConnectionsTest {
     }
 
     @Test
+    void aRejoinRefusedForItsMetadata_leavesTheSocketInTheRoom_andItsCloseStillAnnouncesTheLeave(Vertx vertx) {
+        start(vertx);
+        WsClient watcher = client();
+        watcher.joinAndAck("r", "watcher", meta("W"));
+        WsClient big = client();
+        big.joinAndAck("r", "big", new JsonObject().put("a", "x".repeat(3000)));
+        int from = big.size();
+        big.join("r", "big", new JsonObject().put("b", "y".repeat(3000))); // merged: over 4 KiB
+        JsonObject error = big.awaitFrom(from, m -> type(m, "error"));
+        assertThat(error.getString("code")).isEqualTo("INVALID_MESSAGE");
+        assertThat(error.getString("roomId")).isEqualTo("r");
+        big.move("r", 0.5, 0.5); // still in the room, with its old metadata
+        watcher.await(is("cursor:updated", "r", "big"));
+        big.close();
+        watcher.await(is("user:left", "r", "big"));
+    }
+
+    @Test
     void share_twoTabsWithEqualMetadata_announceOneJoinAndOneLeave(Vertx vertx) {
         start(vertx);
         WsClient watcher = client();
