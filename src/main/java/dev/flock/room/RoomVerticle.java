@@ -247,8 +247,8 @@ public final class RoomVerticle extends VerticleBase {
             ObjectNode merged = Metadata.merged(member.metadata, changes);
             if (!Metadata.fits(merged, config.maxMetadataBytes())) {
                 // a socket already in the room stays in it with its old metadata; a new one is not admitted
-                refuse(peer, seq, ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                        + config.maxMetadataBytes() + " bytes", newPeer ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
+                refuse(peer, seq, ErrorCode.INVALID_MESSAGE, tooLarge(""),
+                        newPeer ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
                 return;
             }
             member.metadata = merged;
@@ -273,6 +273,16 @@ public final class RoomVerticle extends VerticleBase {
         members.remove(member.userId);
         Fanout.broadcast(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
                 recipients, member.userId);
+    }
+
+    private String tooLarge(String consequence) {
+        return "merged metadata would exceed " + config.maxMetadataBytes() + " bytes" + consequence;
+    }
+
+    /** A presence:update whose merge would overflow the limit: ignored, and the sender told so. */
+    private void refusePatch(Peer peer) {
+        metrics.errorSent(ErrorCode.INVALID_MESSAGE);
+        Fanout.sendTo(peer, new ServerMessage.Error(ErrorCode.INVALID_MESSAGE, tooLarge("; update ignored"), roomId), null);
     }
 
     private void refuse(Peer peer, long seq, ErrorCode code, String text, Peer.JoinResult result) {
@@ -323,9 +333,7 @@ public final class RoomVerticle extends VerticleBase {
     private void updatePresence(Peer peer, Member member, ObjectNode patch) {
         ObjectNode merged = Metadata.merged(member.metadata, patch);
         if (!Metadata.fits(merged, config.maxMetadataBytes())) {
-            metrics.errorSent(ErrorCode.INVALID_MESSAGE);
-            Fanout.sendTo(peer, new ServerMessage.Error(ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                    + config.maxMetadataBytes() + " bytes; update ignored", roomId), null);
+            refusePatch(peer);
             return;
         }
         member.metadata = merged;
@@ -521,8 +529,8 @@ public final class RoomVerticle extends VerticleBase {
         Member target = member;
         await(store.merge(roomId, userId, stored, changes), mr -> {
             if (mr.failed() && mr.cause() instanceof PresenceStore.MetadataTooLarge) {
-                refuse(peer, seq, ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                        + config.maxMetadataBytes() + " bytes", current == null ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
+                refuse(peer, seq, ErrorCode.INVALID_MESSAGE, tooLarge(""),
+                        current == null ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
                 if (current == null) {
                     store.remove(roomId, userId, store.connectionId(peer));
                 }
@@ -580,9 +588,7 @@ public final class RoomVerticle extends VerticleBase {
                 ObjectNode merged = ar.succeeded() ? ar.result() : Metadata.merged(member.metadata, patch);
                 if ((ar.failed() && ar.cause() instanceof PresenceStore.MetadataTooLarge)
                         || !Metadata.fits(merged, config.maxMetadataBytes())) {
-                    metrics.errorSent(ErrorCode.INVALID_MESSAGE);
-                    Fanout.sendTo(peer, new ServerMessage.Error(ErrorCode.INVALID_MESSAGE, "merged metadata would exceed "
-                            + config.maxMetadataBytes() + " bytes; update ignored", roomId), null);
+                    refusePatch(peer);
                     return;
                 }
                 member.metadata = merged;

@@ -196,8 +196,8 @@ final class ClientConnection implements Peer {
         if (slot.state == RoomSlot.State.EXPIRED
                 || (slot.state == RoomSlot.State.REFUSED && now - slot.lastJoinAttemptMs >= REFUSED_RETRY_MS)) {
             startJoin(slot, slot.join, now);
-        } else if (slot.inRoom()) {
-            send(slot, new RoomCommand.Relay(this, heartbeat));
+        } else if (slot.inRoom() && hub.config.redisEnabled()) {
+            send(slot, new RoomCommand.Relay(this, heartbeat)); // the shared store's TTL; in memory the slot is the TTL
         }
     }
 

@@ -11,7 +11,10 @@ import java.util.ArrayDeque;
  */
 final class RoomSlot {
 
-    /** PROTOCOL.md's per-room states. "Never joined", "left" and "closed by an operator" have no slot. */
+    /**
+     * PROTOCOL.md's per-room states. "Left" and "closed by an operator" have no slot; "never joined" has none
+     * either, or a {@code BUFFERING} one while it holds pre-join cursor moves.
+     */
     enum State { BUFFERING, JOINING, ADMITTED, EXPIRED, REFUSED }
 
     static final int PRE_JOIN_MOVES = 3;
