@@ -42,6 +42,8 @@ import java.util.Set;
 public final class RoomVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoomVerticle.class);
+    /** Commands held while a store call is in flight; beyond this, cursor moves are dropped (never joins or leaves). */
+    static final int MAX_PENDING = 4096;
     /** Twice the Redis bridge's longest reconnect backoff (5 s), so every instance has re-written its users. */
     static final long RECONCILE_GRACE_MS = 10_000;
 
@@ -126,6 +128,10 @@ public final class RoomVerticle extends VerticleBase {
 
     private void onCommand(Message<Object> message) {
         if (inFlight > 0 || !pending.isEmpty()) {
+            if (pending.size() >= MAX_PENDING && isCursorMove(message.body())) {
+                metrics.dropped(); // a stalled Redis must not grow memory: cursors are latest-value, the next one follows
+                return;
+            }
             pending.add(message);
             return;
         }
@@ -161,6 +167,10 @@ public final class RoomVerticle extends VerticleBase {
         if (inFlight == 0) {
             retireIfEmpty();
         }
+    }
+
+    private static boolean isCursorMove(Object command) {
+        return command instanceof RoomCommand.Relay r && r.message() instanceof ClientMessage.CursorMove;
     }
 
     private void process(Message<Object> message) {
