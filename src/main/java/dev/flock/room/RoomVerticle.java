@@ -324,20 +324,44 @@ public final class RoomVerticle extends VerticleBase {
             return;
         }
         if (message instanceof ClientMessage.CursorMove m) {
-            long now = System.currentTimeMillis();
-            member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
-            Fanout.broadcast(new ServerMessage.CursorUpdated(roomId, member.userId, m.x(), m.y(), now), DeliveryKind.CURSOR,
-                    member.userId, recipients, member.userId, metrics, receivedNanos);
+            moveCursor(member, m, receivedNanos);
         } else if (message instanceof ClientMessage.CursorLeave) {
-            member.cursor = null;
-            Fanout.broadcast(new ServerMessage.CursorRemoved(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
-                    recipients, member.userId);
+            removeCursor(member);
         } else if (message instanceof ClientMessage.PresenceUpdate m) {
             updatePresence(peer, member, m.patch());
         } else if (message instanceof ClientMessage.Leave) {
             removePeer(peer, null);
         }
         // heartbeats need nothing here: the connection keeps the TTL, and acks them itself
+    }
+
+    /**
+     * The cursor belongs to the user: kept for snapshots, encoded once for local members and, when shared,
+     * published with the same bytes; Redis's cursor hash is written by the next refresh, not per move.
+     */
+    private void moveCursor(Member member, ClientMessage.CursorMove m, long receivedNanos) {
+        long now = System.currentTimeMillis();
+        member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
+        if (!shared() && recipients.groups().isEmpty()) {
+            return; // nobody to tell
+        }
+        byte[] json = ProtocolCodec.encode(new ServerMessage.CursorUpdated(roomId, member.userId, m.x(), m.y(), now));
+        Fanout.broadcast(json, DeliveryKind.CURSOR, member.userId, recipients, member.userId, metrics, receivedNanos);
+        if (shared()) {
+            dirtyCursors.put(member.userId, member.cursor);
+            removedCursors.remove(member.userId);
+            broker.publish(roomId, json);
+        }
+    }
+
+    private void removeCursor(Member member) {
+        member.cursor = null;
+        if (shared()) {
+            dirtyCursors.remove(member.userId);
+            removedCursors.add(member.userId);
+            scheduleRefresh();
+        }
+        emit(new ServerMessage.CursorRemoved(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, shared());
     }
 
     private void updatePresence(Peer peer, Member member, ObjectNode patch) {
@@ -579,19 +603,9 @@ public final class RoomVerticle extends VerticleBase {
     private void sharedRelay(Peer peer, Member member, ClientMessage message, long receivedNanos) {
         String userId = member.userId;
         if (message instanceof ClientMessage.CursorMove m) {
-            long now = System.currentTimeMillis();
-            member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
-            dirtyCursors.put(userId, member.cursor);
-            removedCursors.remove(userId);
-            byte[] json = ProtocolCodec.encode(new ServerMessage.CursorUpdated(roomId, userId, m.x(), m.y(), now));
-            Fanout.broadcast(json, DeliveryKind.CURSOR, userId, recipients, userId, metrics, receivedNanos);
-            broker.publish(roomId, json);
+            moveCursor(member, m, receivedNanos);
         } else if (message instanceof ClientMessage.CursorLeave) {
-            member.cursor = null;
-            dirtyCursors.remove(userId);
-            removedCursors.add(userId);
-            scheduleRefresh();
-            emit(new ServerMessage.CursorRemoved(roomId, userId), DeliveryKind.CURSOR_END, userId, true);
+            removeCursor(member);
         } else if (message instanceof ClientMessage.PresenceUpdate m) {
             ObjectNode patch = m.patch();
             await(store.merge(roomId, userId, member.metadata, patch), ar -> {
