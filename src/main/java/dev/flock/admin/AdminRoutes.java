@@ -1,5 +1,7 @@
 package dev.flock.admin;
 
+import dev.flock.security.Secrets;
+
 import io.vertx.core.Future;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpHeaders;

@@ -1,5 +1,7 @@
 package dev.flock.admin;
 
+import dev.flock.security.Secrets;
+
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;

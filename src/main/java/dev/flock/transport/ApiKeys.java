@@ -1,11 +1,10 @@
 package dev.flock.transport;
 
+import dev.flock.security.Secrets;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 
 /** The accepted API keys, compared in constant time (over SHA-256 digests, so lengths leak nothing). */
@@ -17,7 +16,7 @@ public final class ApiKeys {
     private final List<byte[]> digests;
 
     public ApiKeys(List<String> keys) {
-        this.digests = keys.stream().map(ApiKeys::digest).toList();
+        this.digests = keys.stream().map(Secrets::sha256).toList();
     }
 
     public boolean required() {
@@ -28,7 +27,7 @@ public final class ApiKeys {
         if (candidate == null) {
             return false;
         }
-        byte[] d = digest(candidate);
+        byte[] d = Secrets.sha256(candidate);
         boolean ok = false;
         for (byte[] known : digests) {
             ok |= MessageDigest.isEqual(known, d); // no early exit: every key is compared
@@ -60,11 +59,4 @@ public final class ApiKeys {
         return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
     }
 
-    private static byte[] digest(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

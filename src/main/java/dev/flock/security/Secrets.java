@@ -1,4 +1,4 @@
-package dev.flock.admin;
+package dev.flock.security;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -7,7 +7,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /** Random tokens and constant-time comparison of secrets. */
-final class Secrets {
+public final class Secrets {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -15,7 +15,7 @@ final class Secrets {
     }
 
     /** A 256-bit random token, base64url without padding (safe in cookies, headers and forms). */
-    static String newToken() {
+    public static String newToken() {
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
@@ -25,14 +25,15 @@ final class Secrets {
       * Compares in time independent of where the strings differ. Hashing first also makes the time
       * independent of the lengths, which MessageDigest.isEqual alone would leak.
       */
-    static boolean sameSecret(String given, String expected) {
+    public static boolean sameSecret(String given, String expected) {
         if (given == null || expected == null) {
             return false;
         }
         return MessageDigest.isEqual(sha256(given), sha256(expected));
     }
 
-    private static byte[] sha256(String value) {
+    /** For secrets checked often (API keys): digest the known ones once, compare with {@link MessageDigest#isEqual}. */
+    public static byte[] sha256(String value) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
