@@ -15,22 +15,11 @@ final class Fanout {
     private Fanout() {
     }
 
-    /** Sends to every local member except the connections of {@code excludedUserId} (null = nobody). */
-    static void broadcast(ServerMessage message, DeliveryKind kind, String aboutUserId, Recipients recipients,
-                          String excludedUserId) {
-        broadcast(message, kind, aboutUserId, recipients, excludedUserId, null, 0);
-    }
-
-    /** As above; with {@code metrics}, records the time from {@code receivedNanos} to each loop's last write. */
-    static void broadcast(ServerMessage message, DeliveryKind kind, String aboutUserId, Recipients recipients,
-                          String excludedUserId, FlockMetrics metrics, long receivedNanos) {
-        if (recipients.groups().isEmpty()) {
-            return;
-        }
-        broadcast(ProtocolCodec.encode(message), kind, aboutUserId, recipients, excludedUserId, metrics, receivedNanos);
-    }
-
-    /** As above, for a message already encoded (the same bytes are also published to other instances). */
+    /**
+     * Sends an encoded message to every local member except the connections of {@code excludedUserId} (null =
+     * nobody); the same bytes may also be published to other instances. With {@code metrics}, records the time
+     * from {@code receivedNanos} to each loop's last write.
+     */
     static void broadcast(byte[] json, DeliveryKind kind, String aboutUserId, Recipients recipients,
                           String excludedUserId, FlockMetrics metrics, long receivedNanos) {
         if (recipients.groups().isEmpty()) {

@@ -246,8 +246,7 @@ public final class RoomVerticle extends VerticleBase {
         members.put(member.userId, member);
         attach(peer, member);
         acknowledge(peer, seq, member);
-        Fanout.broadcast(new ServerMessage.UserJoined(roomId, member.userId, member.metadata), DeliveryKind.EVENT,
-                member.userId, recipients, member.userId);
+        emit(new ServerMessage.UserJoined(roomId, member.userId, member.metadata), DeliveryKind.EVENT, member.userId, false);
     }
 
     /** Share mode (or a re-join on the same socket): the join's metadata merges like a patch. */
@@ -268,8 +267,8 @@ public final class RoomVerticle extends VerticleBase {
         }
         acknowledge(peer, seq, member);
         if (!changes.isEmpty()) {
-            Fanout.broadcast(new ServerMessage.PresenceUpdated(roomId, member.userId, changes), DeliveryKind.EVENT,
-                    member.userId, recipients, member.userId);
+            emit(new ServerMessage.PresenceUpdated(roomId, member.userId, changes), DeliveryKind.EVENT, member.userId,
+                    false);
         }
     }
 
@@ -281,8 +280,7 @@ public final class RoomVerticle extends VerticleBase {
             metrics.eviction("duplicate");
         }
         members.remove(member.userId);
-        Fanout.broadcast(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
-                recipients, member.userId);
+        emit(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, false);
     }
 
     private String tooLarge(String consequence) {
@@ -371,8 +369,7 @@ public final class RoomVerticle extends VerticleBase {
             return;
         }
         member.metadata = merged;
-        Fanout.broadcast(new ServerMessage.PresenceUpdated(roomId, member.userId, patch), DeliveryKind.EVENT,
-                member.userId, recipients, member.userId);
+        emit(new ServerMessage.PresenceUpdated(roomId, member.userId, patch), DeliveryKind.EVENT, member.userId, false);
     }
 
     /** Removes one connection; the user leaves (announced once) with their last connection. */
@@ -384,8 +381,7 @@ public final class RoomVerticle extends VerticleBase {
         detach(peer, member);
         if (member.peers.isEmpty()) {
             members.remove(member.userId);
-            Fanout.broadcast(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
-                    recipients, member.userId);
+            emit(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, false);
         }
         return true;
     }
@@ -408,8 +404,7 @@ public final class RoomVerticle extends VerticleBase {
                         () -> peer.removed(roomId, Peer.Removal.CLOSED_BY_OPERATOR));
             }
             members.remove(member.userId);
-            Fanout.broadcast(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId,
-                    recipients, member.userId);
+            emit(new ServerMessage.UserLeft(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, false);
         }
         LOG.info("room closed by operator {} {}", kv("roomId", roomId), kv("users", users));
         return users;
@@ -421,8 +416,11 @@ public final class RoomVerticle extends VerticleBase {
         return store.available();
     }
 
-    /** Broadcasts to the local members (all but {@code aboutUserId}'s connections) and, if asked, to other instances. */
+    /** Sends to the local members (all but {@code aboutUserId}'s connections) and, if asked, to other instances. */
     private void emit(ServerMessage message, DeliveryKind kind, String aboutUserId, boolean publish) {
+        if (!publish && recipients.groups().isEmpty()) {
+            return; // nobody to tell: skip the encoding
+        }
         byte[] json = ProtocolCodec.encode(message);
         Fanout.broadcast(json, kind, aboutUserId, recipients, aboutUserId, null, 0);
         if (publish) {
