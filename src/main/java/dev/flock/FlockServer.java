@@ -60,9 +60,8 @@ public final class FlockServer {
     private final RedisBridge redis;
     private final RedisPresenceStore redisPresence;
     private final Readiness readiness = new Readiness();
-    private final ApiKeys apiKeys;
-    private final ProtocolCodec codec;
-    private final SocketHubs attached;
+    /** One connection hub per event loop, for the sockets of Flock's own port and of {@link #mount}. */
+    private final SocketHubs hubs;
     private final List<String> deployments = new ArrayList<>();
     private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
@@ -90,9 +89,8 @@ public final class FlockServer {
                 roomBroker, roomStore));
         this.admin = redis == null ? new LocalAdminRooms(vertx, registry)
                 : new ClusterAdminRooms(vertx, registry, redis, redisPresence);
-        this.apiKeys = new ApiKeys(config.apiKeys());
-        this.codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
-        this.attached = new SocketHubs(vertx, config, registry, metrics, apiKeys, codec);
+        this.hubs = new SocketHubs(vertx, config, registry, metrics, new ApiKeys(config.apiKeys()),
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())));
         RoomBus.registerCodec(vertx);
         metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
     }
@@ -149,7 +147,7 @@ public final class FlockServer {
             return Future.failedFuture(e);
         }
         return vertx.deployVerticle(() -> {
-            HttpServerVerticle v = new HttpServerVerticle(config, listenPort, registry, metrics, apiKeys, codec, allRoutes);
+            HttpServerVerticle v = new HttpServerVerticle(config, listenPort, hubs, allRoutes);
             verticles.add(v);
             return v;
         }, options).map(id -> {
@@ -223,18 +221,18 @@ public final class FlockServer {
      */
     public FlockServer mount(Router router, String path) {
         String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        router.route(base.isEmpty() ? "/*" : base + "*").handler(attached::route);
+        router.route(base.isEmpty() ? "/*" : base + "*").handler(hubs::route);
         return this;
     }
 
     /** For {@code HttpServer#webSocketHandshakeHandler}: 401 for a wrong upgrade key, as Flock's own port does. */
     public Handler<ServerWebSocketHandshake> webSocketHandshakeHandler() {
-        return attached::handshake;
+        return hubs::handshake;
     }
 
     /** For {@code HttpServer#webSocketHandler}: every socket it receives speaks the Flock protocol. */
     public Handler<ServerWebSocket> webSocketHandler() {
-        return attached::accept;
+        return hubs::accept;
     }
 
     /** Rooms with a member on this instance. */
@@ -244,11 +242,7 @@ public final class FlockServer {
 
     /** WebSocket clients connected to this server, on its own port and through {@link #mount}. */
     public int clientCount() {
-        int n = attached.size();
-        for (HttpServerVerticle v : verticles) {
-            n += v.connections();
-        }
-        return n;
+        return hubs.size();
     }
 
     /** {@code GET /ready}'s checks; other parts (the Redis bridge) add theirs; shutdown marks it first. */
@@ -272,7 +266,7 @@ public final class FlockServer {
             redisPresence.drain();
         }
         List<Future<Void>> undeploys = new ArrayList<>();
-        undeploys.add(attached.close());
+        undeploys.add(hubs.close());
         for (String id : deployments) {
             undeploys.add(vertx.undeploy(id));
         }

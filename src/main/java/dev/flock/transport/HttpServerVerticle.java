@@ -1,22 +1,18 @@
 package dev.flock.transport;
 
 import dev.flock.config.FlockConfig;
-import dev.flock.metrics.FlockMetrics;
-import dev.flock.protocol.ProtocolCodec;
-import dev.flock.room.RoomRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
 
 import java.util.function.Consumer;
 
 /**
- * Serves HTTP and accepts WebSocket upgrades on any path. One instance per event loop; all instances
- * share the port. Each owns a {@link ConnectionHub} for the sockets its loop accepted.
+ * Serves HTTP and accepts WebSocket upgrades on any path. One instance per event loop; all instances share
+ * the port, and hand their sockets to the {@link SocketHubs} (one connection hub per event loop), the same
+ * path an embedding application's sockets take.
  */
 public final class HttpServerVerticle extends VerticleBase {
 
@@ -25,32 +21,22 @@ public final class HttpServerVerticle extends VerticleBase {
 
     private final FlockConfig config;
     private final int port;
-    private final RoomRegistry registry;
-    private final FlockMetrics metrics;
-    private final ApiKeys apiKeys;
-    private final ProtocolCodec codec;
+    private final SocketHubs hubs;
     private final Consumer<Router> routes;
-    private ConnectionHub hub;
     private HttpServer server;
 
-    public HttpServerVerticle(FlockConfig config, int port, RoomRegistry registry, FlockMetrics metrics, ApiKeys apiKeys,
-                              ProtocolCodec codec, Consumer<Router> routes) {
+    public HttpServerVerticle(FlockConfig config, int port, SocketHubs hubs, Consumer<Router> routes) {
         this.config = config;
         this.port = port;
-        this.registry = registry;
-        this.metrics = metrics;
-        this.apiKeys = apiKeys;
-        this.codec = codec;
+        this.hubs = hubs;
         this.routes = routes;
     }
 
     @Override
     public Future<?> start() {
-        hub = new ConnectionHub(vertx, context, config, codec, apiKeys, registry, metrics);
-        hub.start();
         server = vertx.createHttpServer(serverOptions())
-                .webSocketHandshakeHandler(this::handshake)
-                .webSocketHandler(this::accept)
+                .webSocketHandshakeHandler(hubs::handshake)
+                .webSocketHandler(hubs::accept)
                 .requestHandler(router());
         return server.listen(port, config.host());
     }
@@ -75,30 +61,13 @@ public final class HttpServerVerticle extends VerticleBase {
         return router;
     }
 
-    /** A wrong key at the upgrade is refused before any socket exists (the SDK then backs off). */
-    private void handshake(ServerWebSocketHandshake handshake) {
-        if (apiKeys.refusesUpgrade(handshake.headers(), handshake.query())) {
-            metrics.upgradeRefused();
-            handshake.reject(401);
-            return;
-        }
-        handshake.accept();
-    }
-
-    private void accept(ServerWebSocket ws) {
-        hub.accept(ws, apiKeys.admitsUpgrade(ws.headers(), ws.query()));
-    }
-
     public int actualPort() {
         return server.actualPort();
     }
 
-    public int connections() {
-        return hub == null ? 0 : hub.size();
-    }
-
+    /** Sockets close with 1001 (going away) before the port does, also when Vert.x itself is closed. */
     @Override
     public Future<?> stop() {
-        return hub.closeAll("server shutting down").transform(ar -> server.close());
+        return hubs.close().transform(ar -> server.close());
     }
 }

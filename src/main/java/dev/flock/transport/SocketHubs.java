@@ -25,13 +25,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Accepts WebSockets that an application's own {@code HttpServer} or {@code Router} received (embedding).
- * A {@link ConnectionHub} is per event loop, so each socket goes to the hub of its own channel's loop,
- * created on first use with a context of Flock's own on that loop.
+ * Accepts Flock's WebSockets: those of Flock's own port ({@link HttpServerVerticle}) and those an application's
+ * own {@code HttpServer} or {@code Router} received (embedding). A {@link ConnectionHub} is per event loop, so
+ * each socket goes to the hub of its own channel's loop, created on first use with a context of Flock's own on
+ * that loop.
  */
 public final class SocketHubs {
-
-    private static final short CLOSE_GOING_AWAY = 1001;
 
     private final VertxInternal vertx;
     private final FlockConfig config;
@@ -69,7 +68,7 @@ public final class SocketHubs {
     /** For {@code HttpServer#webSocketHandler}, or after {@code request.toWebSocket()}. */
     public void accept(ServerWebSocket accepted) {
         if (closed) {
-            accepted.close(CLOSE_GOING_AWAY, "server shutting down");
+            accepted.close(ClientConnection.CLOSE_GOING_AWAY, "server shutting down");
             return;
         }
         ServerWebSocket ws = unwrap(accepted);
