@@ -1,5 +1,7 @@
 package dev.flock.admin;
 
+import dev.flock.support.HttpCalls;
+
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -329,14 +331,8 @@ class AdminRoutesTest {
     private Response send(HttpMethod method, String path, String body, Map<String, String> headers) throws Exception {
         RequestOptions options = new RequestOptions().setMethod(method).setHost("127.0.0.1")
                 .setPort(server.actualPort()).setURI(path);
-        Future<Response> response = client.request(options).compose(request -> {
-            if (body != null && !headers.containsKey("Content-Type")) {
-                request.putHeader("Content-Type", "application/x-www-form-urlencoded");
-            }
-            headers.forEach(request::putHeader);
-            return body == null ? request.send() : request.send(body);
-        }).compose(res -> res.body().map(buffer -> new Response(res.statusCode(), res.headers(), buffer.toString())));
-        return await(response);
+        HttpCalls.Response r = HttpCalls.send(vertx, client, options, body, headers);
+        return new Response(r.status(), r.headers(), r.body());
     }
 
     private static <T> T await(Future<T> future) throws Exception {

@@ -1,5 +1,7 @@
 package dev.flock.metrics;
 
+import dev.flock.support.HttpCalls;
+
 import dev.flock.FlockServer;
 import dev.flock.config.FlockConfig;
 import dev.flock.ops.Await;
@@ -9,7 +11,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -33,10 +34,9 @@ class MetricsEndpointTest {
     private record Response(int status, String body) {
     }
 
-    private static Response get(Vertx vertx, int port, String path) throws Exception {
-        return await(vertx.createHttpClient().request(HttpMethod.GET, port, "127.0.0.1", path)
-                .compose(req -> req.send())
-                .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString()))));
+    private static Response get(Vertx vertx, int port, String path) {
+        HttpCalls.Response r = HttpCalls.get(vertx, port, path);
+        return new Response(r.status(), r.body());
     }
 
     private static int freePort() throws Exception {

@@ -1,10 +1,11 @@
 package dev.flock.ops;
 
+import dev.flock.support.HttpCalls;
+
 import dev.flock.FlockServer;
 import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -34,16 +35,11 @@ class ReadinessTest {
         server.stop().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    private JsonObject ready(Vertx vertx, int expectedStatus) throws Exception {
-        return vertx.createHttpClient().request(HttpMethod.GET, server.port(), "127.0.0.1", "/ready")
-                .compose(req -> req.send())
-                .compose(resp -> {
-                    assertThat(resp.statusCode()).isEqualTo(expectedStatus);
-                    assertThat(resp.getHeader("content-type")).isEqualTo("application/json");
-                    return resp.body();
-                })
-                .map(b -> b.toJsonObject())
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    private JsonObject ready(Vertx vertx, int expectedStatus) {
+        HttpCalls.Response r = HttpCalls.get(vertx, server.port(), "/ready");
+        assertThat(r.status()).isEqualTo(expectedStatus);
+        assertThat(r.header("content-type")).isEqualTo("application/json");
+        return new JsonObject(r.body());
     }
 
     @Test
@@ -66,10 +62,7 @@ class ReadinessTest {
     void ready_is503_afterShutdownBegins_whileHealthStays200(Vertx vertx) throws Exception {
         server.readiness().markShuttingDown();
         assertThat(ready(vertx, 503).getString("reason")).isEqualTo("shutting down");
-        int health = vertx.createHttpClient().request(HttpMethod.GET, server.port(), "127.0.0.1", "/health")
-                .compose(req -> req.send()).map(r -> r.statusCode())
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        assertThat(health).isEqualTo(200);
+        assertThat(HttpCalls.get(vertx, server.port(), "/health").status()).isEqualTo(200);
     }
 
     @Test
