@@ -421,42 +421,57 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         if (r == null || (r.type() != ResponseType.PUSH && r.type() != ResponseType.MULTI) || r.size() < 3) {
             return;
         }
-        String kind = r.get(0).toString();
-        String channel = r.get(1).toString();
-        switch (kind) {
-            case "message" -> {
-                if (channel.equals(expiredChannel)) {
-                    onExpired(r.get(2).toString());
-                } else if (channel.equals(Keys.ADMIN_CHANNEL)) {
-                    onAdmin(r.get(2).toBytes());
-                } else if (channel.startsWith(Keys.CHANNEL)) {
-                    onRoomEvent(channel.substring(Keys.CHANNEL.length()), r.get(2).toBytes());
-                }
+        Response kind = r.get(0);
+        if (isMessage(bulk(kind))) {
+            // the hot path: our own echoes (half of all traffic) are dropped before any string or copy is made
+            Buffer payload = bulk(r.get(2));
+            if (payload == null || envelope.isOwn(payload)) {
+                return;
             }
-            case "subscribe" -> {
-                Promise<Void> p = pendingSubscribes.remove(channel);
-                if (p != null) {
-                    p.tryComplete();
-                }
+            String channel = r.get(1).toString();
+            if (channel.startsWith(Keys.CHANNEL)) {
+                onRoomEvent(channel.substring(Keys.CHANNEL.length()), payload.getBytes());
+            } else if (channel.equals(expiredChannel)) {
+                onExpired(payload.toString());
+            } else if (channel.equals(Keys.ADMIN_CHANNEL)) {
+                onAdmin(payload.getBytes());
             }
-            default -> {
-                // unsubscribe confirmations and other pushes need nothing
+        } else if (kind != null && "subscribe".equals(kind.toString())) {
+            Promise<Void> p = pendingSubscribes.remove(r.get(1).toString());
+            if (p != null) {
+                p.tryComplete();
             }
         }
+        // unsubscribe confirmations and other pushes need nothing
+    }
+
+    private static final byte[] MESSAGE = {'m', 'e', 's', 's', 'a', 'g', 'e'};
+
+    private static Buffer bulk(Response r) {
+        return r != null && r.type() == ResponseType.BULK ? r.toBuffer() : null;
+    }
+
+    private static boolean isMessage(Buffer kind) {
+        if (kind == null || kind.length() != MESSAGE.length) {
+            return false;
+        }
+        for (int i = 0; i < MESSAGE.length; i++) {
+            if (kind.getByte(i) != MESSAGE[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void onRoomEvent(String roomId, byte[] payload) {
-        if (envelope.isOwn(payload)) {
-            return;
-        }
         Envelope.Received received = Envelope.unwrap(payload);
         if (received == null || instanceId.equals(received.instanceId())) {
-            return; // our own echo, or not an envelope
+            return; // not an envelope, or our own echo in a form we did not write
         }
         metrics.redisReceived();
         // an event is applied only to the room whose channel carried it
         if (received.message() != null && roomId.equals(received.roomId()) && rooms.containsKey(roomId)) {
-            RoomBus.send(vertx, roomId, new RoomCommand.Remote(received.message()));
+            RoomBus.send(vertx, roomId, new RoomCommand.Remote(received.message(), received.encoded()));
         }
     }
 

@@ -32,8 +32,11 @@ public sealed interface RoomCommand {
     record Close(String reason) implements RoomCommand {
     }
 
-    /** An event another instance published for this room (Redis mode). */
-    record Remote(dev.flock.protocol.ServerMessage message) implements RoomCommand {
+    /**
+     * An event another instance published for this room (Redis mode). {@code encoded}, when not null, is the
+     * event's JSON exactly as published, delivered as it is instead of being encoded again.
+     */
+    record Remote(dev.flock.protocol.ServerMessage message, byte[] encoded) implements RoomCommand {
     }
 
     /** Redis mode: remove members whose presence expired ({@code userId} null = check all of the room). */

@@ -188,7 +188,7 @@ public final class RoomVerticle extends VerticleBase {
             } else if (body instanceof RoomCommand.Disconnect c) {
                 removePeer(c.peer(), null);
             } else if (body instanceof RoomCommand.Remote c) {
-                remote(c.message());
+                remote(c.message(), c.encoded());
             } else if (body instanceof RoomCommand.Sweep c) {
                 sweep(c.userId());
             } else if (body instanceof RoomCommand.Resync) {
@@ -621,8 +621,11 @@ public final class RoomVerticle extends VerticleBase {
         }
     }
 
-    /** An event published by another instance: applied only when it changes this instance's view. */
-    private void remote(ServerMessage message) {
+    /**
+     * An event published by another instance: applied only when it changes this instance's view. A cursor update
+     * that arrives with its {@code encoded} bytes is framed as it is (no second encoding of the hottest event).
+     */
+    private void remote(ServerMessage message, byte[] encoded) {
         if (message instanceof ServerMessage.UserJoined j) {
             if (members.containsKey(j.userId())) {
                 return; // already shown (a duplicate, or a re-announcement)
@@ -646,7 +649,11 @@ public final class RoomVerticle extends VerticleBase {
             if (m != null) {
                 m.cursor = new ServerMessage.Cursor(c.x(), c.y(), c.timestamp());
             }
-            emit(c, DeliveryKind.CURSOR, c.userId(), false);
+            if (encoded == null) {
+                emit(c, DeliveryKind.CURSOR, c.userId(), false);
+            } else {
+                Fanout.broadcast(encoded, DeliveryKind.CURSOR, c.userId(), recipients, c.userId(), null, 0);
+            }
         } else if (message instanceof ServerMessage.CursorRemoved c) {
             Member m = members.get(c.userId());
             if (m != null) {

@@ -190,6 +190,40 @@ class MultiInstanceTest {
     }
 
     @Test
+    void eventsPublishedInTheOriginalLayout_reachLocalMembers_andBadPayloadsReachNobody() {
+        FlockServer a = instance();
+        WsClient alice = client(a);
+        alice.joinAndAck("doc:9", "alice", meta("Alice"));
+        String channel = "flock:broadcast:doc:9";
+        // an original Node instance: its own id, JSON.stringify field order, its own number formatting
+        redis.command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"user:joined\","
+                + "\"roomId\":\"doc:9\",\"userId\":\"nora\",\"metadata\":{\"name\":\"Nora\"}}}");
+        assertThat(alice.await(is("user:joined", "doc:9", "nora")).getJsonObject("metadata")).isEqualTo(meta("Nora"));
+
+        // bad payloads: not JSON, not an object, a cursor without a position, an event for another room
+        redis.command("PUBLISH", channel, "not json");
+        redis.command("PUBLISH", channel, "[\"instanceId\"]");
+        redis.command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
+                + "\"roomId\":\"doc:9\",\"userId\":\"nora\"}}");
+        redis.command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
+                + "\"roomId\":\"elsewhere\",\"userId\":\"nora\",\"position\":{\"x\":9,\"y\":9},\"timestamp\":1}}");
+        // then a good one, framed as it was published
+        redis.command("PUBLISH", channel, "{\"message\":{\"type\":\"cursor:updated\",\"roomId\":\"doc:9\",\"userId\":"
+                + "\"nora\",\"position\":{\"x\":0.5,\"y\":1e-1},\"timestamp\":1700000000000},\"instanceId\":\"node-1\"}");
+        JsonObject moved = alice.await(is("cursor:updated", "doc:9", "nora"));
+        assertThat(moved.getJsonObject("position")).isEqualTo(new JsonObject().put("x", 0.5).put("y", 0.1));
+        assertThat(moved.getLong("timestamp")).isEqualTo(1700000000000L);
+        assertThat(alice.count(is("cursor:updated", null, "nora"))).isEqualTo(1);
+
+        // the remote cursor is kept for snapshots, and the instance still serves
+        WsClient bob = client(a);
+        JsonObject ack = bob.joinAndAck("doc:9", "bob", meta("Bob"));
+        JsonObject nora = ack.getJsonArray("users").stream().map(JsonObject.class::cast)
+                .filter(u -> "nora".equals(u.getString("userId"))).findFirst().orElseThrow();
+        assertThat(nora.getJsonObject("cursor")).isEqualTo(new JsonObject().put("x", 0.5).put("y", 0.1));
+    }
+
+    @Test
     void snapshotOnAnotherInstance_listsUsersOfAllInstances_withLastCursor() {
         FlockServer a = instance();
         FlockServer b = instance();

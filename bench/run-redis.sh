@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Redis-mode fan-out benchmark (docs/BENCHMARKS.md): a fresh redis-server on a free loopback port, two
+# flock-server instances on it, LoadGen spreading every room over both (--url a,b), N runs, medians at the end.
+# LoadGen sums CPU over both instances and Redis (--server-pid i1,i2,redis); this script also prints each
+# process's share, so the reader sees where the CPU went.
+#
+#   bench/run-redis.sh [-n runs] [-f flush-ms] [-j "jvm opts"] [-- LoadGen options]
+#   e.g. bench/run-redis.sh -n 3 -- --rooms 40 --users 10 --hz 20 --warmup 5 --duration 20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=3
+FLUSH=16
+JVM_OPTS="-Xmx256m"
+PORT_A=${PORT_A:-8785}
+PORT_B=${PORT_B:-8786}
+JAR=${JAR:-target/flock-server.jar}
+while getopts "n:f:j:h" opt; do
+  case $opt in
+    n) RUNS=$OPTARG ;;
+    f) FLUSH=$OPTARG ;;
+    j) JVM_OPTS=$OPTARG ;;
+    *) sed -n '2,8p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" = "--" ] && shift
+LOADGEN_OPTS=("$@")
+[ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 5 --duration 20)
+[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
+
+OUT=$(mktemp -d /tmp/flock-redis-bench.XXXXXX)
+PIDS=()
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# utime+stime of a pid in clock ticks
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+stop_all() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+trap stop_all EXIT
+
+wait_port() {  # port pid name: up to 30 s
+  for _ in $(seq 150); do
+    port_open "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited at start:" >&2; cat "$OUT/$3.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$3 did not open port $1 within 30 s" >&2
+  exit 1
+}
+
+for run in $(seq "$RUNS"); do
+  for p in "$PORT_A" "$PORT_B"; do ! port_open "$p" || { echo "port $p is already in use" >&2; exit 1; }; done
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --notify-keyspace-events Ex >"$OUT/redis.log" 2>&1 &
+  REDIS_PID=$!; PIDS+=("$REDIS_PID")
+  wait_port "$REDIS_PORT" "$REDIS_PID" redis
+  for name in a b; do
+    port=$PORT_A; [ "$name" = b ] && port=$PORT_B
+    # shellcheck disable=SC2086
+    FLOCK_PORT=$port FLOCK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" FLOCK_FLUSH_INTERVAL_MS=$FLUSH \
+      FLOCK_LOG_LEVEL=warn java $JVM_OPTS -jar "$JAR" >"$OUT/$name.log" 2>&1 &
+    pid=$!; PIDS+=("$pid"); eval "PID_$name=$pid"
+    wait_port "$port" "$pid" "$name"
+  done
+  echo "== run $run/$RUNS: redis $REDIS_PID, instances $PID_a $PID_b (flush ${FLUSH} ms)"
+  before=("$(ticks "$PID_a")" "$(ticks "$PID_b")" "$(ticks "$REDIS_PID")")
+  java -cp "$JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT_A/,ws://127.0.0.1:$PORT_B/" \
+    --server-pid "$PID_a,$PID_b,$REDIS_PID" "${LOADGEN_OPTS[@]}" | tee "$OUT/run.$run.log"
+  after=("$(ticks "$PID_a")" "$(ticks "$PID_b")" "$(ticks "$REDIS_PID")")
+  hz=$(getconf CLK_TCK)
+  echo "   CPU seconds over the whole run: instance a $(( (after[0]-before[0]) / hz )).$(( (after[0]-before[0]) % hz )), instance b $(( (after[1]-before[1]) / hz )).$(( (after[1]-before[1]) % hz )), redis $(( (after[2]-before[2]) / hz )).$(( (after[2]-before[2]) % hz ))" \
+    | tee -a "$OUT/run.$run.log"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["instanceACpuS"], r["instanceBCpuS"], r["redisCpuS"] = [float(x)/float(sys.argv[5]) for x in sys.argv[2:5]]; print(json.dumps(r))' \
+    "$(grep '^RESULT ' "$OUT/run.$run.log" | cut -c8-)" \
+    "$(( after[0]-before[0] ))" "$(( after[1]-before[1] ))" "$(( after[2]-before[2] ))" "$hz" >>"$OUT/redis.jsonl"
+  stop_all
+done
+
+python3 - "$OUT" <<'PY'
+import json, statistics, sys
+out = sys.argv[1]
+keys = ["actualDeliveriesPerSec", "deliveryRatio", "deliveryP50Ms", "deliveryP99Ms", "deliveryMaxMs",
+        "serverCpuSPerMillionDeliveries", "serverCores", "generatorCores", "otherProcessesCores",
+        "instanceACpuS", "instanceBCpuS", "redisCpuS"]
+rows = [json.loads(l) for l in open(f"{out}/redis.jsonl")]
+print(f"\nmedians of {len(rows)} runs (CPU per process: whole run, connect and warm-up included):")
+for k in keys:
+    vals = [r[k] for r in rows if r.get(k) is not None]
+    if vals:
+        print(f"  {k:32s} {statistics.median(vals):12.3f}")
+print(f"\nlogs and RESULT lines: {out}")
+PY
