@@ -15,7 +15,7 @@ TARGETS=floor
 JVM_OPTS="-Xmx256m"
 FLOOR_PORT=${FLOOR_PORT:-8788}
 FLOCK_BENCH_PORT=${FLOCK_BENCH_PORT:-8797}
-JAR=target/flock-server.jar
+JAR=${JAR:-target/flock-server.jar}
 while getopts "n:f:t:j:h" opt; do
   case $opt in
     n) RUNS=$OPTARG ;;

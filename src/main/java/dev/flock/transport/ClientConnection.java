@@ -68,6 +68,10 @@ final class ClientConnection implements Peer {
     private boolean gone;
     private String closeReason = "client";
     boolean dirty;
+    /** When this socket was last flushed, and how many frames that flush and the writes since carry. */
+    private long lastFlushNanos;
+    private int framesInLastFlush;
+    private int framesSinceFlush;
     /** Slow consumer: the latest undelivered cursor frame per sender, while the socket is not writable. */
     private LinkedHashMap<String, ByteBuf> pendingCursors;
     private long slowSinceMs;
@@ -83,6 +87,7 @@ final class ClientConnection implements Peer {
         this.ctx = ws instanceof WebSocketInternal wi ? wi.channelHandlerContext() : null;
         this.channel = ctx == null ? null : ctx.channel();
         this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
+        this.lastFlushNanos = System.nanoTime() - hub.flushIntervalNanos;
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);
         ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
@@ -342,10 +347,10 @@ final class ClientConnection implements Peer {
             }
         }
         write(frame.retainedDuplicate());
-        if (kind == DeliveryKind.CURSOR && hub.config.flushIntervalMs() > 0) {
-            hub.flushLater(this);
-        } else {
+        if (kind != DeliveryKind.CURSOR || hub.flushIntervalNanos == 0 || !dirty && sparse()) {
             flushNow();
+        } else {
+            hub.flushLater(this);
         }
     }
 
@@ -359,6 +364,15 @@ final class ClientConnection implements Peer {
             hub.metrics.coalesced();
         }
         hub.flushLater(this);
+    }
+
+    /**
+     * Batching pays only when frames to this socket follow each other within the interval. A socket whose last
+     * flush carried one frame, an interval or more ago, gets the next cursor frame at once; one that receives
+     * bursts or a steady stream (its flushes carry several frames) stays batched, one flush per tick.
+     */
+    private boolean sparse() {
+        return framesInLastFlush <= 1 && System.nanoTime() - lastFlushNanos >= hub.flushIntervalNanos;
     }
 
     /** Writes held cursors once the socket drains, then flushes. */
@@ -378,10 +392,14 @@ final class ClientConnection implements Peer {
             }
         }
         ctx.flush();
+        lastFlushNanos = System.nanoTime();
+        framesInLastFlush = framesSinceFlush;
+        framesSinceFlush = 0;
     }
 
     private void write(ByteBuf frame) {
         hub.delivered++;
+        framesSinceFlush++;
         if (ctx != null) {
             ctx.write(frame, quietPromise);
             return;

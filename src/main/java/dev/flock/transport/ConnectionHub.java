@@ -35,6 +35,8 @@ public final class ConnectionHub {
     final ApiKeys apiKeys;
     final RoomRegistry registry;
     final FlockMetrics metrics;
+    /** Cursor frames to one socket are flushed together at most this often (0: each at once). */
+    final long flushIntervalNanos;
     private final EventLoop loop;
     private final Set<ClientConnection> connections = new LinkedHashSet<>();
     private final List<ClientConnection> dirty = new ArrayList<>();
@@ -52,6 +54,7 @@ public final class ConnectionHub {
         this.apiKeys = apiKeys;
         this.registry = registry;
         this.metrics = metrics;
+        this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
         this.loop = ((ContextInternal) context).nettyEventLoop();
     }
 
