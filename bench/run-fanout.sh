@@ -8,6 +8,7 @@
 #   e.g. bench/run-fanout.sh -n 3 -f 16 -t floor,flock -- --rooms 40 --users 10 --hz 20 --warmup 5 --duration 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=3
 FLUSH=16
@@ -29,12 +30,10 @@ shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 LOADGEN_OPTS=("$@")
 [ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 5 --duration 20)
-[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+require_jar
 
 OUT=$(mktemp -d /tmp/flock-bench.XXXXXX)
 SERVER_PID=
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
@@ -50,13 +49,13 @@ start_server() {
   local target=$1
   case $target in
     floor) PORT=$FLOOR_PORT
-           ! port_open "$PORT" || { echo "port $PORT is already in use" >&2; exit 1; }
+           refuse_busy "$PORT"
            # shellcheck disable=SC2086
            java $JVM_OPTS -cp "$JAR" dev.flock.bench.FloorServer --port "$PORT" --flush-interval-ms "$FLUSH" \
              >"$OUT/$target.server.log" 2>&1 &
            ;;
     flock) PORT=$FLOCK_BENCH_PORT
-           ! port_open "$PORT" || { echo "port $PORT is already in use" >&2; exit 1; }
+           refuse_busy "$PORT"
            # shellcheck disable=SC2086
            FLOCK_PORT=$PORT FLOCK_FLUSH_INTERVAL_MS=$FLUSH FLOCK_LOG_LEVEL=warn java $JVM_OPTS -jar "$JAR" \
              >"$OUT/$target.server.log" 2>&1 &
@@ -64,13 +63,7 @@ start_server() {
     *) echo "unknown target $target (floor or flock)" >&2; exit 2 ;;
   esac
   SERVER_PID=$!
-  for _ in $(seq 150); do   # up to 30 s
-    port_open "$PORT" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "$target exited at start:" >&2; cat "$OUT/$target.server.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  echo "$target did not open port $PORT within 30 s" >&2
-  exit 1
+  wait_port "$PORT" "$SERVER_PID" "$target" "$OUT/$target.server.log"
 }
 
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"

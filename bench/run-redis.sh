@@ -8,6 +8,7 @@
 #   e.g. bench/run-redis.sh -n 3 -- --rooms 40 --users 10 --hz 20 --warmup 5 --duration 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=3
 FLUSH=16
@@ -27,13 +28,12 @@ shift $((OPTIND - 1))
 [ "${1:-}" = "--" ] && shift
 LOADGEN_OPTS=("$@")
 [ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 5 --duration 20)
-[ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+require_jar
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
 
 OUT=$(mktemp -d /tmp/flock-redis-bench.XXXXXX)
 PIDS=()
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # utime+stime of a pid in clock ticks
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -45,30 +45,20 @@ stop_all() {
 }
 trap stop_all EXIT
 
-wait_port() {  # port pid name: up to 30 s
-  for _ in $(seq 150); do
-    port_open "$1" && return 0
-    kill -0 "$2" 2>/dev/null || { echo "$3 exited at start:" >&2; cat "$OUT/$3.log" >&2; exit 1; }
-    sleep 0.2
-  done
-  echo "$3 did not open port $1 within 30 s" >&2
-  exit 1
-}
-
 for run in $(seq "$RUNS"); do
-  for p in "$PORT_A" "$PORT_B"; do ! port_open "$p" || { echo "port $p is already in use" >&2; exit 1; }; done
+  refuse_busy "$PORT_A" "$PORT_B"
   REDIS_PORT=$(free_port)
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
     --notify-keyspace-events Ex >"$OUT/redis.log" 2>&1 &
   REDIS_PID=$!; PIDS+=("$REDIS_PID")
-  wait_port "$REDIS_PORT" "$REDIS_PID" redis
+  wait_port "$REDIS_PORT" "$REDIS_PID" redis "$OUT/redis.log"
   for name in a b; do
     port=$PORT_A; [ "$name" = b ] && port=$PORT_B
     # shellcheck disable=SC2086
     FLOCK_PORT=$port FLOCK_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" FLOCK_FLUSH_INTERVAL_MS=$FLUSH \
       FLOCK_LOG_LEVEL=warn java $JVM_OPTS -jar "$JAR" >"$OUT/$name.log" 2>&1 &
     pid=$!; PIDS+=("$pid"); eval "PID_$name=$pid"
-    wait_port "$port" "$pid" "$name"
+    wait_port "$port" "$pid" "$name" "$OUT/$name.log"
   done
   echo "== run $run/$RUNS: redis $REDIS_PID, instances $PID_a $PID_b (flush ${FLUSH} ms)"
   before=("$(ticks "$PID_a")" "$(ticks "$PID_b")" "$(ticks "$REDIS_PID")")

@@ -1,0 +1,23 @@
+# Helpers shared by the bench scripts (sourced, not run).
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# refuse_busy port...: a server already listening would be measured instead of ours
+refuse_busy() {
+  for p in "$@"; do ! port_open "$p" || { echo "port $p is already in use" >&2; exit 1; }; done
+}
+
+# wait_port port pid name log: up to 30 s for the port to accept connections; fails when the process exits first
+wait_port() {
+  for _ in $(seq 150); do
+    port_open "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited at start:" >&2; cat "$4" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$3 did not open port $1 within 30 s" >&2
+  exit 1
+}
+
+require_jar() {
+  [ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+}
