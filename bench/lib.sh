@@ -21,3 +21,12 @@ wait_port() {
 require_jar() {
   [ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
 }
+
+# loadgen_options [-- options...]: sets LOADGEN_OPTS to the LoadGen options after "--", by default the 72k/s load
+# of issue 9 (rooms of 10 at 20 Hz) with a warm-up long enough for the JIT (docs/BENCHMARKS.md)
+loadgen_options() {
+  [ "${1:-}" = "--" ] && shift
+  LOADGEN_OPTS=("$@")
+  [ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 20 --duration 20)
+  return 0
+}

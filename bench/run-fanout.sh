@@ -5,7 +5,7 @@
 # ratios come from the same machine state: only same-session ratios are comparable on shared machines.
 #
 #   bench/run-fanout.sh [-n runs] [-f flush-ms] [-t floor|flock|floor,flock] [-j "jvm opts"] [-- LoadGen options]
-#   e.g. bench/run-fanout.sh -n 3 -f 16 -t floor,flock -- --rooms 40 --users 10 --hz 20 --warmup 5 --duration 20
+#   e.g. bench/run-fanout.sh -n 3 -f 16 -t floor,flock -- --rooms 40 --users 10 --hz 20 --warmup 20 --duration 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -27,9 +27,7 @@ while getopts "n:f:t:j:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-[ "${1:-}" = "--" ] && shift
-LOADGEN_OPTS=("$@")
-[ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 5 --duration 20)
+loadgen_options "$@"
 require_jar
 
 OUT=$(mktemp -d /tmp/flock-bench.XXXXXX)

@@ -25,9 +25,7 @@ while getopts "n:f:j:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-[ "${1:-}" = "--" ] && shift
-LOADGEN_OPTS=("$@")
-[ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 5 --duration 20)
+loadgen_options "$@"
 require_jar
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
 
