@@ -5,7 +5,7 @@
 # process's share, so the reader sees where the CPU went.
 #
 #   bench/run-redis.sh [-n runs] [-f flush-ms] [-j "jvm opts"] [-- LoadGen options]
-#   e.g. bench/run-redis.sh -n 3 -- --rooms 40 --users 10 --hz 20 --warmup 5 --duration 20
+#   e.g. bench/run-redis.sh -n 3 -j "-Xmx256m -XX:ActiveProcessorCount=1" -- --rooms 40 --users 10 --hz 20 --warmup 45 --duration 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
