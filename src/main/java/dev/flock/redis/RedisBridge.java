@@ -53,6 +53,11 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     static final long BACKOFF_MIN_MS = 100;
     static final long BACKOFF_MAX_MS = 5000;
     static final long COMMAND_TIMEOUT_MS = 3000;
+    /**
+     * A Redis that keeps its sockets open but answers nothing (stopped, swapping, paused) fails no connection:
+     * a PING this often, unanswered within {@link #COMMAND_TIMEOUT_MS}, counts as a lost connection.
+     */
+    static final long PING_INTERVAL_MS = 1000;
     static final int CONNECT_TIMEOUT_MS = 2000;
     static final int MAX_WAITING = 32768;
     /** Publishes waiting for the bridge's loop; above it events are dropped (bounded memory). */
@@ -89,6 +94,10 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     private int attempt;
     private long sweepTimer = -1;
     private long instanceTimer = -1;
+    private long pingTimer = -1;
+    private boolean pingInFlight;
+    /** When Redis last answered anything (a reply or a push): a busy Redis that answers late is not a dead one. */
+    private volatile long lastHeardNanos = System.nanoTime();
     private final long startedAt = System.currentTimeMillis();
     private volatile Consumer<AdminCommand> adminHandler = command -> { };
     private long reconnectTimer = -1;
@@ -180,6 +189,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         metrics.redisChannels(rooms::size);
         sweepTimer = vertx.setPeriodic(config.redisSweepIntervalMs(), id -> sweep());
         instanceTimer = vertx.setPeriodic(INSTANCE_REFRESH_MS, id -> announceInstance());
+        pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> ping());
         // Redis down at start: start anyway (local rooms work) and keep trying in the background
         return connect().recover(err -> {
             LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
@@ -193,6 +203,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     public Future<?> stop() {
         vertx.cancelTimer(sweepTimer);
         vertx.cancelTimer(instanceTimer);
+        vertx.cancelTimer(pingTimer);
         if (reconnectTimer >= 0) {
             vertx.cancelTimer(reconnectTimer);
         }
@@ -214,7 +225,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         closeClients();
         subscriberClient = Redis.createClient(vertx, options);
         commandClient = Redis.createClient(vertx, options);
-        return commandClient.connect().compose(cmd -> subscriberClient.connect().map(sub -> {
+        // a Redis that accepts TCP but never answers would leave a connect (HELLO, AUTH) pending for ever
+        return within(commandClient.connect()).compose(cmd -> within(subscriberClient.connect()).map(sub -> {
             cmd.exceptionHandler(e -> lost(gen, "command connection failed: " + e.getMessage()));
             cmd.endHandler(v -> lost(gen, "command connection closed"));
             sub.handler(this::onPush);
@@ -247,6 +259,32 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
                         subscriber = null;
                     }
                 });
+    }
+
+    private static <T> Future<T> within(Future<T> f) {
+        return f.timeout(COMMAND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The liveness probe: one PING at a time on the command connection (behind any queued publishes). */
+    private void ping() {
+        RedisConnection cmd = commands;
+        if (!connected || cmd == null || pingInFlight) {
+            return;
+        }
+        int gen = generation;
+        pingInFlight = true;
+        within(cmd.send(Request.cmd(Command.PING))).onComplete(ar -> {
+            pingInFlight = false;
+            if (ar.succeeded()) {
+                heard();
+            } else if (System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(COMMAND_TIMEOUT_MS)) {
+                lost(gen, "no answer to PING within " + COMMAND_TIMEOUT_MS + " ms (" + ar.cause().getMessage() + ")");
+            }
+        });
+    }
+
+    private void heard() {
+        lastHeardNanos = System.nanoTime();
     }
 
     private List<String> channelsToSubscribe() {
@@ -418,6 +456,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     }
 
     private void onPush(Response r) {
+        heard();
         if (r == null || (r.type() != ResponseType.PUSH && r.type() != ResponseType.MULTI) || r.size() < 3) {
             return;
         }
@@ -559,6 +598,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         int n = batch.size();
         (n == 1 ? cmd.send(batch.get(0)) : cmd.batch(batch)).onComplete(ar -> {
             if (ar.succeeded()) {
+                heard();
                 metrics.redisPublished(n);
             } else {
                 metrics.redisDropped(n);
@@ -579,6 +619,9 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         Promise<Response> result = Promise.promise();
         cmd.send(request).timeout(COMMAND_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
             metrics.redisCommand(System.nanoTime() - start);
+            if (ar.succeeded()) {
+                heard();
+            }
             if (caller == null || Vertx.currentContext() == caller) {
                 result.handle(ar);
             } else {

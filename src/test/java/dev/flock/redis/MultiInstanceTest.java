@@ -501,6 +501,38 @@ class MultiInstanceTest {
     }
 
     @Test
+    void aRedisThatStopsAnswering_isTreatedAsLost_andReconnectedOnceItAnswersAgain() {
+        RedisServer hung = RedisServer.builder().build();
+        extraRedis.add(hung);
+        hung.start();
+        FlockServer a = instanceOn(hung.url());
+        FlockServer b = instanceOn(hung.url());
+        WsClient alice = client(a);
+        WsClient carol = client(a);
+        WsClient bob = client(b);
+        alice.joinAndAck("h", "alice", meta("A"));
+        carol.joinAndAck("h", "carol", meta("C"));
+        bob.joinAndAck("h", "bob", meta("B"));
+        alice.await(is("user:joined", "h", "bob"));
+
+        // every client's commands now wait, yet no socket closes: only the PING probe can tell
+        hung.command("CLIENT", "PAUSE", "8000", "ALL");
+        awaitTrue("the bridge gives up on a Redis that does not answer", Duration.ofSeconds(7),
+                () -> !a.redis().connected() && !b.redis().connected());
+        assertThat(httpStatus(a.port(), "/ready")).isEqualTo(503);
+        carol.move("h", 0.3, 0.3); // local delivery goes on
+        alice.await(is("cursor:updated", "h", "carol"));
+
+        awaitTrue("reconnected once Redis answers again", Duration.ofSeconds(20),
+                () -> a.redis().connected() && b.redis().connected());
+        assertThat(httpStatus(a.port(), "/ready")).isEqualTo(200);
+        bob.move("h", 0.6, 0.6);
+        alice.await(m -> is("cursor:updated", "h", "bob").test(m) && m.getJsonObject("position").getDouble("x") == 0.6);
+        assertThat(alice.count(is("user:left", "h", null))).isZero();
+        assertThat(bob.count(is("user:left", "h", null))).isZero();
+    }
+
+    @Test
     void aUserWhoLeftWhileRedisWasDown_isShownGone_onceTheOthersHadTheirChanceToRewrite() {
         FlockServer a = instance();
         FlockServer b = instance();
