@@ -36,9 +36,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # utime+stime of a pid in clock ticks
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-stop_all() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+stop_all() {  # instances first, then Redis (so they do not log a lost connection)
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
   PIDS=()
 }
 trap stop_all EXIT
