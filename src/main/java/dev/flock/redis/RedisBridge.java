@@ -96,8 +96,11 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     private long instanceTimer = -1;
     private long pingTimer = -1;
     private boolean pingInFlight;
-    /** When Redis last answered anything (a reply or a push): a busy Redis that answers late is not a dead one. */
-    private volatile long lastHeardNanos = System.nanoTime();
+    /**
+     * Replies and pushes received (on the bridge's loop): a PING that times out while other answers kept coming
+     * belongs to a busy Redis, not a dead one.
+     */
+    private long answers;
     private final long startedAt = System.currentTimeMillis();
     private volatile Consumer<AdminCommand> adminHandler = command -> { };
     private long reconnectTimer = -1;
@@ -272,19 +275,18 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
             return;
         }
         int gen = generation;
+        long answersBefore = answers;
         pingInFlight = true;
         within(cmd.send(Request.cmd(Command.PING))).onComplete(ar -> {
             pingInFlight = false;
-            if (ar.succeeded()) {
-                heard();
-            } else if (System.nanoTime() - lastHeardNanos > TimeUnit.MILLISECONDS.toNanos(COMMAND_TIMEOUT_MS)) {
+            if (ar.failed() && answers == answersBefore) {
                 lost(gen, "no answer to PING within " + COMMAND_TIMEOUT_MS + " ms (" + ar.cause().getMessage() + ")");
             }
         });
     }
 
     private void heard() {
-        lastHeardNanos = System.nanoTime();
+        answers++;
     }
 
     private List<String> channelsToSubscribe() {
