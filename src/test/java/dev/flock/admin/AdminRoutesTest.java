@@ -2,7 +2,6 @@ package dev.flock.admin;
 
 import dev.flock.support.HttpCalls;
 
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -22,11 +21,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.flock.support.WsClient.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** AdminRoutes over real HTTP with an in-memory AdminRooms. */
@@ -333,9 +332,5 @@ class AdminRoutesTest {
                 .setPort(server.actualPort()).setURI(path);
         HttpCalls.Response r = HttpCalls.send(vertx, client, options, body, headers);
         return new Response(r.status(), r.headers(), r.body());
-    }
-
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 }

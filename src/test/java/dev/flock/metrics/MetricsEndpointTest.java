@@ -8,7 +8,6 @@ import dev.flock.ops.Await;
 import dev.flock.ops.WsProbe;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -19,17 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.net.ServerSocket;
-import java.util.concurrent.TimeUnit;
 
+import static dev.flock.support.WsClient.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Where {@code /metrics} is served, and that Flock's meters come out as {@code flock_*}. */
 @ExtendWith(VertxExtension.class)
 class MetricsEndpointTest {
-
-    private static <T> T await(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
 
     private record Response(int status, String body) {
     }

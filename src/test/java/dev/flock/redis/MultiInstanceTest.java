@@ -25,9 +25,9 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
+import static dev.flock.support.Fleet.awaitTrue;
 import static dev.flock.support.WsClient.is;
 import static dev.flock.support.WsClient.type;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -111,21 +111,6 @@ class MultiInstanceTest {
 
     private static JsonObject meta(String name) {
         return new JsonObject().put("name", name);
-    }
-
-    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            try {
-                Thread.sleep(20); // polling an observable condition
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
     }
 
     private static List<String> userIds(JsonObject ack) {
