@@ -266,7 +266,8 @@ public final class FlockServer {
             redisPresence.drain();
         }
         List<Future<Void>> undeploys = new ArrayList<>();
-        undeploys.add(hubs.close());
+        // the rooms are the registry's own deployments, not children of the HTTP verticles
+        undeploys.add(hubs.close().eventually(registry::closeAll));
         for (String id : deployments) {
             undeploys.add(vertx.undeploy(id));
         }

@@ -3,7 +3,10 @@ package dev.flock.room;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +19,11 @@ import java.util.function.Function;
  * <p>A join is counted from the moment it is routed until the room verticle processes it, so a room that
  * has just emptied does not retire under a join already on its way. A room that is retiring finishes
  * its undeploy before a new verticle for the same id is deployed.
+ *
+ * <p>Room verticles are deployed from a context that belongs to no deployment, so they are top-level
+ * deployments owned by this registry. Deployed from the context of the verticle that routed the first join
+ * (an HTTP verticle, or an embedding application's), they would be its children, and undeploying that
+ * verticle would undeploy them too, racing their own retirement ("Already undeployed").
  */
 public final class RoomRegistry {
 
@@ -23,17 +31,19 @@ public final class RoomRegistry {
 
     private final Vertx vertx;
     private final Function<String, RoomVerticle> factory;
+    private final ContextInternal detached;
     private final Map<String, Entry> rooms = new HashMap<>();
     /** Entries replaced while their verticle was still undeploying, by room id. */
     private final Map<String, Entry> retiringEntries = new HashMap<>();
 
     private static final class Entry {
-        final Future<Void> live;
+        /** The deployment id once the verticle listens on the room's address. */
+        final Future<String> live;
         final Promise<Void> retired = Promise.promise();
         int joinsInFlight;
         boolean retiring;
 
-        Entry(Future<Void> live) {
+        Entry(Future<String> live) {
             this.live = live;
         }
     }
@@ -41,6 +51,7 @@ public final class RoomRegistry {
     public RoomRegistry(Vertx vertx, Function<String, RoomVerticle> factory) {
         this.vertx = vertx;
         this.factory = factory;
+        this.detached = ((VertxInternal) vertx).createEventLoopContext();
     }
 
     public static String address(String roomId) {
@@ -63,7 +74,7 @@ public final class RoomRegistry {
                 e = fresh;
             }
             e.joinsInFlight++;
-            return e.live;
+            return e.live.mapEmpty();
         }
     }
 
@@ -106,8 +117,34 @@ public final class RoomRegistry {
         rooms.remove(roomId, e);
     }
 
-    private Future<Void> deploy(String roomId) {
-        return vertx.deployVerticle(factory.apply(roomId)).mapEmpty();
+    private Future<String> deploy(String roomId) {
+        Promise<String> deployed = Promise.promise();
+        detached.runOnContext(v -> vertx.deployVerticle(factory.apply(roomId)).onComplete(deployed));
+        return deployed.future();
+    }
+
+    /**
+     * Shutdown: undeploys every room verticle (after the sockets are closed). A room already retiring by itself is
+     * waited for; any other is marked retiring first, so it does not also undeploy itself.
+     */
+    public Future<Void> closeAll() {
+        List<Future<?>> gone = new ArrayList<>();
+        synchronized (this) {
+            for (Map.Entry<String, Entry> en : rooms.entrySet()) {
+                Entry e = en.getValue();
+                if (e.retiring) {
+                    gone.add(e.retired.future());
+                    continue;
+                }
+                e.retiring = true;
+                String roomId = en.getKey();
+                gone.add(e.live.compose(vertx::undeploy).eventually(() -> {
+                    retired(roomId);
+                    return Future.succeededFuture();
+                }));
+            }
+        }
+        return Future.join(gone).mapEmpty();
     }
 
     /** Room ids with a live (or starting) verticle on this instance. */

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -65,7 +66,8 @@ final class ClientConnection implements Peer {
     private long nextSeq;
     private boolean joinedOnce;
     private boolean closing;
-    private boolean gone;
+    /** Completed once the socket is closed and the connection has left its rooms and its hub. */
+    private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
     boolean dirty;
     /** When this socket was last flushed, and how many frames that flush and the writes since carry. */
@@ -473,11 +475,10 @@ final class ClientConnection implements Peer {
     }
 
     /** Server shutdown: close with 1001 so the SDK reconnects to another instance. */
+    /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
     Future<Void> goAway(String reason) {
-        if (closing) {
-            return Future.succeededFuture();
-        }
-        return close(CLOSE_GOING_AWAY, reason, "shutdown");
+        Future<Void> closed = closing ? Future.succeededFuture() : close(CLOSE_GOING_AWAY, reason, "shutdown");
+        return closed.transform(ar -> gone.future());
     }
 
     private Future<Void> close(short code, String reason, String metricReason) {
@@ -496,10 +497,9 @@ final class ClientConnection implements Peer {
 
     /** Leaves every room once, whichever of the socket's close paths gets here first. */
     private void onClosed() {
-        if (gone) {
+        if (gone.future().isComplete()) {
             return;
         }
-        gone = true;
         closing = true;
         releasePending();
         for (RoomSlot slot : rooms.values()) {
@@ -511,6 +511,7 @@ final class ClientConnection implements Peer {
         hub.forget(this);
         hub.metrics.connectionClosed(closeReason);
         LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
+        gone.complete();
     }
 
     private void releasePending() {
