@@ -17,6 +17,14 @@ public interface RoomBroker {
     /** Sends one encoded server message (UTF-8 JSON) to the other instances, in call order; never blocks, may drop. */
     void publish(String roomId, byte[] message);
 
+    /**
+     * Like {@link #publish} for a cursor move, which may wait for the next batch (at most the flush interval), the
+     * way cursor frames to local sockets do; any later {@link #publish} sends it first, so the order holds.
+     */
+    default void publishCursor(String roomId, byte[] message) {
+        publish(roomId, message);
+    }
+
     /** True when events published now reach the other instances. */
     boolean connected();
 }

@@ -348,7 +348,7 @@ public final class RoomVerticle extends VerticleBase {
         if (shared()) {
             dirtyCursors.put(member.userId, member.cursor);
             removedCursors.remove(member.userId);
-            broker.publish(roomId, json);
+            broker.publishCursor(roomId, json);
         }
     }
 

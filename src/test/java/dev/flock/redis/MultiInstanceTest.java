@@ -301,6 +301,21 @@ class MultiInstanceTest {
                 if (coalesced == 0) { // cursors to a slow reader are "latest value" (issue 9); otherwise exactly once
                     assertThat(xs).hasSize(moves);
                 }
+                // cursor publishes wait for a batch, presence publishes do not: neither may overtake the other
+                double lastX = 0;
+                for (JsonObject m : receiver.messages()) {
+                    if (is("cursor:updated", "busy", sender).test(m)) {
+                        lastX = m.getJsonObject("position").getDouble("x");
+                    } else if (is("presence:updated", "busy", sender).test(m)) {
+                        double sentAfterX = m.getJsonObject("metadata").getInteger("seq") * (moves / updates) / 1000.0;
+                        assertThat(lastX).as("last move of %s before its presence update %s", sender, m)
+                                .isLessThanOrEqualTo(sentAfterX);
+                        if (coalesced == 0) {
+                            assertThat(lastX).as("last move of %s before its presence update %s", sender, m)
+                                    .isEqualTo(sentAfterX);
+                        }
+                    }
+                }
             }
             assertThat(receiver.count(is("cursor:updated", "busy", "u" + r))).isZero();
             assertThat(receiver.count(is("presence:updated", "busy", "u" + r))).isZero();
