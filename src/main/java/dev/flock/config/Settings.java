@@ -32,7 +32,8 @@ public final class Settings {
     public static final Setting DUPLICATE_JOIN = choice("duplicateJoin", "FLOCK_DUPLICATE_JOIN", "share",
             List.of("share", "evict"), "share: a user may hold several connections; evict: the original's behaviour");
     public static final Setting FLUSH_INTERVAL_MS = integer("flushIntervalMs", "FLOCK_FLUSH_INTERVAL_MS", 16, 0, 1000,
-            "fan-out frames to one connection leave together at most this often (a lone frame to a quiet connection leaves at once); 0 = at once");
+            "fan-out frames to one connection leave together at most this often (a lone frame to a quiet connection leaves at once);"
+                    + " cursor publishes to Redis are batched over half of it; 0 = at once");
     public static final Setting MAX_FRAME_BYTES = integer("maxFrameBytes", "FLOCK_MAX_FRAME_BYTES", 65536, 1024, 16 * 1024 * 1024,
             "largest inbound message; above it INVALID_MESSAGE and close 1009");
     public static final Setting MAX_METADATA_BYTES = integer("maxMetadataBytes", "FLOCK_MAX_METADATA_BYTES", 4096, 2, 1024 * 1024,

@@ -18,8 +18,8 @@ public interface RoomBroker {
     void publish(String roomId, byte[] message);
 
     /**
-     * Like {@link #publish} for a cursor move, which may wait for the next batch (at most the flush interval), the
-     * way cursor frames to local sockets do; any later {@link #publish} sends it first, so the order holds.
+     * Like {@link #publish} for a cursor move, which may wait for the next batch (at most half the flush interval),
+     * as cursor frames to local sockets wait for theirs; any later {@link #publish} sends it first, so the order holds.
      */
     default void publishCursor(String roomId, byte[] message) {
         publish(roomId, message);
