@@ -435,7 +435,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
                 p.tryFail(err);
             }
         }));
-        return Future.all(confirmations).<Void>mapEmpty().timeout(COMMAND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return within(Future.all(confirmations).<Void>mapEmpty());
     }
 
     @Override
@@ -575,10 +575,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
     @Override
     public void publish(String roomId, byte[] message) {
         if (enqueue(roomId, message) && drainNowScheduled.compareAndSet(false, true)) {
-            context.runOnContext(v -> {
-                drainNowScheduled.set(false);
-                drainPublishes();
-            });
+            context.runOnContext(v -> drainPublishes(drainNowScheduled));
         }
     }
 
@@ -592,10 +589,8 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         if (publishDelayMs == 0) {
             publish(roomId, message);
         } else if (enqueue(roomId, message) && drainLaterScheduled.compareAndSet(false, true)) {
-            ((ContextInternal) context).nettyEventLoop().schedule(() -> context.runOnContext(v -> {
-                drainLaterScheduled.set(false);
-                drainPublishes();
-            }), publishDelayMs, TimeUnit.MILLISECONDS);
+            ((ContextInternal) context).nettyEventLoop().schedule(
+                    () -> context.runOnContext(v -> drainPublishes(drainLaterScheduled)), publishDelayMs, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -614,8 +609,12 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         return true;
     }
 
-    /** Sends every queued publish as one pipelined batch (one write), in the order they were queued. */
-    private void drainPublishes() {
+    /**
+     * Sends every queued publish as one pipelined batch (one write), in the order they were queued. The flag of the
+     * drain that runs is cleared first, so a publish queued from now on schedules another.
+     */
+    private void drainPublishes(AtomicBoolean scheduled) {
+        scheduled.set(false);
         List<Request> batch = new ArrayList<>();
         Request r;
         while ((r = publishes.poll()) != null) {
@@ -652,7 +651,7 @@ public final class RedisBridge extends VerticleBase implements RoomBroker {
         Context caller = Vertx.currentContext();
         long start = System.nanoTime();
         Promise<Response> result = Promise.promise();
-        cmd.send(request).timeout(COMMAND_TIMEOUT_MS, TimeUnit.MILLISECONDS).onComplete(ar -> {
+        within(cmd.send(request)).onComplete(ar -> {
             metrics.redisCommand(System.nanoTime() - start);
             if (ar.succeeded()) {
                 heard();
