@@ -18,8 +18,20 @@ wait_port() {
   exit 1
 }
 
+# BENCH_JAR: the harness (LoadGen, FloorServer), a Maven project of its own (bench/pom.xml); JAR, set by each script,
+# is the server under test
+BENCH_JAR=${BENCH_JAR:-bench/target/flock-bench.jar}
+
 require_jar() {
   [ -f "$JAR" ] || { echo "build first: mvn -B -q -DskipTests package" >&2; exit 2; }
+}
+
+# require_bench_jar: builds the harness when it is missing (not when it is stale: rebuild after editing bench/src)
+require_bench_jar() {
+  [ -f "$BENCH_JAR" ] && return 0
+  echo "building $BENCH_JAR: mvn -B -q -f bench/pom.xml -DskipTests package" >&2
+  mvn -B -q -f bench/pom.xml -DskipTests package >&2
+  [ -f "$BENCH_JAR" ] || { echo "no $BENCH_JAR after the build (BENCH_JAR set to another path?)" >&2; exit 2; }
 }
 
 # loadgen_options [-- options...]: sets LOADGEN_OPTS to the LoadGen options after "--", by default the 72k/s load

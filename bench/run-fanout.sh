@@ -6,6 +6,7 @@
 #
 #   bench/run-fanout.sh [-n runs] [-f flush-ms] [-t floor|flock|floor,flock] [-j "jvm opts"] [-- LoadGen options]
 #   e.g. bench/run-fanout.sh -n 3 -f 16 -t floor,flock -- --rooms 40 --users 10 --hz 20 --warmup 20 --duration 20
+#   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen and FloorServer (bench/target/flock-bench.jar, built when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -29,6 +30,7 @@ done
 shift $((OPTIND - 1))
 loadgen_options "$@"
 require_jar
+require_bench_jar
 
 OUT=$(mktemp -d /tmp/flock-bench.XXXXXX)
 SERVER_PID=
@@ -49,7 +51,7 @@ start_server() {
     floor) PORT=$FLOOR_PORT
            refuse_busy "$PORT"
            # shellcheck disable=SC2086
-           java $JVM_OPTS -cp "$JAR" dev.flock.bench.FloorServer --port "$PORT" --flush-interval-ms "$FLUSH" \
+           java $JVM_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer --port "$PORT" --flush-interval-ms "$FLUSH" \
              >"$OUT/$target.server.log" 2>&1 &
            ;;
     flock) PORT=$FLOCK_BENCH_PORT
@@ -69,7 +71,7 @@ for run in $(seq "$RUNS"); do
   for target in "${TARGET_LIST[@]}"; do
     start_server "$target"
     echo "== run $run/$RUNS: $target (flush ${FLUSH} ms, pid $SERVER_PID)"
-    java -cp "$JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" \
+    java -cp "$BENCH_JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT/" --server-pid "$SERVER_PID" \
       "${LOADGEN_OPTS[@]}" | tee "$OUT/$target.$run.log"
     grep '^RESULT ' "$OUT/$target.$run.log" | cut -c8- >>"$OUT/$target.jsonl"
     stop_server

@@ -6,6 +6,7 @@
 #
 #   bench/run-redis.sh [-n runs] [-f flush-ms] [-j "jvm opts"] [-- LoadGen options]
 #   e.g. bench/run-redis.sh -n 3 -j "-Xmx256m -XX:ActiveProcessorCount=1" -- --rooms 40 --users 10 --hz 20 --warmup 45 --duration 20
+#   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen (bench/target/flock-bench.jar, built when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -21,12 +22,13 @@ while getopts "n:f:j:h" opt; do
     n) RUNS=$OPTARG ;;
     f) FLUSH=$OPTARG ;;
     j) JVM_OPTS=$OPTARG ;;
-    *) sed -n '2,8p' "$0"; exit 2 ;;
+    *) sed -n '2,9p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 loadgen_options "$@"
 require_jar
+require_bench_jar
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
 
 OUT=$(mktemp -d /tmp/flock-redis-bench.XXXXXX)
@@ -59,7 +61,7 @@ for run in $(seq "$RUNS"); do
   done
   echo "== run $run/$RUNS: redis $REDIS_PID, instances $PID_a $PID_b (flush ${FLUSH} ms)"
   before=("$(ticks "$PID_a")" "$(ticks "$PID_b")" "$(ticks "$REDIS_PID")")
-  java -cp "$JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT_A/,ws://127.0.0.1:$PORT_B/" \
+  java -cp "$BENCH_JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT_A/,ws://127.0.0.1:$PORT_B/" \
     --server-pid "$PID_a,$PID_b,$REDIS_PID" "${LOADGEN_OPTS[@]}" | tee "$OUT/run.$run.log"
   after=("$(ticks "$PID_a")" "$(ticks "$PID_b")" "$(ticks "$REDIS_PID")")
   hz=$(getconf CLK_TCK)

@@ -5,6 +5,7 @@
 # Each run starts a fresh server; prints medians and the server's peak RSS (VmHWM).
 #
 #   bench/run-smallbox.sh [-n runs] [-w warm-up seconds] [-j "extra jvm opts"]
+#   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen (bench/target/flock-bench.jar, built when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -19,10 +20,11 @@ while getopts "n:w:j:h" opt; do
     n) RUNS=$OPTARG ;;
     w) WARMUP=$OPTARG ;;
     j) EXTRA=$OPTARG ;;
-    *) sed -n '2,7p' "$0"; exit 2 ;;
+    *) sed -n '2,8p' "$0"; exit 2 ;;
   esac
 done
 require_jar
+require_bench_jar
 # the ENV JAVA_OPTS="..." value of the Dockerfile, continuation lines joined
 JAVA_OPTS=$(sed -n '/^ENV JAVA_OPTS="/,/"/p' Dockerfile | tr -d '\\\n' | sed 's/^ENV JAVA_OPTS="\([^"]*\)".*/\1/')
 [ -n "$JAVA_OPTS" ] || { echo "no JAVA_OPTS in the Dockerfile" >&2; exit 2; }
@@ -43,7 +45,7 @@ for run in $(seq "$RUNS"); do
   PID=$!
   wait_port "$PORT" "$PID" server "$OUT/server.$run.log"
   echo "== run $run/$RUNS (pid $PID, warm-up ${WARMUP} s)"
-  java -cp "$JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT/" --rooms 200 --users 10 --movers 1 \
+  java -cp "$BENCH_JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$PORT/" --rooms 200 --users 10 --movers 1 \
     --hz 20 --warmup "$WARMUP" --duration 30 --server-pid "$PID" | tee "$OUT/run.$run.log"
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
   echo "   server peak RSS (VmHWM) $((hwm / 1024)) MB"

@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * with no validation, limits, presence store or metrics. Run it beside flock-server in the same benchmark
  * run and compare ratios. {@code --plain} keeps no rooms at all (only acks), the floor for the hold test.
  *
- * <pre>java -cp target/flock-server.jar dev.flock.bench.FloorServer [--port 8788] [--flush-interval-ms 16]
+ * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.FloorServer [--port 8788] [--flush-interval-ms 16]
  *     [--plain] [--loops N] [--native]</pre>
  */
 public final class FloorServer {

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeoutException;
  * Load generator for Flock (issue 9), driving real WebSocket clients over the protocol on loopback.
  * See docs/BENCHMARKS.md for the options and the meaning of every figure.
  *
- * <pre>java -cp target/flock-server.jar dev.flock.bench.LoadGen fanout|hold [options]</pre>
+ * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold [options]</pre>
  */
 public final class LoadGen {
     private static final long DRAIN_QUIET_NANOS = 500_000_000L;
