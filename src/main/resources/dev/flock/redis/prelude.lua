@@ -1,0 +1,32 @@
+-- Shared prelude, prepended to every script below (Scripts.java sends prelude + body as one script).
+-- KEYS: none. Key names are computed here from ARGV[1], the room id as encoded for keys (Keys.encode: ':' and
+-- '%' percent-encoded), and from the raw user ids, which enc() encodes the same way.
+-- ARGV[1] - room id, as encoded for keys
+-- Defines: room, mkey (flock:room:<room>:members), pkey(u) (flock:presence:<room>:<user>, hash: metadata,
+-- joinedAt), ckey(u) (flock:conns:<room>:<user>, zset: connection id scored by expiry, epoch ms), kkey(u)
+-- (flock:cursor:<room>:<user>, hash: x, y, timestamp); now (Redis TIME, epoch ms, so every instance shares one
+-- clock); alive(u) (prunes u's expired connections; true while one remains or the presence hash exists);
+-- drop(u) (removes u from the members set and deletes u's presence, cursor and connections keys).
+
+local function enc(s)
+  if string.find(s, '[:%%]') then
+    s = string.gsub(s, '%%', '%%25')
+    s = string.gsub(s, ':', '%%3A')
+  end
+  return s
+end
+local room = ARGV[1]
+local mkey = 'flock:room:' .. room .. ':members'
+local function pkey(u) return 'flock:presence:' .. room .. ':' .. enc(u) end
+local function ckey(u) return 'flock:conns:' .. room .. ':' .. enc(u) end
+local function kkey(u) return 'flock:cursor:' .. room .. ':' .. enc(u) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function alive(u)
+  redis.call('ZREMRANGEBYSCORE', ckey(u), '-inf', now)
+  return redis.call('ZCARD', ckey(u)) > 0 or redis.call('EXISTS', pkey(u)) == 1
+end
+local function drop(u)
+  redis.call('SREM', mkey, u)
+  redis.call('DEL', pkey(u), kkey(u), ckey(u))
+end

@@ -1,0 +1,16 @@
+-- Remove the members of a room (or the one given) that are no longer alive.
+-- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- ARGV[1] - room id, as encoded for keys
+-- ARGV[2] - optional user id: check only that user
+-- Returns the list of removed user ids.
+
+local removed = {}
+local list
+if ARGV[2] then list = {ARGV[2]} else list = redis.call('SMEMBERS', mkey) end
+for _, u in ipairs(list) do
+  if redis.call('SISMEMBER', mkey, u) == 1 and not alive(u) then
+    drop(u)
+    table.insert(removed, u)
+  end
+end
+return removed
