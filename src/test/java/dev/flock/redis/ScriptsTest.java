@@ -1,0 +1,481 @@
+package dev.flock.redis;
+
+import dev.flock.support.RedisExtension;
+import dev.flock.support.RedisServer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Each Lua script run directly with EVAL against a real, throw-away Redis (no Flock server): the decisions the
+ * cluster relies on, one by one. An "expired" connection is written with a score in the past (epoch ms 1), never
+ * waited for.
+ */
+@SuppressWarnings("unchecked")
+class ScriptsTest {
+
+    @RegisterExtension
+    static final RedisExtension REDIS = new RedisExtension();
+    private static final String ROOM = "doc";
+    private static final long TTL = 30_000;
+    private static final String ALICE = "{\"name\":\"Alice\"}";
+    private static final String BOB = "{\"name\":\"Bob\"}";
+    private RedisServer redis;
+
+    @BeforeEach
+    void setUp() {
+        redis = REDIS.server();
+        redis.command("FLUSHALL");
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------------
+
+    private Object eval(Scripts.Script script, String... argv) {
+        String[] cmd = new String[3 + argv.length];
+        cmd[0] = "EVAL";
+        cmd[1] = script.text();
+        cmd[2] = "0";
+        System.arraycopy(argv, 0, cmd, 3, argv.length);
+        return redis.command(cmd);
+    }
+
+    private List<Object> admit(String room, String user, String conn, String meta, long limit, String mode) {
+        return (List<Object>) eval(Scripts.ADMIT, Keys.encode(room), user, conn, meta, Long.toString(TTL),
+                Long.toString(limit), mode);
+    }
+
+    private List<Object> admit(String user, String conn, String meta) {
+        return admit(ROOM, user, conn, meta, 0, "share");
+    }
+
+    private long remove(String user, String conn) {
+        return (Long) eval(Scripts.REMOVE, ROOM, user, conn);
+    }
+
+    private List<Object> merge(String user, String expected, String next) {
+        return (List<Object>) eval(Scripts.MERGE, ROOM, user, expected, next);
+    }
+
+    private List<Object> sweep(String... user) {
+        String[] argv = new String[1 + user.length];
+        argv[0] = ROOM;
+        System.arraycopy(user, 0, argv, 1, user.length);
+        return (List<Object>) eval(Scripts.SWEEP, argv);
+    }
+
+    private List<Object> refresh(long ttl, boolean rewrite, List<String[]> touches, List<String[]> cursors) {
+        List<String> argv = new ArrayList<>(List.of(ROOM, Long.toString(ttl), rewrite ? "1" : "0",
+                Integer.toString(touches.size())));
+        touches.forEach(t -> argv.addAll(List.of(t)));
+        cursors.forEach(c -> argv.addAll(List.of(c)));
+        return (List<Object>) eval(Scripts.REFRESH, argv.toArray(String[]::new));
+    }
+
+    /** A member whose only connection expired long ago and whose presence hash is gone. */
+    private void expiredMember(String user) {
+        redis.command("SADD", Keys.members(ROOM), user);
+        redis.command("ZADD", Keys.connections(ROOM, user), "1", user + "-old-conn");
+    }
+
+    /** A user of an original Node instance: a member with a presence hash and no connections set. */
+    private void nodeMember(String user, String meta) {
+        redis.command("SADD", Keys.members(ROOM), user);
+        redis.command("HSET", Keys.presence(ROOM, user), "metadata", meta, "joinedAt", "1");
+        redis.command("PEXPIRE", Keys.presence(ROOM, user), Long.toString(TTL));
+    }
+
+    private long redisNowMs() {
+        List<Object> t = (List<Object>) redis.command("TIME");
+        return Long.parseLong((String) t.get(0)) * 1000 + Long.parseLong((String) t.get(1)) / 1000;
+    }
+
+    private List<Object> members() {
+        return ((List<Object>) redis.command("SMEMBERS", Keys.members(ROOM))).stream().sorted(Comparator.comparing(Object::toString)).toList();
+    }
+
+    private List<Object> connections(String user) {
+        return (List<Object>) redis.command("ZRANGE", Keys.connections(ROOM, user), "0", "-1");
+    }
+
+    private long exists(String... keys) {
+        String[] cmd = new String[keys.length + 1];
+        cmd[0] = "EXISTS";
+        System.arraycopy(keys, 0, cmd, 1, keys.length);
+        return (Long) redis.command(cmd);
+    }
+
+    private String[] userKeys(String user) {
+        return new String[]{Keys.presence(ROOM, user), Keys.cursor(ROOM, user), Keys.connections(ROOM, user)};
+    }
+
+    private long pttl(String key) {
+        return (Long) redis.command("PTTL", key);
+    }
+
+    private double score(String user, String conn) {
+        return Double.parseDouble((String) redis.command("ZSCORE", Keys.connections(ROOM, user), conn));
+    }
+
+    private Map<String, String> hash(String key) {
+        List<Object> flat = (List<Object>) redis.command("HGETALL", key);
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (int i = 0; i < flat.size(); i += 2) {
+            out.put((String) flat.get(i), (String) flat.get(i + 1));
+        }
+        return out;
+    }
+
+    // ---- loading -------------------------------------------------------------------------------------------------
+
+    @Test
+    void everyScript_isThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
+        String prelude = Scripts.body("prelude");
+        assertThat(prelude).startsWith("local function enc(s)");
+        for (Scripts.Script s : List.of(Scripts.ADMIT, Scripts.REMOVE, Scripts.SWEEP, Scripts.REFRESH, Scripts.SNAPSHOT,
+                Scripts.MERGE)) {
+            assertThat(s.text()).as(s.name()).isEqualTo(prelude + Scripts.body(s.name()));
+            assertThat(s.text()).as(s.name()).doesNotContain("-- ARGV");
+            assertThat(Scripts.read(s.name() + ".lua")).as(s.name() + ".lua header").contains("-- ARGV[1]", "-- Returns");
+            assertThat(redis.command("SCRIPT", "LOAD", s.text())).as(s.name()).isEqualTo(s.sha());
+        }
+    }
+
+    @Test
+    void aMissingScriptFile_failsWithAnIllegalStateExceptionNamingIt() {
+        assertThatThrownBy(() -> Scripts.body("no-such-script"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("/dev/flock/redis/no-such-script.lua");
+    }
+
+    // ---- admit ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void admit_newUser_joins_andWritesMembersPresenceAndConnectionWithTheTtl() {
+        long before = redisNowMs();
+        assertThat(admit("alice", "c1", ALICE)).containsExactly("joined", null, List.of());
+        long after = redisNowMs();
+
+        assertThat(members()).containsExactly("alice");
+        Map<String, String> presence = hash(Keys.presence(ROOM, "alice"));
+        assertThat(presence).containsEntry("metadata", ALICE);
+        assertThat(Long.parseLong(presence.get("joinedAt"))).isBetween(before, after);
+        assertThat(connections("alice")).containsExactly("c1");
+        assertThat(score("alice", "c1")).isBetween((double) before + TTL, (double) after + TTL);
+        assertThat(pttl(Keys.presence(ROOM, "alice"))).isBetween(1L, TTL);
+        assertThat(pttl(Keys.connections(ROOM, "alice"))).isBetween(1L, TTL);
+    }
+
+    @Test
+    void admit_sameUserInShareMode_isPresent_withTheStoredMetadata_andAddsTheConnection() {
+        admit("alice", "c1", ALICE);
+
+        assertThat(admit(ROOM, "alice", "c2", "{\"name\":\"Other tab\"}", 0, "share"))
+                .containsExactly("present", ALICE, List.of());
+
+        assertThat(connections("alice")).containsExactlyInAnyOrder("c1", "c2");
+        assertThat(hash(Keys.presence(ROOM, "alice"))).containsEntry("metadata", ALICE);
+        assertThat(members()).containsExactly("alice");
+    }
+
+    @Test
+    void admit_sameUserInEvictMode_isReplaced_theOldConnectionAndCursorGone() {
+        admit("alice", "c1", ALICE);
+        redis.command("HSET", Keys.cursor(ROOM, "alice"), "x", "1", "y", "2", "timestamp", "3");
+
+        assertThat(admit(ROOM, "alice", "c2", BOB, 0, "evict")).containsExactly("replaced", null, List.of());
+
+        assertThat(connections("alice")).containsExactly("c2");
+        assertThat(hash(Keys.presence(ROOM, "alice"))).containsEntry("metadata", BOB);
+        assertThat(exists(Keys.cursor(ROOM, "alice"))).isZero();
+        assertThat(members()).containsExactly("alice");
+    }
+
+    @Test
+    void admit_refusesANewUserBeyondTheLimit_butNotAnotherConnectionOfAPresentOne() {
+        assertThat(admit(ROOM, "alice", "a1", ALICE, 2, "share").get(0)).isEqualTo("joined");
+        assertThat(admit(ROOM, "bob", "b1", BOB, 2, "share").get(0)).isEqualTo("joined");
+
+        assertThat(admit(ROOM, "carol", "c1", "{}", 2, "share")).containsExactly("full", null, List.of());
+        assertThat(members()).containsExactly("alice", "bob");
+        assertThat(exists(userKeys("carol"))).isZero();
+
+        assertThat(admit(ROOM, "alice", "a2", ALICE, 2, "share").get(0)).isEqualTo("present");
+    }
+
+    @Test
+    void admit_refusesNewUsersBeyondTheLimit_evenWhenAdmitsRace() throws Exception {
+        int users = 40;
+        int limit = 5;
+        ExecutorService pool = Executors.newFixedThreadPool(users);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<List<Object>>> results = new ArrayList<>();
+            for (int i = 0; i < users; i++) {
+                String user = "user-" + i;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    return admit(ROOM, user, user + "-conn", "{}", limit, "share"); // each on its own connection
+                }));
+            }
+            go.countDown();
+            List<Object> statuses = new ArrayList<>();
+            for (Future<List<Object>> r : results) {
+                statuses.add(r.get(10, TimeUnit.SECONDS).get(0));
+            }
+            Map<Object, Long> counts = statuses.stream().collect(Collectors.groupingBy(s -> s, Collectors.counting()));
+            assertThat(counts).isEqualTo(Map.of("joined", (long) limit, "full", (long) (users - limit)));
+            assertThat(members()).hasSize(limit);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void admit_prunesAnExpiredMember_reportsIt_andDoesNotCountItAgainstTheLimit() {
+        expiredMember("ghost");
+
+        assertThat(admit(ROOM, "alice", "a1", ALICE, 1, "share")).containsExactly("joined", null, List.of("ghost"));
+
+        assertThat(members()).containsExactly("alice");
+        assertThat(exists(userKeys("ghost"))).isZero();
+    }
+
+    @Test
+    void admit_ofAUserWhoseOwnConnectionsExpired_prunesThem_andJoinsAfresh() {
+        expiredMember("alice");
+
+        assertThat(admit("alice", "a2", ALICE)).containsExactly("joined", null, List.of("alice"));
+
+        assertThat(connections("alice")).containsExactly("a2");
+    }
+
+    @Test
+    void admit_countsAMemberWithOnlyAPresenceHash_asLive() {
+        nodeMember("node-user", BOB);
+
+        assertThat(admit(ROOM, "alice", "a1", ALICE, 1, "share")).containsExactly("full", null, List.of());
+        assertThat(members()).containsExactly("node-user");
+    }
+
+    // ---- remove --------------------------------------------------------------------------------------------------
+
+    @Test
+    void remove_oneOfTwoConnections_keepsTheUser() {
+        admit("alice", "c1", ALICE);
+        admit("alice", "c2", ALICE);
+
+        assertThat(remove("alice", "c1")).isZero();
+
+        assertThat(connections("alice")).containsExactly("c2");
+        assertThat(members()).containsExactly("alice");
+        assertThat(exists(Keys.presence(ROOM, "alice"))).isOne();
+    }
+
+    @Test
+    void remove_theLastConnection_removesTheUserAndEveryKeyOfTheUser() {
+        admit("alice", "c1", ALICE);
+        admit("bob", "b1", BOB);
+        redis.command("HSET", Keys.cursor(ROOM, "alice"), "x", "1", "y", "2", "timestamp", "3");
+
+        assertThat(remove("alice", "c1")).isOne();
+
+        assertThat(members()).containsExactly("bob");
+        assertThat(exists(userKeys("alice"))).isZero();
+    }
+
+    @Test
+    void remove_theLastLiveConnection_leavesEvenWhenExpiredEntriesRemain() {
+        admit("alice", "c1", ALICE);
+        redis.command("ZADD", Keys.connections(ROOM, "alice"), "1", "c-expired");
+
+        assertThat(remove("alice", "c1")).isOne();
+
+        assertThat(exists(userKeys("alice"))).isZero();
+    }
+
+    @Test
+    void remove_aConnectionOfAUserNotInTheMembersSet_returns0_andLeavesTheirPresence() {
+        redis.command("ZADD", Keys.connections(ROOM, "stranger"), "9999999999999", "s1");
+        redis.command("HSET", Keys.presence(ROOM, "stranger"), "metadata", "{}");
+
+        assertThat(remove("stranger", "s1")).isZero();
+
+        assertThat(members()).isEmpty();
+        assertThat(exists(Keys.presence(ROOM, "stranger"))).isOne();
+    }
+
+    // ---- merge ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void merge_writesWhenTheExpectedMetadataIsStored() {
+        admit("alice", "c1", ALICE);
+
+        assertThat(merge("alice", ALICE, BOB)).containsExactly(1L);
+
+        assertThat(hash(Keys.presence(ROOM, "alice"))).containsEntry("metadata", BOB);
+    }
+
+    @Test
+    void merge_refusesWhenAnotherInstanceChangedItFirst_andReturnsTheCurrentMetadata() {
+        admit("alice", "c1", ALICE);
+        redis.command("HSET", Keys.presence(ROOM, "alice"), "metadata", "{\"name\":\"Changed\"}");
+
+        assertThat(merge("alice", ALICE, BOB)).containsExactly(0L, "{\"name\":\"Changed\"}");
+
+        assertThat(hash(Keys.presence(ROOM, "alice"))).containsEntry("metadata", "{\"name\":\"Changed\"}");
+    }
+
+    @Test
+    void merge_withoutPresence_returns2_andWritesNothing() {
+        assertThat(merge("alice", ALICE, BOB)).containsExactly(2L);
+
+        assertThat(exists(Keys.presence(ROOM, "alice"))).isZero();
+    }
+
+    // ---- sweep ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void sweep_removesMembersWhoseConnectionsAllExpired_andReturnsThem_butKeepsLiveOnes() {
+        admit("alice", "c1", ALICE);
+        nodeMember("node-user", BOB);
+        expiredMember("ghost");
+
+        assertThat(sweep()).containsExactly("ghost");
+
+        assertThat(members()).containsExactly("alice", "node-user");
+        assertThat(exists(userKeys("ghost"))).isZero();
+        assertThat(sweep()).isEmpty();
+    }
+
+    @Test
+    void sweep_ofOneUser_touchesOnlyThatUser() {
+        admit("alice", "c1", ALICE);
+        expiredMember("ghost1");
+        expiredMember("ghost2");
+
+        assertThat(sweep("ghost1")).containsExactly("ghost1");
+        assertThat(sweep("alice")).isEmpty();
+
+        assertThat(members()).containsExactly("alice", "ghost2");
+        assertThat(connections("ghost2")).containsExactly("ghost2-old-conn");
+    }
+
+    // ---- refresh -------------------------------------------------------------------------------------------------
+
+    @Test
+    void refresh_withoutRewrite_extendsOnlyConnectionsThatStillExist() {
+        admit("alice", "c1", ALICE);
+        admit("alice", "c2", ALICE);
+        remove("alice", "c2"); // dropped by another instance meanwhile
+        long longer = 10 * TTL;
+        long before = redisNowMs();
+
+        List<Object> recreated = refresh(longer, false, List.of(
+                new String[]{"alice", "c1", ""}, new String[]{"alice", "c2", ""}, new String[]{"bob", "b1", ""}), List.of());
+
+        assertThat(recreated).isEmpty();
+        assertThat(connections("alice")).containsExactly("c1");
+        assertThat(score("alice", "c1")).isGreaterThanOrEqualTo((double) before + longer);
+        assertThat(pttl(Keys.connections(ROOM, "alice"))).isGreaterThan(TTL);
+        assertThat(pttl(Keys.presence(ROOM, "alice"))).isGreaterThan(TTL);
+        assertThat(members()).containsExactly("alice");
+        assertThat(exists(userKeys("bob"))).isZero();
+    }
+
+    @Test
+    void refresh_withRewrite_recreatesMissingPresence_andReturnsThoseUsers() {
+        admit("bob", "b1", BOB);
+
+        List<Object> recreated = refresh(TTL, true, List.of(
+                new String[]{"alice", "c1", ALICE}, new String[]{"bob", "b1", "{\"name\":\"Not this\"}"}), List.of());
+
+        assertThat(recreated).containsExactly("alice");
+        assertThat(members()).containsExactly("alice", "bob");
+        assertThat(hash(Keys.presence(ROOM, "alice"))).containsEntry("metadata", ALICE);
+        assertThat(connections("alice")).containsExactly("c1");
+        assertThat(pttl(Keys.presence(ROOM, "alice"))).isBetween(1L, TTL);
+        assertThat(hash(Keys.presence(ROOM, "bob"))).containsEntry("metadata", BOB);
+    }
+
+    @Test
+    void refresh_cursorWrites_setTheCursorHashOfMembers_andDeleteItOnRemoval() {
+        admit("alice", "c1", ALICE);
+
+        refresh(TTL, false, List.of(), List.of(new String[]{"alice", "1.5", "-2", "123"},
+                new String[]{"stranger", "7", "8", "9"}));
+
+        assertThat(hash(Keys.cursor(ROOM, "alice"))).isEqualTo(Map.of("x", "1.5", "y", "-2", "timestamp", "123"));
+        assertThat(pttl(Keys.cursor(ROOM, "alice"))).isBetween(1L, TTL);
+        assertThat(exists(Keys.cursor(ROOM, "stranger"))).isZero();
+
+        refresh(TTL, false, List.of(), List.<String[]>of(new String[]{"alice", "", "", ""}));
+
+        assertThat(exists(Keys.cursor(ROOM, "alice"))).isZero();
+        assertThat(members()).containsExactly("alice");
+    }
+
+    // ---- snapshot ------------------------------------------------------------------------------------------------
+
+    @Test
+    void snapshot_listsLiveMembersWithMetadataAndCursor_emptyWhereNone() {
+        admit("alice", "c1", ALICE);
+        admit("bob", "b1", BOB);
+        redis.command("HSET", Keys.cursor(ROOM, "alice"), "x", "10", "y", "20", "timestamp", "30");
+        nodeMember("node-user", "{\"name\":\"Node\"}");
+        redis.command("SADD", Keys.members(ROOM), "conns-only");
+        redis.command("ZADD", Keys.connections(ROOM, "conns-only"), "9999999999999", "k1");
+        expiredMember("ghost");
+
+        List<Object> rows = new ArrayList<>((List<Object>) eval(Scripts.SNAPSHOT, ROOM));
+        rows.sort(Comparator.comparing(r -> (String) ((List<Object>) r).get(0)));
+
+        assertThat(rows).containsExactly(
+                List.of("alice", ALICE, "10", "20", "30"),
+                List.of("bob", BOB, "", "", ""),
+                List.of("conns-only", "{}", "", "", ""),
+                List.of("node-user", "{\"name\":\"Node\"}", "", "", ""));
+        assertThat(members()).contains("ghost"); // a read: it lists, it does not prune
+    }
+
+    // ---- key encoding --------------------------------------------------------------------------------------------
+
+    @Test
+    void idsWithColonOrPercent_arePercentEncodedInKeys_soTwoPairsNeverShareAKey() {
+        assertThat(admit("a", "b:c", "c1", ALICE, 0, "share").get(0)).isEqualTo("joined");
+        assertThat(admit("a:b", "c", "c2", BOB, 0, "share").get(0)).isEqualTo("joined");
+        assertThat(admit("a", "b%3Ac", "c3", "{}", 0, "share").get(0)).isEqualTo("joined");
+
+        assertThat(hash("flock:presence:a:b%3Ac")).containsEntry("metadata", ALICE);
+        assertThat(hash("flock:presence:a%3Ab:c")).containsEntry("metadata", BOB);
+        assertThat(hash("flock:presence:a:b%253Ac")).containsEntry("metadata", "{}");
+        assertThat(redis.command("ZRANGE", "flock:conns:a:b%3Ac", "0", "-1")).isEqualTo(List.of("c1"));
+        assertThat(redis.command("ZRANGE", "flock:conns:a%3Ab:c", "0", "-1")).isEqualTo(List.of("c2"));
+        assertThat(redis.command("SMEMBERS", "flock:room:a%3Ab:members")).isEqualTo(List.of("c"));
+        List<Object> keys = new ArrayList<>((List<Object>) redis.command("KEYS", "*"));
+        keys.sort(Comparator.comparing(Object::toString));
+        assertThat(keys).containsExactly("flock:conns:a%3Ab:c", "flock:conns:a:b%253Ac", "flock:conns:a:b%3Ac",
+                "flock:presence:a%3Ab:c", "flock:presence:a:b%253Ac", "flock:presence:a:b%3Ac",
+                "flock:room:a%3Ab:members", "flock:room:a:members");
+
+        assertThat(eval(Scripts.REMOVE, Keys.encode("a"), "b:c", "c1")).isEqualTo(1L);
+        assertThat(exists("flock:presence:a:b%3Ac")).isZero();
+        assertThat(exists("flock:presence:a%3Ab:c", "flock:presence:a:b%253Ac")).isEqualTo(2L);
+        assertThat(Arrays.asList(Keys.presence("a", "b:c"), Keys.presence("a:b", "c")))
+                .containsExactly("flock:presence:a:b%3Ac", "flock:presence:a%3Ab:c");
+    }
+}
