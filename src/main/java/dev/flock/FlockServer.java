@@ -4,25 +4,31 @@ import dev.flock.admin.AdminConfig;
 import dev.flock.admin.AdminRooms;
 import dev.flock.admin.AdminRoutes;
 import dev.flock.admin.DemoConfig;
+import dev.flock.admin.DirectoryAdminRooms;
 import dev.flock.admin.TryItRoutes;
 import dev.flock.config.FlockConfig;
+import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.ops.Readiness;
 import dev.flock.protocol.Limits;
 import dev.flock.protocol.ProtocolCodec;
-import dev.flock.redis.ClusterAdminRooms;
 import dev.flock.redis.RedisBridge;
-import dev.flock.redis.RedisPresenceStore;
-import dev.flock.room.LocalBroker;
-import dev.flock.room.LocalPresence;
+import dev.flock.redis.RedisLink;
+import dev.flock.room.LocalRoomDirectory;
+import dev.flock.room.MemoryBroker;
+import dev.flock.room.MemoryPresenceStore;
 import dev.flock.room.PresenceStore;
 import dev.flock.room.RoomBroker;
-import dev.flock.room.LocalAdminRooms;
 import dev.flock.room.RoomBus;
+import dev.flock.room.RoomDirectory;
 import dev.flock.room.RoomRegistry;
+import dev.flock.room.RoomServices;
 import dev.flock.room.RoomVerticle;
+import dev.flock.time.Clock;
+import dev.flock.time.SystemClock;
 import dev.flock.transport.ApiKeys;
 import dev.flock.transport.HttpServerVerticle;
+import dev.flock.transport.SocketDelivery;
 import dev.flock.transport.SocketHubs;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -44,7 +50,8 @@ import java.util.function.Consumer;
 
 /**
  * A running Flock server inside a {@link Vertx}: the room registry, the HTTP verticles (one per event loop)
- * and, with {@code FLOCK_REDIS_URL}, the Redis bridge and shared presence store. {@link Main} starts one; an
+ * and, with {@code FLOCK_REDIS_URL}, the Redis bridge. This is the one place that chooses the implementations of the
+ * pluggable concerns: presence store and broker (memory, or Redis), delivery (WebSockets), clock. {@link Main} starts one; an
  * application can start one in its own Vert.x ({@link #start}) or hand Flock the WebSockets its own server
  * accepts ({@link #attach}).
  */
@@ -56,9 +63,10 @@ public final class FlockServer {
     private final FlockConfig config;
     private final FlockMetrics metrics;
     private final RoomRegistry registry;
+    private final RoomDirectory directory;
     private final AdminRooms admin;
     private final RedisBridge redis;
-    private final RedisPresenceStore redisPresence;
+    private final MemoryBroker memoryBroker;
     private final Readiness readiness = new Readiness();
     /** One connection hub per event loop, for the sockets of Flock's own port and of {@link #mount}. */
     private final SocketHubs hubs;
@@ -67,30 +75,39 @@ public final class FlockServer {
     private String redisDeployment;
     private int port;
 
-    private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
+    private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock) {
+        VertxInternals.check(vertx);
         this.vertx = vertx;
         this.config = config;
         this.metrics = metrics;
-        RoomBroker broker = LocalBroker.INSTANCE;
-        PresenceStore store = LocalPresence.INSTANCE;
+        String instanceId = UUID.randomUUID().toString();
+        RoomBroker broker;
+        PresenceStore store;
         if (config.redisEnabled()) {
-            redis = new RedisBridge(config, metrics, UUID.randomUUID().toString());
-            redisPresence = new RedisPresenceStore(redis, config);
-            broker = redis;
-            store = redisPresence;
-            readiness.addCheck("redis", redis::reason);
+            redis = new RedisBridge(config, metrics, instanceId, clock);
+            memoryBroker = null;
+            broker = redis.broker();
+            store = redis.store();
+            readiness.addCheck("redis", redis.link()::reason);
         } else {
             redis = null;
-            redisPresence = null;
+            memoryBroker = new MemoryBroker();
+            broker = memoryBroker;
+            store = new MemoryPresenceStore(clock, config.presenceTtlMs() + PresenceStore.EXPIRY_GRACE_MS,
+                    config.maxMetadataBytes());
         }
-        RoomBroker roomBroker = broker;
-        PresenceStore roomStore = store;
-        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, config, registryRef(), metrics,
-                roomBroker, roomStore));
-        this.admin = redis == null ? new LocalAdminRooms(vertx, registry)
-                : new ClusterAdminRooms(vertx, registry, redis, redisPresence);
+        RoomServices services = new RoomServices(config, metrics, store, broker, new SocketDelivery(metrics), clock,
+                instanceId);
+        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, registryRef(), services));
+        if (redis != null) {
+            redis.register(registry);
+        } else {
+            memoryBroker.register(registry);
+        }
+        this.directory = redis == null ? new LocalRoomDirectory(vertx, registry) : redis.directory(vertx, registry);
+        this.admin = new DirectoryAdminRooms(directory);
         this.hubs = new SocketHubs(vertx, config, registry, metrics, new ApiKeys(config.apiKeys()),
-                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())));
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock);
         RoomBus.registerCodec(vertx);
         metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
     }
@@ -106,7 +123,13 @@ public final class FlockServer {
 
     /** As {@link #start(Vertx, FlockConfig, FlockMetrics)}, with extra routes mounted on every HTTP verticle. */
     public static Future<FlockServer> start(Vertx vertx, FlockConfig config, FlockMetrics metrics, Consumer<Router> routes) {
-        FlockServer server = new FlockServer(vertx, config, metrics);
+        return start(vertx, config, metrics, new SystemClock(vertx), routes);
+    }
+
+    /** As {@link #start(Vertx, FlockConfig, FlockMetrics, Consumer)}, with time from {@code clock} (tests move it). */
+    public static Future<FlockServer> start(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock,
+                                            Consumer<Router> routes) {
+        FlockServer server = new FlockServer(vertx, config, metrics, clock);
         return server.deploy(routes).map(server);
     }
 
@@ -117,7 +140,7 @@ public final class FlockServer {
      * are not used; the application's own server options apply to its sockets.
      */
     public static FlockServer attach(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
-        return new FlockServer(vertx, config, metrics);
+        return new FlockServer(vertx, config, metrics, new SystemClock(vertx));
     }
 
     private Future<Void> deploy(Consumer<Router> routes) {
@@ -210,9 +233,14 @@ public final class FlockServer {
         return metrics;
     }
 
-    /** The Redis bridge in Redis mode (for {@code connected()} and {@code reason()}), else null. */
-    public RedisBridge redis() {
-        return redis;
+    /** The Redis connection in Redis mode (for {@code connected()} and {@code reason()}), else null. */
+    public RedisLink redis() {
+        return redis == null ? null : redis.link();
+    }
+
+    /** The rooms operators see: this instance's, or in Redis mode the whole fleet's. */
+    public RoomDirectory directory() {
+        return directory;
     }
 
     /**
@@ -262,8 +290,8 @@ public final class FlockServer {
     /** As {@link #stop()}; with {@code announceLeaves} a Redis-mode server also removes its users from Redis at once. */
     public Future<Void> stop(boolean announceLeaves) {
         readiness.markShuttingDown();
-        if (redisPresence != null && !announceLeaves) {
-            redisPresence.drain();
+        if (redis != null && !announceLeaves) {
+            redis.drain();
         }
         List<Future<Void>> undeploys = new ArrayList<>();
         // the rooms are the registry's own deployments, not children of the HTTP verticles
@@ -274,6 +302,9 @@ public final class FlockServer {
         deployments.clear();
         verticles.clear();
         Future<Void> http = Future.join(undeploys).mapEmpty();
+        if (memoryBroker != null) {
+            http = http.onComplete(ar -> memoryBroker.close());
+        }
         if (redisDeployment == null) {
             return http;
         }

@@ -5,7 +5,8 @@ import io.vertx.core.Future;
 import java.util.List;
 
 /**
-  * What the admin dashboard needs from the server core. The core implements it; in Redis mode the
+  * What the admin dashboard needs from the server core ({@link DirectoryAdminRooms} adapts the room side's
+  * {@code RoomDirectory}); in Redis mode the
   * answers cover every instance (rooms and members from the shared store, closes published to all).
   * Methods may be called from any event loop.
   */

@@ -6,7 +6,6 @@ import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.room.Metadata;
-import dev.flock.room.Peer;
 import dev.flock.room.PresenceStore;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -20,45 +19,22 @@ import java.util.List;
 /**
  * Shared presence in Redis, in the original server's layout (presence hash, members set, cursor hash) plus a
  * connections sorted set per (room, user) of ours. Every decision is one Lua script ({@link Scripts}), run with
- * EVALSHA and an EVAL fallback when Redis does not know the script (first use, or after a restart).
+ * EVALSHA and an EVAL fallback when Redis does not know the script (first use, or after a restart). The same
+ * model and decisions as {@link dev.flock.room.MemoryPresenceStore}; fails while Redis is unreachable (see
+ * {@link FailoverPresenceStore}).
  */
 public final class RedisPresenceStore implements PresenceStore {
 
-    /** Redis keeps a connection this much longer than the local TTL, so the local expiry always decides first. */
-    public static final long TTL_GRACE_MS = 2000;
     private static final int MERGE_ATTEMPTS = 8;
 
-    private final RedisBridge bridge;
+    private final RedisLink link;
     private final FlockConfig config;
-    private final String instanceId;
     private final long ttlMs;
-    private volatile boolean draining;
 
-    public RedisPresenceStore(RedisBridge bridge, FlockConfig config) {
-        this.bridge = bridge;
+    RedisPresenceStore(RedisLink link, FlockConfig config) {
+        this.link = link;
         this.config = config;
-        this.instanceId = bridge.instanceId();
-        this.ttlMs = config.presenceTtlMs() + TTL_GRACE_MS;
-    }
-
-    @Override
-    public boolean available() {
-        return bridge.connected();
-    }
-
-    @Override
-    public boolean draining() {
-        return draining;
-    }
-
-    /** Shutdown: connections that close from now on leave no announcement; their presence expires. */
-    public void drain() {
-        draining = true;
-    }
-
-    @Override
-    public String connectionId(Peer peer) {
-        return instanceId + ":" + peer.id();
+        this.ttlMs = config.presenceTtlMs() + EXPIRY_GRACE_MS;
     }
 
     @Override
@@ -151,10 +127,10 @@ public final class RedisPresenceStore implements PresenceStore {
     // ---- scripts -------------------------------------------------------------------------------------------------
 
     private Future<Response> eval(Scripts.Script script, List<String> args) {
-        return bridge.send(request(Command.EVALSHA, script.sha(), args)).recover(err -> {
+        return link.send(request(Command.EVALSHA, script.sha(), args)).recover(err -> {
             String message = err.getMessage();
             if (message != null && message.startsWith("NOSCRIPT")) {
-                return bridge.send(request(Command.EVAL, script.text(), args));
+                return link.send(request(Command.EVAL, script.text(), args));
             }
             return Future.failedFuture(err);
         });

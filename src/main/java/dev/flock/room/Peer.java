@@ -1,20 +1,13 @@
 package dev.flock.room;
 
-import io.netty.buffer.ByteBuf;
-import io.vertx.core.Context;
-
 /**
- * A local connection as a room sees it. Rooms call these methods only on {@link #context()}, the
- * connection's own event loop, so a connection's state is never touched by two threads.
+ * A local connection as a room sees it. The room calls these methods only through {@link Delivery} (which runs them
+ * on the connection's own event loop), so a connection's state is never touched by two threads.
  */
 public interface Peer {
 
+    /** Unique on this instance; with the instance id, unique in the fleet. */
     long id();
-
-    Context context();
-
-    /** Writes a pre-framed WebSocket frame; the peer retains what it keeps and never releases {@code frame}. */
-    void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId);
 
     /** The room admitted or refused the join with sequence number {@code seq}. */
     void joinResult(String roomId, long seq, JoinResult result);

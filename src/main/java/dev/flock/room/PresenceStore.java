@@ -7,23 +7,21 @@ import io.vertx.core.Future;
 import java.util.List;
 
 /**
- * Presence shared by every instance: who is in a room (on any instance), through which connections, with what
- * metadata and last cursor, and the atomic decisions about it (admit within the room limit, "the last connection
- * is gone", metadata merge). {@link LocalPresence} is the embedded default: one instance, where the room
- * verticle's own state is the whole truth. {@code dev.flock.redis.RedisPresenceStore} keeps it in Redis.
+ * Who is in a room, through which connections, with what metadata and last cursor, and the atomic decisions about
+ * it: admit within the room limit, "the last connection is gone", metadata merge, expiry. The room verticle takes
+ * every membership decision through this interface, in every mode. {@link MemoryPresenceStore} is the embedded
+ * default (and the reference); {@code dev.flock.redis.RedisPresenceStore} keeps the same model in Redis, shared
+ * by every instance; {@code dev.flock.redis.FailoverPresenceStore} decides locally while Redis is unreachable.
  *
- * <p>Futures complete on the caller's context. While {@link #available()} is false the room decides alone.
+ * <p>Futures complete on the caller's context (the memory store's at once).
  */
 public interface PresenceStore {
 
-    /** True when the room must take its decisions through this store (shared and reachable). */
-    boolean available();
-
-    /** Shutdown in progress: connections leave without announcing, their presence is left to expire. */
-    boolean draining();
-
-    /** A cluster-wide unique id for a local connection. */
-    String connectionId(Peer peer);
+    /**
+     * A store keeps a connection this much longer than the local TTL, so the connection's own expiry (which knows
+     * it is gone) always decides before the store's (which only sees silence).
+     */
+    long EXPIRY_GRACE_MS = 2000;
 
     /** Admits a connection: adds it, or refuses it when a new user would exceed {@code limit} (0 = none). */
     Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit, boolean evict);
@@ -32,14 +30,14 @@ public interface PresenceStore {
     Future<Boolean> remove(String roomId, String userId, String connectionId);
 
     /**
-     * Merges {@code patch} into the stored metadata, atomically against merges from other instances. {@code base}
-     * is the metadata the caller believes stored. Fails with {@link MetadataTooLarge} when the result would not fit.
+     * Merges {@code patch} into the stored metadata, atomically against merges elsewhere. {@code base} is the
+     * metadata the caller believes stored. Fails with {@link MetadataTooLarge} when the result would not fit.
      */
     Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch);
 
     /**
-     * Pushes out the TTL of connections that were active and writes changed cursors. With {@code rewrite}, also
-     * re-creates what is missing (after Redis lost it) and returns the users whose presence had to be re-created.
+     * Pushes out the expiry of connections that were active and writes changed cursors. With {@code rewrite}, also
+     * re-creates what is missing (after the store lost it) and returns the users whose presence had to be re-created.
      */
     Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite);
 

@@ -1,10 +1,11 @@
 package dev.flock.room;
 
+import dev.flock.internals.VertxInternals;
+import dev.flock.protocol.ServerMessage;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.VertxInternal;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,14 +25,17 @@ import java.util.function.Function;
  * deployments owned by this registry. Deployed from the context of the verticle that routed the first join
  * (an HTTP verticle, or an embedding application's), they would be its children, and undeploying that
  * verticle would undeploy them too, racing their own retirement ("Already undeployed").
+ *
+ * <p>It is also the one place where what brokers and store housekeeping report ({@link BrokerEventHandler}) becomes
+ * room commands.
  */
-public final class RoomRegistry {
+public final class RoomRegistry implements BrokerEventHandler {
 
     public static final String ADDRESS_PREFIX = "flock.room.";
 
     private final Vertx vertx;
     private final Function<String, RoomVerticle> factory;
-    private final ContextInternal detached;
+    private final Context detached;
     private final Map<String, Entry> rooms = new HashMap<>();
     /** Entries replaced while their verticle was still undeploying, by room id. */
     private final Map<String, Entry> retiringEntries = new HashMap<>();
@@ -51,7 +55,7 @@ public final class RoomRegistry {
     public RoomRegistry(Vertx vertx, Function<String, RoomVerticle> factory) {
         this.vertx = vertx;
         this.factory = factory;
-        this.detached = ((VertxInternal) vertx).createEventLoopContext();
+        this.detached = VertxInternals.detachedEventLoopContext(vertx);
     }
 
     public static String address(String roomId) {
@@ -154,5 +158,38 @@ public final class RoomRegistry {
 
     public synchronized int size() {
         return (int) rooms.values().stream().filter(en -> !en.retiring).count();
+    }
+
+    private synchronized boolean live(String roomId) {
+        Entry e = rooms.get(roomId);
+        return e != null && !e.retiring;
+    }
+
+    // ---- what brokers and housekeeping report, as room commands --------------------------------------------
+
+    @Override
+    public void onPublication(String roomId, ServerMessage message, byte[] encoded) {
+        RoomBus.send(vertx, roomId, new RoomCommand.Remote(message, encoded));
+    }
+
+    @Override
+    public void onPresenceExpired(String roomId, String userId) {
+        if (live(roomId)) {
+            RoomBus.send(vertx, roomId, new RoomCommand.Sweep(userId));
+        }
+    }
+
+    @Override
+    public void onSweepDue() {
+        for (String roomId : roomIds()) {
+            RoomBus.send(vertx, roomId, new RoomCommand.Sweep(null));
+        }
+    }
+
+    @Override
+    public void onReconnected() {
+        for (String roomId : roomIds()) {
+            RoomBus.send(vertx, roomId, new RoomCommand.Resync());
+        }
     }
 }

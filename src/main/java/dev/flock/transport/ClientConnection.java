@@ -1,5 +1,6 @@
 package dev.flock.transport;
 
+import dev.flock.internals.VertxInternals;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.InvalidMessage;
@@ -12,7 +13,6 @@ import dev.flock.room.RoomCommand;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.vertx.core.Context;
@@ -20,7 +20,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import org.slf4j.Logger;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
@@ -34,10 +33,11 @@ import java.util.Map;
 
 /**
  * One client socket: validates its frames, keeps its per-room state ({@link RoomSlot}), hands room traffic
- * to room verticles, and writes what rooms deliver. Runs on one event loop only.
+ * to room verticles, and writes what rooms deliver ({@link SocketDelivery}). Runs on one event loop only.
  *
  * <p>Writes go below Vert.x, straight to the Netty channel, without a flush: the hub flushes touched
- * connections once per tick, so many frames leave in one syscall.
+ * connections once per tick, so many frames leave in one syscall. Times are the hub clock's monotonic
+ * milliseconds, so a test can move them and a wall-clock step expires nobody.
  */
 final class ClientConnection implements Peer {
 
@@ -83,10 +83,10 @@ final class ClientConnection implements Peer {
         this.ws = ws;
         this.hub = hub;
         this.upgradeKeyValid = upgradeKeyValid;
-        this.openedAt = System.currentTimeMillis();
+        this.openedAt = hub.clock.monotonicMillis();
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
-        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), System.nanoTime() / 1_000_000);
-        this.ctx = ws instanceof WebSocketInternal wi ? wi.channelHandlerContext() : null;
+        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), openedAt);
+        this.ctx = VertxInternals.channelContext(ws);
         this.channel = ctx == null ? null : ctx.channel();
         this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
         this.lastFlushNanos = System.nanoTime() - hub.flushIntervalNanos;
@@ -102,8 +102,8 @@ final class ClientConnection implements Peer {
         return id;
     }
 
-    @Override
-    public Context context() {
+    /** The loop this connection runs on; rooms reach it through {@link SocketDelivery}. */
+    Context context() {
         return hub.context;
     }
 
@@ -113,8 +113,8 @@ final class ClientConnection implements Peer {
         if (closing) {
             return;
         }
-        long now = System.currentTimeMillis();
-        if (!limiter.tryAcquire(System.nanoTime() / 1_000_000)) {
+        long now = hub.clock.monotonicMillis();
+        if (!limiter.tryAcquire(now)) {
             sendError(ErrorCode.RATE_LIMITED, "more than " + hub.config.maxMessagesPerSecond()
                     + " messages in one second", null);
             close(CLOSE_POLICY, "rate limited", "rate_limit");
@@ -203,8 +203,8 @@ final class ClientConnection implements Peer {
         if (slot.state == RoomSlot.State.EXPIRED
                 || (slot.state == RoomSlot.State.REFUSED && now - slot.lastJoinAttemptMs >= REFUSED_RETRY_MS)) {
             startJoin(slot, slot.join, now);
-        } else if (slot.inRoom() && hub.config.redisEnabled()) {
-            send(slot, new RoomCommand.Relay(this, heartbeat)); // the shared store's TTL; in memory the slot is the TTL
+        } else if (slot.inRoom()) {
+            send(slot, new RoomCommand.Relay(this, heartbeat)); // keeps the connection alive in the presence store
         }
     }
 
@@ -333,8 +333,8 @@ final class ClientConnection implements Peer {
         }
     }
 
-    @Override
-    public void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId) {
+    /** Writes a pre-framed WebSocket frame; retains what it keeps and never releases {@code frame}. */
+    void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId) {
         if (closing) {
             return;
         }
@@ -458,8 +458,7 @@ final class ClientConnection implements Peer {
         if (channel == null) {
             return;
         }
-        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
-        long queued = out == null ? 0 : out.totalPendingWriteBytes();
+        long queued = VertxInternals.pendingWriteBytes(channel);
         if (queued <= hub.config.slowConsumerMaxBytes()) {
             slowSinceMs = 0;
         } else if (slowSinceMs == 0) {
@@ -470,11 +469,10 @@ final class ClientConnection implements Peer {
             // The close frame waits behind everything queued, which this peer does not read, and a pipeline
             // close would wait for that queue too: close the transport itself, and leave the rooms at once.
             channel.closeFuture().addListener(done -> hub.context.runOnContext(v -> onClosed()));
-            channel.unsafe().close(channel.unsafe().voidPromise());
+            VertxInternals.closeTransport(channel);
         }
     }
 
-    /** Server shutdown: close with 1001 so the SDK reconnects to another instance. */
     /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
     Future<Void> goAway(String reason) {
         Future<Void> closed = closing ? Future.succeededFuture() : close(CLOSE_GOING_AWAY, reason, "shutdown");

@@ -1,15 +1,16 @@
 package dev.flock.transport;
 
 import dev.flock.config.FlockConfig;
+import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
+import dev.flock.time.Clock;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -35,6 +36,7 @@ public final class ConnectionHub {
     final ApiKeys apiKeys;
     final RoomRegistry registry;
     final FlockMetrics metrics;
+    final Clock clock;
     /** Cursor frames to one socket are flushed together at most this often (0: each at once). */
     final long flushIntervalNanos;
     private final EventLoop loop;
@@ -46,7 +48,7 @@ public final class ConnectionHub {
     private long scanTimer = -1;
 
     public ConnectionHub(Vertx vertx, Context context, FlockConfig config, ProtocolCodec codec, ApiKeys apiKeys,
-                         RoomRegistry registry, FlockMetrics metrics) {
+                         RoomRegistry registry, FlockMetrics metrics, Clock clock) {
         this.vertx = vertx;
         this.context = context;
         this.config = config;
@@ -54,12 +56,13 @@ public final class ConnectionHub {
         this.apiKeys = apiKeys;
         this.registry = registry;
         this.metrics = metrics;
+        this.clock = clock;
         this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
-        this.loop = ((ContextInternal) context).nettyEventLoop();
+        this.loop = VertxInternals.eventLoop(context);
     }
 
     public void start() {
-        scanTimer = vertx.setPeriodic(SCAN_INTERVAL_MS, id -> scan());
+        scanTimer = clock.setPeriodic(SCAN_INTERVAL_MS, id -> scan());
     }
 
     /** Takes over an accepted WebSocket. */
@@ -100,7 +103,7 @@ public final class ConnectionHub {
     private void scan() {
         metrics.delivered(delivered);
         delivered = 0;
-        long now = System.currentTimeMillis();
+        long now = clock.monotonicMillis();
         for (ClientConnection c : List.copyOf(connections)) {
             c.scan(now);
         }
@@ -113,7 +116,7 @@ public final class ConnectionHub {
     /** Closes every socket with 1001 (going away), so SDKs reconnect elsewhere. */
     public Future<Void> closeAll(String reason) {
         if (scanTimer >= 0) {
-            vertx.cancelTimer(scanTimer);
+            clock.cancelTimer(scanTimer);
         }
         List<Future<Void>> closing = new ArrayList<>();
         for (ClientConnection c : List.copyOf(connections)) {

@@ -1,24 +1,21 @@
 package dev.flock.transport;
 
 import dev.flock.config.FlockConfig;
+import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
+import dev.flock.time.Clock;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
-import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.ext.web.RoutingContext;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,23 +29,25 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SocketHubs {
 
-    private final VertxInternal vertx;
+    private final Vertx vertx;
     private final FlockConfig config;
     private final RoomRegistry registry;
     private final FlockMetrics metrics;
     private final ApiKeys apiKeys;
     private final ProtocolCodec codec;
+    private final Clock clock;
     private final Map<EventLoop, ConnectionHub> hubs = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, ApiKeys apiKeys,
-                      ProtocolCodec codec) {
-        this.vertx = (VertxInternal) vertx;
+                      ProtocolCodec codec, Clock clock) {
+        this.vertx = vertx;
         this.config = config;
         this.registry = registry;
         this.metrics = metrics;
         this.apiKeys = apiKeys;
         this.codec = codec;
+        this.clock = clock;
     }
 
     /** For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key with 401, as Flock's own server does. */
@@ -71,14 +70,12 @@ public final class SocketHubs {
             accepted.close(ClientConnection.CLOSE_GOING_AWAY, "server shutting down");
             return;
         }
-        ServerWebSocket ws = unwrap(accepted);
+        ServerWebSocket ws = VertxInternals.unwrap(accepted);
         boolean keyValid = apiKeys.admitsUpgrade(ws.headers(), ws.query());
-        EventLoop loop;
-        if (ws instanceof WebSocketInternal internal) {
-            loop = internal.channelHandlerContext().channel().eventLoop();
-        } else if (ContextInternal.current() != null && ContextInternal.current().isEventLoopContext()) {
-            loop = ContextInternal.current().nettyEventLoop(); // a wrapper we cannot see through: its handler's loop
-        } else {
+        var channel = VertxInternals.channelContext(ws);
+        // a wrapper we cannot see through: its handler's loop
+        EventLoop loop = channel != null ? channel.channel().eventLoop() : VertxInternals.currentEventLoop();
+        if (loop == null) {
             throw new IllegalArgumentException("cannot find the event loop of " + ws.getClass().getName());
         }
         ConnectionHub hub = hubs.computeIfAbsent(loop, this::newHub);
@@ -113,37 +110,9 @@ public final class SocketHubs {
         request.toWebSocket().onSuccess(this::accept).onFailure(rc::fail);
     }
 
-    /**
-     * Vert.x Web hands out its own {@code ServerWebSocketWrapper} around the socket; Flock's batched writes
-     * need the socket itself ({@link WebSocketInternal}), so the wrapper's {@code delegate} is read once per
-     * socket. When that fails (another wrapper), the wrapper is used and frames are written through it.
-     */
-    static ServerWebSocket unwrap(ServerWebSocket ws) {
-        for (int depth = 0; depth < 4 && !(ws instanceof WebSocketInternal); depth++) {
-            Object inner = null;
-            for (Class<?> c = ws.getClass(); c != null && inner == null; c = c.getSuperclass()) {
-                try {
-                    Field f = c.getDeclaredField("delegate");
-                    f.setAccessible(true);
-                    inner = f.get(ws);
-                } catch (NoSuchFieldException e) {
-                    // try the superclass
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    return ws;
-                }
-            }
-            if (!(inner instanceof ServerWebSocket next)) {
-                return ws;
-            }
-            ws = next;
-        }
-        return ws;
-    }
-
     private ConnectionHub newHub(EventLoop loop) {
-        ContextInternal context = vertx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP)
-                .withEventLoop(loop).build();
-        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, apiKeys, registry, metrics);
+        var context = VertxInternals.contextOn(vertx, loop);
+        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, apiKeys, registry, metrics, clock);
         context.runOnContext(v -> hub.start()); // the hub's scan timer belongs to its own context
         return hub;
     }

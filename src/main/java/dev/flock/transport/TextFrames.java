@@ -7,7 +7,7 @@ import io.netty.buffer.PooledByteBufAllocator;
  * Frames a payload as one unmasked WebSocket text frame. Server frames are never masked, so the framed
  * bytes are identical for every recipient: frame once, write retained duplicates everywhere.
  */
-public final class TextFrames {
+final class TextFrames {
 
     private static final int FIN_TEXT = 0x81;
 
@@ -15,7 +15,7 @@ public final class TextFrames {
     }
 
     /** A pooled direct buffer (no copy at the socket write) holding header and payload; the caller owns it. */
-    public static ByteBuf frame(byte[] payload) {
+    static ByteBuf frame(byte[] payload) {
         int len = payload.length;
         int header = len < 126 ? 2 : len < 65536 ? 4 : 10;
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(header + len);

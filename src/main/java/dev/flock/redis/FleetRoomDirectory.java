@@ -1,17 +1,13 @@
 package dev.flock.redis;
 
-import dev.flock.admin.AdminRooms;
-import dev.flock.admin.MemberView;
-import dev.flock.admin.RoomView;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
-import dev.flock.room.LocalAdminRooms;
+import dev.flock.room.LocalRoomDirectory;
 import dev.flock.room.PresenceStore;
-import dev.flock.room.RoomBus;
-import dev.flock.room.RoomCommand;
+import dev.flock.room.RoomDirectory;
+import dev.flock.room.RoomInspection;
 import dev.flock.room.RoomRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -21,45 +17,47 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The admin dashboard's view of the whole fleet (Redis mode). Rooms and members come from Redis (members sets found
- * with SCAN, never KEYS; presence and cursor hashes; stale members pruned and announced as left once). Closes act
- * here and are published on the control channel {@code flock:admin}, on which every other instance of ours closes
- * its own members of the room. Each member's leave is announced once for the cluster by the instance whose remove
- * script took that user's last connection. While Redis is unreachable the answers cover this instance only.
+ * The rooms of the whole fleet (Redis mode). Rooms and members come from Redis (members sets found with SCAN, never
+ * KEYS; stale members pruned and announced as left once). Closes act here and go out on the {@link AdminChannel}, on
+ * which every other instance of ours closes its own members of the room. Each member's leave is announced once for
+ * the fleet by the instance whose remove script took that user's last connection. While Redis is unreachable the
+ * answers cover this instance only.
  */
-public final class ClusterAdminRooms implements AdminRooms {
+final class FleetRoomDirectory implements RoomDirectory {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ClusterAdminRooms.class);
+    private static final Logger LOG = LoggerFactory.getLogger(FleetRoomDirectory.class);
     /** Keys asked for per SCAN step; also how many rooms are read from Redis at once. */
     static final int SCAN_COUNT = 200;
     private static final String MEMBERS_PATTERN = Keys.ROOM + "*" + Keys.MEMBERS_SUFFIX;
     private static final String INSTANCES_PATTERN = Keys.INSTANCE + "*";
 
-    private final Vertx vertx;
+    private final LocalRoomDirectory local;
     private final RoomRegistry registry;
-    private final RedisBridge bridge;
+    private final RedisLink link;
+    private final RedisBroker broker;
     private final RedisPresenceStore presence;
-    private final LocalAdminRooms local;
+    private final AdminChannel admin;
 
-    public ClusterAdminRooms(Vertx vertx, RoomRegistry registry, RedisBridge bridge, RedisPresenceStore presence) {
-        this.vertx = vertx;
+    FleetRoomDirectory(LocalRoomDirectory local, RoomRegistry registry, RedisLink link, RedisBroker broker,
+                       RedisPresenceStore presence, AdminChannel admin) {
+        this.local = local;
         this.registry = registry;
-        this.bridge = bridge;
+        this.link = link;
+        this.broker = broker;
         this.presence = presence;
-        this.local = new LocalAdminRooms(vertx, registry);
-        bridge.onAdminCommand(this::onRemoteCommand);
+        this.admin = admin;
+        admin.onCommand(this::onRemoteCommand);
     }
 
     // ---- reading ----------------------------------------------------------------------------------------------
 
     @Override
-    public Future<List<RoomView>> rooms() {
-        if (!bridge.connected()) {
+    public Future<List<RoomInspection>> rooms() {
+        if (!link.connected()) {
             return local.rooms();
         }
         return scan(MEMBERS_PATTERN).compose(keys -> {
@@ -75,15 +73,15 @@ public final class ClusterAdminRooms implements AdminRooms {
     }
 
     /** Reads the rooms {@link #SCAN_COUNT} at a time, so a large fleet does not flood the command connection. */
-    private Future<List<RoomView>> inspectAll(List<String> roomIds, int from, List<RoomView> out) {
+    private Future<List<RoomInspection>> inspectAll(List<String> roomIds, int from, List<RoomInspection> out) {
         if (from >= roomIds.size()) {
             return Future.succeededFuture(out);
         }
         List<String> chunk = roomIds.subList(from, Math.min(roomIds.size(), from + SCAN_COUNT));
-        List<Future<RoomView>> views = chunk.stream().map(this::inspect).toList();
+        List<Future<RoomInspection>> views = chunk.stream().map(this::inspect).toList();
         return Future.all(views).compose(all -> {
-            for (Future<RoomView> f : views) {
-                RoomView v = f.result();
+            for (Future<RoomInspection> f : views) {
+                RoomInspection v = f.result();
                 if (v != null && !v.members().isEmpty()) {
                     out.add(v);
                 }
@@ -96,35 +94,36 @@ public final class ClusterAdminRooms implements AdminRooms {
      * One room's live members. Stale members are pruned first: a room with a verticle here sweeps itself (and
      * announces whom it removed); otherwise the sweep script runs here and this instance announces the leaves.
      */
-    private Future<RoomView> inspect(String roomId) {
+    private Future<RoomInspection> inspect(String roomId) {
         Future<?> pruned;
         if (registry.roomIds().contains(roomId)) {
-            RoomBus.send(vertx, roomId, new RoomCommand.Sweep(null));
+            registry.onPresenceExpired(roomId, null);
             pruned = Future.succeededFuture();
         } else {
             pruned = presence.sweep(roomId, null).onSuccess(gone -> {
                 for (String userId : gone) {
-                    bridge.publish(roomId, ProtocolCodec.encode(new ServerMessage.UserLeft(roomId, userId)));
+                    ServerMessage.UserLeft left = new ServerMessage.UserLeft(roomId, userId);
+                    broker.publish(roomId, left, ProtocolCodec.encode(left));
                 }
             }).otherwiseEmpty();
         }
         // the snapshot script lists live members only, whether or not the prune has run yet
-        return pruned.compose(v -> presence.snapshot(roomId)).map(users -> toView(roomId, users));
+        return pruned.compose(v -> presence.snapshot(roomId)).map(users -> toInspection(roomId, users));
     }
 
-    @SuppressWarnings("unchecked")
-    private static RoomView toView(String roomId, List<PresenceStore.Snapshot> users) {
-        List<MemberView> members = new ArrayList<>(users.size());
+    private static RoomInspection toInspection(String roomId, List<PresenceStore.Snapshot> users) {
+        List<RoomInspection.MemberInspection> members = new ArrayList<>(users.size());
         for (PresenceStore.Snapshot s : users) {
-            Map<String, Object> metadata = ProtocolCodec.MAPPER.convertValue(s.metadata(), Map.class);
-            members.add(new MemberView(s.userId(), metadata, s.cursor() == null ? null : s.cursor().timestamp()));
+            // joinedAt and the connection count are not in the original's layout: 0, "unknown"
+            members.add(new RoomInspection.MemberInspection(s.userId(), s.metadata(), 0, 0,
+                    s.cursor() == null ? 0 : s.cursor().timestamp()));
         }
-        return new RoomView(roomId, members);
+        return new RoomInspection(roomId, members);
     }
 
     @Override
     public Future<Integer> instanceCount() {
-        if (!bridge.connected()) {
+        if (!link.connected()) {
             return Future.succeededFuture(1);
         }
         return scan(INSTANCES_PATTERN).map(keys -> Math.max(1, keys.size())).otherwise(1);
@@ -136,7 +135,7 @@ public final class ClusterAdminRooms implements AdminRooms {
     }
 
     private Future<Set<String>> scanFrom(String cursor, String pattern, Set<String> out) {
-        return bridge.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT))
+        return link.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT))
                 .compose(r -> {
                     String next = r.get(0).toString();
                     for (Response key : r.get(1)) {
@@ -157,9 +156,9 @@ public final class ClusterAdminRooms implements AdminRooms {
     @Override
     public Future<Integer> closeAll() {
         Set<String> localIds = new LinkedHashSet<>(registry.roomIds());
-        return rooms().otherwise(List.of()).compose(cluster -> {
+        return rooms().otherwise(List.of()).compose(fleet -> {
             Set<String> closed = new LinkedHashSet<>(localIds);
-            cluster.forEach(r -> closed.add(r.roomId()));
+            fleet.forEach(r -> closed.add(r.roomId()));
             Future<Void> others = tellOthers(AdminCommand.CLOSE_ALL, null);
             return Future.join(others, local.closeAll()).map(v -> closed.size());
         });
@@ -167,11 +166,11 @@ public final class ClusterAdminRooms implements AdminRooms {
 
     /** Publishes the command to the other instances; when Redis is unreachable only this instance acts. */
     private Future<Void> tellOthers(String action, String roomId) {
-        if (!bridge.connected()) {
+        if (!link.connected()) {
             LOG.warn("Redis unavailable: {} roomId={} acts on this instance only", action, roomId);
             return Future.succeededFuture();
         }
-        return bridge.publishAdmin(action, roomId).recover(err -> {
+        return admin.publish(action, roomId).recover(err -> {
             LOG.warn("{} roomId={} not published to the other instances: {}", action, roomId, err.toString());
             return Future.succeededFuture();
         });

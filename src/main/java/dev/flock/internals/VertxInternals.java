@@ -1,0 +1,143 @@
+package dev.flock.internals;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.vertx.core.Context;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+
+import java.lang.reflect.Field;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place that uses Vert.x and Netty internals: the socket's Netty channel (to write pre-framed bytes below
+ * Vert.x and flush once per tick), event-loop contexts of our own, Netty's scheduler for sub-millisecond-cheap
+ * timers, the outbound buffer size (slow consumers) and vertx-web's WebSocket wrapper. None of this is public API,
+ * so {@link #check} verifies at start-up that everything is there and fails with one clear line otherwise, instead
+ * of a server that half works after a Vert.x upgrade.
+ */
+public final class VertxInternals {
+
+    /** vertx-web hands out this wrapper around the real socket (read once per socket, by reflection). */
+    static final String WEB_WRAPPER = "io.vertx.ext.web.impl.ServerWebSocketWrapper";
+    private static final String WRAPPER_FIELD = "delegate";
+    private static volatile Field wrapperDelegate;
+
+    private VertxInternals() {
+    }
+
+    /** Throws {@link IllegalStateException} naming what is missing, when this Vert.x lacks an internal Flock uses. */
+    public static void check(Vertx vertx) {
+        String missing = null;
+        if (!(vertx instanceof VertxInternal)) {
+            missing = "io.vertx.core.internal.VertxInternal (got " + vertx.getClass().getName() + ")";
+        } else {
+            try {
+                Class.forName("io.vertx.core.internal.http.WebSocketInternal");
+                ChannelHandlerContext.class.getMethod("channel");
+                Channel.Unsafe.class.getMethod("outboundBuffer");
+                wrapperField();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                missing = e.toString();
+            }
+        }
+        if (missing != null) {
+            throw new IllegalStateException("this Flock build needs Vert.x 5.1 internals that are missing at run time ("
+                    + missing + "); run it with the Vert.x version it was built with (" + builtFor() + ")");
+        }
+    }
+
+    private static String builtFor() {
+        Package p = Vertx.class.getPackage();
+        return p == null || p.getImplementationVersion() == null ? "5.1.6" : "5.1.6; found " + p.getImplementationVersion();
+    }
+
+    /** vertx-web's wrapper field; null when vertx-web is not on the class path (an embedder without it). */
+    private static Field wrapperField() throws ReflectiveOperationException {
+        Field f = wrapperDelegate;
+        if (f != null) {
+            return f;
+        }
+        Class<?> wrapper;
+        try {
+            wrapper = Class.forName(WEB_WRAPPER);
+        } catch (ClassNotFoundException absent) {
+            return null;
+        }
+        f = wrapper.getDeclaredField(WRAPPER_FIELD);
+        f.setAccessible(true);
+        wrapperDelegate = f;
+        return f;
+    }
+
+    /** A context on one of Vert.x's event loops that belongs to no deployment. */
+    public static Context detachedEventLoopContext(Vertx vertx) {
+        return ((VertxInternal) vertx).createEventLoopContext();
+    }
+
+    /** A context of our own on {@code loop}. */
+    public static Context contextOn(Vertx vertx, EventLoop loop) {
+        return ((VertxInternal) vertx).contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP)
+                .withEventLoop(loop).build();
+    }
+
+    public static EventLoop eventLoop(Context context) {
+        return ((ContextInternal) context).nettyEventLoop();
+    }
+
+    /** The event loop of the calling thread's event-loop context, or null off one. */
+    public static EventLoop currentEventLoop() {
+        ContextInternal current = ContextInternal.current();
+        return current != null && current.isEventLoopContext() ? current.nettyEventLoop() : null;
+    }
+
+    /** Runs {@code task} on {@code context}'s loop after {@code delayMs}, without a Vert.x timer id or its map. */
+    public static void schedule(Context context, Runnable task, long delayMs) {
+        eventLoop(context).schedule(task, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The socket's Netty pipeline context, or null when {@code ws} hides it (then frames go through Vert.x). */
+    public static ChannelHandlerContext channelContext(ServerWebSocket ws) {
+        return ws instanceof WebSocketInternal wi ? wi.channelHandlerContext() : null;
+    }
+
+    /**
+     * The socket inside vertx-web's wrapper (and wrappers of it), so Flock's batched writes reach the channel; the
+     * socket as given when it is no wrapper we know.
+     */
+    public static ServerWebSocket unwrap(ServerWebSocket ws) {
+        for (int depth = 0; depth < 4 && !(ws instanceof WebSocketInternal); depth++) {
+            Object inner;
+            try {
+                Field f = wrapperField();
+                if (f == null || !f.getDeclaringClass().isInstance(ws)) {
+                    return ws;
+                }
+                inner = f.get(ws);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return ws;
+            }
+            if (!(inner instanceof ServerWebSocket next)) {
+                return ws;
+            }
+            ws = next;
+        }
+        return ws;
+    }
+
+    /** Bytes written to the channel and not yet taken by the kernel. */
+    public static long pendingWriteBytes(Channel channel) {
+        var out = channel.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    /** Closes the transport at once, without waiting for queued writes (a peer that reads nothing). */
+    public static void closeTransport(Channel channel) {
+        channel.unsafe().close(channel.unsafe().voidPromise());
+    }
+}

@@ -1,0 +1,291 @@
+package dev.flock.redis;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.internals.VertxInternals;
+import dev.flock.metrics.FlockMetrics;
+import dev.flock.protocol.ServerMessage;
+import dev.flock.room.BrokerEventHandler;
+import dev.flock.room.RoomBroker;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Room events over Redis pub/sub, on channels {@code flock:broadcast:<roomId>} in the original server's envelope:
+ * subscribes a room's channel while this instance has a verticle for it (reference-counted), publishes in call
+ * order (cursor moves batched), drops its own echoes before any copy, and hands other instances' events to the
+ * {@link BrokerEventHandler}. Other parts of the bridge listen to fixed channels through {@link #listen}. While
+ * Redis is unreachable, publishes are dropped and counted, never queued.
+ */
+public final class RedisBroker implements RoomBroker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisBroker.class);
+    /** Publishes waiting for the bridge's loop; above it events are dropped (bounded memory). */
+    static final int MAX_QUEUED_PUBLISHES = 65536;
+    private static final byte[] MESSAGE = {'m', 'e', 's', 's', 'a', 'g', 'e'};
+
+    private final RedisLink link;
+    private final FlockMetrics metrics;
+    private final String instanceId;
+    private final Envelope envelope;
+    /**
+     * How long a cursor publish may wait for the next batch: half the flush interval (0: sent at once), so a move
+     * that crosses instances waits at most 1.5 intervals in all. Measured at 72k/s with 4, 8 and 16 ms: p99 21, 25
+     * and 35 ms; all three spend about a third less CPU than sending at once (docs/BENCHMARKS.md).
+     */
+    private final int publishDelayMs;
+    /** Rooms with a local verticle, with a reference count (a retiring and a new verticle may overlap). */
+    private final Map<String, Integer> rooms = new ConcurrentHashMap<>();
+    /** Channels other parts of the bridge listen to, with what to do with each message's payload. */
+    private final Map<String, Consumer<Buffer>> fixed = new ConcurrentHashMap<>();
+    private final Map<String, Promise<Void>> pendingSubscribes = new HashMap<>();
+    private final ConcurrentLinkedQueue<Request> publishes = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedPublishes = new AtomicInteger();
+    private final AtomicBoolean drainNowScheduled = new AtomicBoolean();
+    private final AtomicBoolean drainLaterScheduled = new AtomicBoolean();
+    private volatile BrokerEventHandler handler;
+    private Vertx vertx;
+    private Context context;
+
+    RedisBroker(RedisLink link, FlockConfig config, FlockMetrics metrics, String instanceId) {
+        this.link = link;
+        this.metrics = metrics;
+        this.instanceId = instanceId;
+        this.envelope = new Envelope(instanceId);
+        this.publishDelayMs = config.flushIntervalMs() / 2;
+        link.pushHandler(this::onPush);
+        link.addSetupStep((commands, subscriber) -> subscribe(subscriber, channelsToSubscribe()));
+        link.onLost(() -> {
+            pendingSubscribes.values().forEach(Promise::tryComplete);
+            pendingSubscribes.clear();
+        });
+    }
+
+    /** The bridge's loop, where subscriptions and batched publishes run. */
+    void attach(Vertx vertx, Context context) {
+        this.vertx = vertx;
+        this.context = context;
+        metrics.redisChannels(rooms::size);
+    }
+
+    @Override
+    public void register(BrokerEventHandler handler) {
+        this.handler = handler;
+        link.onConnected(handler::onReconnected);
+    }
+
+    /** Listens to a channel of the bridge's own (operators, keyspace events) on every connection. */
+    void listen(String channel, Consumer<Buffer> onMessage) {
+        fixed.put(channel, onMessage);
+    }
+
+    private List<String> channelsToSubscribe() {
+        List<String> channels = new ArrayList<>(rooms.size() + fixed.size());
+        channels.addAll(fixed.keySet());
+        for (String roomId : rooms.keySet()) {
+            channels.add(Keys.channel(roomId));
+        }
+        return channels;
+    }
+
+    // ---- subscriptions -------------------------------------------------------------------------------------
+
+    /** Subscribes on the bridge's loop; completes once Redis confirmed every channel (or gave up). */
+    private Future<Void> subscribe(RedisConnection sub, List<String> channels) {
+        if (channels.isEmpty() || sub == null) {
+            return Future.succeededFuture();
+        }
+        List<Future<Void>> confirmations = new ArrayList<>(channels.size());
+        Request req = Request.cmd(Command.SUBSCRIBE);
+        for (String channel : channels) {
+            Promise<Void> p = pendingSubscribes.computeIfAbsent(channel, c -> Promise.promise());
+            confirmations.add(p.future());
+            req.arg(channel);
+        }
+        sub.send(req).onFailure(err -> channels.forEach(c -> {
+            Promise<Void> p = pendingSubscribes.remove(c);
+            if (p != null) {
+                p.tryFail(err);
+            }
+        }));
+        return RedisLink.within(Future.all(confirmations).<Void>mapEmpty());
+    }
+
+    @Override
+    public Future<Void> subscribe(String roomId) {
+        Context caller = vertx.getOrCreateContext();
+        Promise<Void> result = Promise.promise();
+        context.runOnContext(v -> {
+            int refs = rooms.merge(roomId, 1, Integer::sum);
+            Future<Void> ready = refs == 1 && link.connected() ? subscribe(link.subscriber(), List.of(Keys.channel(roomId)))
+                    : Future.succeededFuture();
+            ready.onComplete(ar -> {
+                if (ar.failed()) {
+                    LOG.debug("subscribe roomId={} not confirmed: {}", roomId, ar.cause().toString());
+                }
+                caller.runOnContext(x -> result.tryComplete());
+            });
+        });
+        return result.future();
+    }
+
+    @Override
+    public void unsubscribe(String roomId) {
+        context.runOnContext(v -> {
+            Integer left = rooms.computeIfPresent(roomId, (k, n) -> n == 1 ? null : n - 1);
+            RedisConnection sub = link.subscriber();
+            if (left == null && link.connected() && sub != null) {
+                sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(Keys.channel(roomId)));
+            }
+        });
+    }
+
+    /** Rooms this instance subscribed to (for tests and the fleet view). */
+    public Set<String> rooms() {
+        return Set.copyOf(rooms.keySet());
+    }
+
+    // ---- receiving -----------------------------------------------------------------------------------------
+
+    private void onPush(Response r) {
+        if (r == null || (r.type() != ResponseType.PUSH && r.type() != ResponseType.MULTI) || r.size() < 3) {
+            return;
+        }
+        Response kind = r.get(0);
+        if (isMessage(bulk(kind))) {
+            // the hot path: our own echoes (half of all traffic) are dropped before any string or copy is made
+            Buffer payload = bulk(r.get(2));
+            if (payload == null || envelope.isOwn(payload)) {
+                return;
+            }
+            String channel = r.get(1).toString();
+            if (channel.startsWith(Keys.CHANNEL)) {
+                onRoomEvent(channel.substring(Keys.CHANNEL.length()), payload.getBytes());
+            } else {
+                Consumer<Buffer> listener = fixed.get(channel);
+                if (listener != null) {
+                    listener.accept(payload);
+                }
+            }
+        } else if (kind != null && "subscribe".equals(kind.toString())) {
+            Promise<Void> p = pendingSubscribes.remove(r.get(1).toString());
+            if (p != null) {
+                p.tryComplete();
+            }
+        }
+        // unsubscribe confirmations and other pushes need nothing
+    }
+
+    private static Buffer bulk(Response r) {
+        return r != null && r.type() == ResponseType.BULK ? r.toBuffer() : null;
+    }
+
+    private static boolean isMessage(Buffer kind) {
+        if (kind == null || kind.length() != MESSAGE.length) {
+            return false;
+        }
+        for (int i = 0; i < MESSAGE.length; i++) {
+            if (kind.getByte(i) != MESSAGE[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void onRoomEvent(String roomId, byte[] payload) {
+        Envelope.Received received = Envelope.unwrap(payload);
+        if (received == null || instanceId.equals(received.instanceId())) {
+            return; // not an envelope, or our own echo in a form we did not write
+        }
+        metrics.redisReceived();
+        BrokerEventHandler h = handler;
+        // an event is applied only to the room whose channel carried it
+        if (h != null && received.message() != null && roomId.equals(received.roomId()) && rooms.containsKey(roomId)) {
+            h.onPublication(roomId, received.message(), received.encoded());
+        }
+    }
+
+    // ---- publishing ----------------------------------------------------------------------------------------
+
+    @Override
+    public void publish(String roomId, ServerMessage message, byte[] encoded) {
+        if (enqueue(Keys.channel(roomId), envelope.wrap(encoded)) && drainNowScheduled.compareAndSet(false, true)) {
+            context.runOnContext(v -> drainPublishes(drainNowScheduled));
+        }
+    }
+
+    /**
+     * Cursor moves leave in one pipelined write per {@link #publishDelayMs}: Redis then wakes once per batch and
+     * pushes each batch to every subscriber in one write, instead of once per move (measured: a third less CPU
+     * summed over two instances and Redis).
+     */
+    @Override
+    public void publishCursor(String roomId, ServerMessage message, byte[] encoded) {
+        if (publishDelayMs == 0) {
+            publish(roomId, message, encoded);
+        } else if (enqueue(Keys.channel(roomId), envelope.wrap(encoded)) && drainLaterScheduled.compareAndSet(false, true)) {
+            VertxInternals.schedule(context, () -> context.runOnContext(v -> drainPublishes(drainLaterScheduled)),
+                    publishDelayMs);
+        }
+    }
+
+    /** Queues one publish for the bridge's loop; false when it is dropped (not connected, or the queue is full). */
+    private boolean enqueue(String channel, byte[] payload) {
+        if (!link.connected()) {
+            metrics.redisDropped(1);
+            return false;
+        }
+        if (queuedPublishes.incrementAndGet() > MAX_QUEUED_PUBLISHES) {
+            queuedPublishes.decrementAndGet();
+            metrics.redisDropped(1);
+            return false;
+        }
+        publishes.add(Request.cmd(Command.PUBLISH).arg(channel).arg(Buffer.buffer(payload)));
+        return true;
+    }
+
+    /**
+     * Sends every queued publish as one pipelined batch (one write), in the order they were queued. The flag of the
+     * drain that runs is cleared first, so a publish queued from now on schedules another.
+     */
+    private void drainPublishes(AtomicBoolean scheduled) {
+        scheduled.set(false);
+        List<Request> batch = new ArrayList<>();
+        Request r;
+        while ((r = publishes.poll()) != null) {
+            batch.add(r);
+        }
+        queuedPublishes.addAndGet(-batch.size());
+        if (batch.isEmpty()) {
+            return;
+        }
+        int n = batch.size();
+        link.pipeline(batch).onComplete(ar -> {
+            if (ar.succeeded()) {
+                metrics.redisPublished(n);
+            } else {
+                metrics.redisDropped(n);
+            }
+        });
+    }
+}

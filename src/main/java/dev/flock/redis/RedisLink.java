@@ -1,0 +1,356 @@
+package dev.flock.redis;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The connection to Redis: a command connection (commands and publishes share it, so publishes leave in call order)
+ * and a subscriber connection of its own, reconnect with capped exponential backoff, and a liveness probe. Parts
+ * that need something done on every (re)connect add a {@link SetupStep} (run before the link reports itself
+ * connected) or an {@link #onConnected} listener. Runs on the Redis bridge's loop.
+ *
+ * <p>Real time on purpose: its timeouts race real sockets, so a virtual clock would only make them lie.
+ */
+public final class RedisLink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
+    static final long BACKOFF_MIN_MS = 100;
+    static final long BACKOFF_MAX_MS = 5000;
+    static final long COMMAND_TIMEOUT_MS = 3000;
+    /**
+     * A Redis that keeps its sockets open but answers nothing (stopped, swapping, paused) fails no connection:
+     * a PING this often, unanswered within {@link #COMMAND_TIMEOUT_MS}, counts as a lost connection.
+     */
+    static final long PING_INTERVAL_MS = 1000;
+    static final int CONNECT_TIMEOUT_MS = 2000;
+    static final int MAX_WAITING = 32768;
+
+    /** Something to do on fresh connections before the link reports itself connected (configure, subscribe). */
+    interface SetupStep {
+        Future<Void> run(RedisConnection commands, RedisConnection subscriber);
+    }
+
+    private final FlockMetrics metrics;
+    private final RedisOptions options;
+    private final int db;
+    private final List<SetupStep> setup = new CopyOnWriteArrayList<>();
+    private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> lostListeners = new CopyOnWriteArrayList<>();
+    private volatile Consumer<Response> pushHandler = r -> { };
+
+    private Vertx vertx;
+    private Redis subscriberClient;
+    private Redis commandClient;
+    private volatile RedisConnection subscriber;
+    private volatile RedisConnection commands;
+    private volatile boolean connected;
+    private volatile String reason = "connecting to Redis";
+    private boolean stopped;
+    private int generation;
+    private int attempt;
+    private long pingTimer = -1;
+    private long reconnectTimer = -1;
+    private boolean pingInFlight;
+    /**
+     * Replies and pushes received (on the bridge's loop): a PING that times out while other answers kept coming
+     * belongs to a busy Redis, not a dead one.
+     */
+    private long answers;
+
+    RedisLink(FlockConfig config, FlockMetrics metrics) {
+        this.metrics = metrics;
+        this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
+                .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
+        this.db = database(config.redisUrl());
+    }
+
+    /**
+     * TCP settings; for {@code rediss://} TLS with the JVM's trust store and hostname verification (Vert.x 5 refuses
+     * a TLS client without a hostname verification algorithm, so it must be named here).
+     */
+    static NetClientOptions netClientOptions(String url) {
+        NetClientOptions net = new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
+                .setTcpNoDelay(true);
+        if (url != null && url.regionMatches(true, 0, "rediss://", 0, "rediss://".length())) {
+            net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS")
+                    .setSslHandshakeTimeout(CONNECT_TIMEOUT_MS).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
+        }
+        return net;
+    }
+
+    /**
+     * A connection failure in words an operator can act on, never with the URL (it may hold the password). Redis'
+     * own replies (WRONGPASS, NOAUTH, NOPERM) are kept, since they name the cause without echoing credentials.
+     */
+    static String describe(Throwable err) {
+        String message = String.valueOf(err.getMessage());
+        String upper = message.toUpperCase(java.util.Locale.ROOT);
+        if (upper.startsWith("WRONGPASS") || upper.startsWith("NOAUTH") || upper.contains("INVALID PASSWORD")
+                || upper.contains("AUTH") && upper.startsWith("ERR")) {
+            return "authentication failed (" + message + "); check the user and password in FLOCK_REDIS_URL";
+        }
+        if (upper.startsWith("NOPERM")) {
+            return "the Redis user lacks a permission (" + message + "); see docs/SCALING.md for the ACL to grant";
+        }
+        if (err instanceof javax.net.ssl.SSLException || hasCause(err, javax.net.ssl.SSLException.class)) {
+            return "TLS handshake failed (" + message + "); rediss:// needs a Redis that speaks TLS on that port";
+        }
+        return message;
+    }
+
+    private static boolean hasCause(Throwable err, Class<? extends Throwable> type) {
+        for (Throwable t = err.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The database index of a Redis URL ({@code redis://host:port/3}); 0 when it names none. */
+    static int database(String url) {
+        try {
+            String path = URI.create(url).getPath();
+            if (path != null && path.length() > 1) {
+                return Integer.parseInt(path.substring(1));
+            }
+        } catch (IllegalArgumentException ignored) {
+            // the Redis client reports a malformed URL itself
+        }
+        return 0;
+    }
+
+    int db() {
+        return db;
+    }
+
+    void addSetupStep(SetupStep step) {
+        setup.add(step);
+    }
+
+    void onConnected(Runnable listener) {
+        connectedListeners.add(listener);
+    }
+
+    void onLost(Runnable listener) {
+        lostListeners.add(listener);
+    }
+
+    /** Every push of the subscriber connection (messages and subscription confirmations), on the bridge's loop. */
+    void pushHandler(Consumer<Response> handler) {
+        this.pushHandler = handler;
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    /** Why the link is not connected, for {@code /ready}; null while connected. */
+    public String reason() {
+        return connected ? null : reason;
+    }
+
+    /** The subscriber connection while connected (or being set up), else null. */
+    RedisConnection subscriber() {
+        return subscriber;
+    }
+
+    /** Connects (on the calling bridge's context); never fails for an unreachable Redis, which is retried. */
+    Future<Void> start(Vertx vertx) {
+        this.vertx = vertx;
+        metrics.redisConnected(false);
+        pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> ping());
+        // Redis down at start: start anyway (local rooms work) and keep trying in the background
+        return connect().recover(err -> {
+            LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
+                    describe(err));
+            scheduleReconnect();
+            return Future.succeededFuture();
+        });
+    }
+
+    Future<Void> stop() {
+        vertx.cancelTimer(pingTimer);
+        if (reconnectTimer >= 0) {
+            vertx.cancelTimer(reconnectTimer);
+        }
+        stopped = true;
+        connected = false;
+        metrics.redisConnected(false);
+        return closeClients();
+    }
+
+    private Future<Void> connect() {
+        int gen = ++generation;
+        closeClients();
+        subscriberClient = Redis.createClient(vertx, options);
+        commandClient = Redis.createClient(vertx, options);
+        // a Redis that accepts TCP but never answers would leave a connect (HELLO, AUTH) pending for ever
+        Future<Void> ready = within(commandClient.connect()).compose(cmd -> within(subscriberClient.connect()).map(sub -> {
+            cmd.exceptionHandler(e -> lost(gen, "command connection failed: " + e.getMessage()));
+            cmd.endHandler(v -> lost(gen, "command connection closed"));
+            sub.handler(this::onPush);
+            sub.exceptionHandler(e -> lost(gen, "subscriber connection failed: " + e.getMessage()));
+            sub.endHandler(v -> lost(gen, "subscriber connection closed"));
+            commands = cmd;
+            subscriber = sub;
+            return (Void) null;
+        }));
+        for (SetupStep step : setup) {
+            ready = ready.compose(v -> step.run(commands, subscriber));
+        }
+        return ready.map(v -> {
+            if (gen != generation) {
+                throw new IllegalStateException("connection lost while setting up");
+            }
+            connected = true;
+            attempt = 0;
+            reason = null;
+            metrics.redisConnected(true);
+            LOG.info("Redis connected db={}", db);
+            connectedListeners.forEach(Runnable::run);
+            return (Void) null;
+        }).onFailure(err -> {
+            reason = "Redis unavailable: " + describe(err);
+            if (gen == generation) {
+                commands = null;
+                subscriber = null;
+            }
+        });
+    }
+
+    static <T> Future<T> within(Future<T> f) {
+        return f.timeout(COMMAND_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private void onPush(Response r) {
+        answers++;
+        pushHandler.accept(r);
+    }
+
+    /** The liveness probe: one PING at a time on the command connection (behind any queued publishes). */
+    private void ping() {
+        RedisConnection cmd = commands;
+        if (!connected || cmd == null || pingInFlight) {
+            return;
+        }
+        int gen = generation;
+        long answersBefore = answers;
+        pingInFlight = true;
+        within(cmd.send(Request.cmd(Command.PING))).onComplete(ar -> {
+            pingInFlight = false;
+            if (ar.failed() && answers == answersBefore) {
+                lost(gen, "no answer to PING within " + COMMAND_TIMEOUT_MS + " ms (" + ar.cause().getMessage() + ")");
+            }
+        });
+    }
+
+    /** Called on the bridge's loop when a connection fails or closes. */
+    private void lost(int gen, String why) {
+        if (gen != generation || stopped) {
+            return;
+        }
+        generation++;
+        boolean was = connected;
+        connected = false;
+        commands = null;
+        subscriber = null;
+        reason = "Redis connection lost: " + why;
+        metrics.redisConnected(false);
+        if (was) {
+            LOG.warn("Redis connection lost ({}); local delivery goes on, cross-instance events are dropped until it is back", why);
+        }
+        lostListeners.forEach(Runnable::run);
+        closeClients();
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        if (stopped || reconnectTimer >= 0) {
+            return;
+        }
+        long delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS << Math.min(attempt, 10));
+        delay = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
+        attempt++;
+        reconnectTimer = vertx.setTimer(delay, id -> {
+            reconnectTimer = -1;
+            if (stopped) {
+                return;
+            }
+            connect().onFailure(err -> {
+                LOG.debug("Redis reconnect failed: {}", err.getMessage());
+                scheduleReconnect();
+            });
+        });
+    }
+
+    private Future<Void> closeClients() {
+        List<Future<Void>> closing = new ArrayList<>(2);
+        if (subscriberClient != null) {
+            closing.add(subscriberClient.close());
+            subscriberClient = null;
+        }
+        if (commandClient != null) {
+            closing.add(commandClient.close());
+            commandClient = null;
+        }
+        return Future.join(closing).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+    }
+
+    /** Sends one command; the future completes on the caller's context, and fails fast while disconnected. */
+    Future<Response> send(Request request) {
+        RedisConnection cmd = commands;
+        if (cmd == null || !connected) {
+            return Future.failedFuture(new IllegalStateException(reason == null ? "Redis unavailable" : reason));
+        }
+        Context caller = Vertx.currentContext();
+        long start = System.nanoTime();
+        Promise<Response> result = Promise.promise();
+        within(cmd.send(request)).onComplete(ar -> {
+            metrics.redisCommand(System.nanoTime() - start);
+            if (ar.succeeded()) {
+                answers++;
+            }
+            if (caller == null || Vertx.currentContext() == caller) {
+                result.handle(ar);
+            } else {
+                caller.runOnContext(v -> result.handle(ar));
+            }
+        });
+        return result.future();
+    }
+
+    /** Sends requests as one pipelined write, on the bridge's loop; fails at once while disconnected. */
+    Future<Void> pipeline(List<Request> requests) {
+        RedisConnection cmd = commands;
+        if (cmd == null || !connected) {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable"));
+        }
+        Future<?> sent = requests.size() == 1 ? cmd.send(requests.get(0)) : cmd.batch(requests);
+        return sent.map(r -> {
+            answers++;
+            return (Void) null;
+        });
+    }
+}

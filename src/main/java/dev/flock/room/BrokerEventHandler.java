@@ -1,0 +1,25 @@
+package dev.flock.room;
+
+import dev.flock.protocol.ServerMessage;
+
+/**
+ * What brokers and shared-store housekeeping report to the room side (centrifuge's BrokerEventHandler). Only
+ * {@link RoomRegistry} implements it, and only it turns these into room commands. Called from any thread.
+ */
+public interface BrokerEventHandler {
+
+    /**
+     * Another instance published {@code message} to a room this instance subscribed to. {@code encoded}, when not
+     * null, is its JSON exactly as published, delivered as it is instead of being encoded again.
+     */
+    void onPublication(String roomId, ServerMessage message, byte[] encoded);
+
+    /** The store saw a presence of {@code userId} in the room expire: that user may have gone. */
+    void onPresenceExpired(String roomId, String userId);
+
+    /** Time for the periodic check of every local room for members whose connections all expired. */
+    void onSweepDue();
+
+    /** The shared store is reachable again after an outage: every room re-writes its presence and reconciles. */
+    void onReconnected();
+}

@@ -1,0 +1,226 @@
+package dev.flock.room;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.protocol.ServerMessage;
+import dev.flock.time.Clock;
+import io.vertx.core.Future;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Presence in this JVM: the embedded default, and the reference the Redis store is tested against. The same model
+ * and the same decisions as the Redis scripts (members, connections with an expiry, metadata, last cursor), so the
+ * room runs one algorithm over both. Every future is complete when returned, so the room's continuation runs at
+ * once on the caller's context.
+ *
+ * <p>Each room's state is changed inside {@link ConcurrentHashMap#compute} for that room, so rooms on different
+ * event loops (or several servers sharing one store) never interleave inside a decision.
+ */
+public final class MemoryPresenceStore implements PresenceStore {
+
+    private final Map<String, RoomPresence> rooms = new ConcurrentHashMap<>();
+    private final Clock clock;
+    private final long ttlMs;
+    private final int maxMetadataBytes;
+
+    /** One room's users by id, in join order. */
+    private static final class RoomPresence {
+        final Map<String, UserPresence> users = new LinkedHashMap<>();
+    }
+
+    private static final class UserPresence {
+        ObjectNode metadata;
+        ServerMessage.Cursor cursor;
+        /** Connection id → expiry (clock millis). */
+        final Map<String, Long> connections = new HashMap<>(2);
+
+        UserPresence(ObjectNode metadata) {
+            this.metadata = metadata;
+        }
+
+        /** Drops expired connections; true while one is left. */
+        boolean alive(long now) {
+            connections.values().removeIf(expiresAt -> expiresAt <= now);
+            return !connections.isEmpty();
+        }
+    }
+
+    /** {@code ttlMs}: how long a connection lives without a refresh (the local TTL plus {@link #EXPIRY_GRACE_MS}). */
+    public MemoryPresenceStore(Clock clock, long ttlMs, int maxMetadataBytes) {
+        this.clock = clock;
+        this.ttlMs = ttlMs;
+        this.maxMetadataBytes = maxMetadataBytes;
+    }
+
+    @Override
+    public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                   boolean evict) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            long now = clock.millis();
+            List<String> pruned = new ArrayList<>();
+            UserPresence user = room.users.get(userId);
+            if (user != null) {
+                if (user.alive(now)) {
+                    if (!evict) {
+                        user.connections.put(connectionId, now + ttlMs);
+                        return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
+                    }
+                    user.connections.clear();
+                    user.cursor = null;
+                    user.metadata = metadata.deepCopy();
+                    user.connections.put(connectionId, now + ttlMs);
+                    return new Admission(Admission.Status.REPLACED, null, pruned);
+                }
+                room.users.remove(userId);
+                pruned.add(userId);
+            }
+            if (limit > 0) {
+                int count = 0;
+                for (Iterator<Map.Entry<String, UserPresence>> it = room.users.entrySet().iterator(); it.hasNext(); ) {
+                    Map.Entry<String, UserPresence> e = it.next();
+                    if (e.getValue().alive(now)) {
+                        count++;
+                    } else {
+                        it.remove();
+                        pruned.add(e.getKey());
+                    }
+                }
+                if (count >= limit) {
+                    return new Admission(Admission.Status.FULL, null, pruned);
+                }
+            }
+            UserPresence fresh = new UserPresence(metadata.deepCopy());
+            fresh.connections.put(connectionId, now + ttlMs);
+            room.users.put(userId, fresh);
+            return new Admission(Admission.Status.JOINED, null, pruned);
+        }));
+    }
+
+    @Override
+    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            UserPresence user = room.users.get(userId);
+            if (user == null) {
+                return false;
+            }
+            user.connections.remove(connectionId);
+            if (user.alive(clock.millis())) {
+                return false;
+            }
+            room.users.remove(userId);
+            return true;
+        }));
+    }
+
+    @Override
+    public Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch) {
+        ObjectNode result = inRoom(roomId, room -> {
+            UserPresence user = room.users.get(userId);
+            // merged into what is stored, as the Redis store's compare-and-set converges to
+            ObjectNode merged = Metadata.merged(user == null ? base : user.metadata, patch);
+            if (!Metadata.fits(merged, maxMetadataBytes)) {
+                return null;
+            }
+            if (user != null) {
+                user.metadata = merged;
+            }
+            return merged.deepCopy();
+        });
+        return result == null ? Future.failedFuture(new MetadataTooLarge()) : Future.succeededFuture(result);
+    }
+
+    @Override
+    public Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            long expiresAt = clock.millis() + ttlMs;
+            List<String> recreated = new ArrayList<>();
+            for (Touch t : touches) {
+                UserPresence user = room.users.get(t.userId());
+                if (rewrite) {
+                    if (user == null) {
+                        user = new UserPresence(t.metadata().deepCopy());
+                        room.users.put(t.userId(), user);
+                        recreated.add(t.userId());
+                    }
+                    user.connections.put(t.connectionId(), expiresAt);
+                } else if (user != null) {
+                    // only existing connections: one removed meanwhile stays removed
+                    user.connections.computeIfPresent(t.connectionId(), (c, old) -> expiresAt);
+                }
+            }
+            for (CursorWrite c : cursors) {
+                UserPresence user = room.users.get(c.userId());
+                if (user != null) {
+                    user.cursor = c.cursor();
+                }
+            }
+            return recreated;
+        }));
+    }
+
+    @Override
+    public Future<List<Snapshot>> snapshot(String roomId) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            long now = clock.millis();
+            List<Snapshot> out = new ArrayList<>(room.users.size());
+            room.users.forEach((userId, user) -> {
+                if (user.alive(now)) {
+                    out.add(new Snapshot(userId, user.metadata.deepCopy(), user.cursor));
+                }
+            });
+            return out;
+        }));
+    }
+
+    @Override
+    public Future<List<String>> sweep(String roomId, String userId) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            long now = clock.millis();
+            List<String> removed = new ArrayList<>();
+            for (String u : userId == null ? List.copyOf(room.users.keySet()) : List.of(userId)) {
+                UserPresence user = room.users.get(u);
+                if (user != null && !user.alive(now)) {
+                    room.users.remove(u);
+                    removed.add(u);
+                }
+            }
+            return removed;
+        }));
+    }
+
+    /** Sets the stored metadata of a present user (a mirror of a decision the shared store took). */
+    public void overwriteMetadata(String roomId, String userId, ObjectNode metadata) {
+        inRoom(roomId, room -> {
+            UserPresence user = room.users.get(userId);
+            if (user != null) {
+                user.metadata = metadata.deepCopy();
+            }
+            return null;
+        });
+    }
+
+    /** Rooms holding any presence (for tests and inspection). */
+    public int roomCount() {
+        return rooms.size();
+    }
+
+    /** Runs {@code action} atomically for the room; a room left without users is forgotten. */
+    private <T> T inRoom(String roomId, Function<RoomPresence, T> action) {
+        Object[] result = new Object[1];
+        rooms.compute(roomId, (id, room) -> {
+            RoomPresence r = room == null ? new RoomPresence() : room;
+            result[0] = action.apply(r);
+            return r.users.isEmpty() ? null : r;
+        });
+        @SuppressWarnings("unchecked")
+        T t = (T) result[0];
+        return t;
+    }
+}
