@@ -1,6 +1,5 @@
 package dev.flock.transport;
 
-import dev.flock.internals.VertxInternals;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.InvalidMessage;
@@ -11,10 +10,6 @@ import dev.flock.room.Peer;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.VoidChannelPromise;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,27 +23,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * One client socket: validates its frames, keeps its per-room state ({@link RoomSlot}), hands room traffic
  * to room verticles, and writes what rooms deliver ({@link SocketDelivery}). Runs on one event loop only.
  *
- * <p>Writes go below Vert.x, straight to the Netty channel, without a flush: the hub flushes touched
- * connections once per tick, so many frames leave in one syscall. Times are the hub clock's monotonic
+ * <p>Its writes go through its {@link SocketWriter}. Times are the hub clock's monotonic
  * milliseconds, so a test can move them and a wall-clock step expires nobody.
  */
 final class ClientConnection implements Peer {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     private static final byte[] HEARTBEAT_ACK = ProtocolCodec.encode(new ServerMessage.HeartbeatAck());
-    static final short CLOSE_GOING_AWAY = 1001;
-    static final short CLOSE_UNSUPPORTED = 1003;
-    static final short CLOSE_POLICY = 1008;
-    static final short CLOSE_TOO_BIG = 1009;
-    static final short CLOSE_TRY_AGAIN_LATER = 1013;
-    static final short CLOSE_SUPERSEDED = 4000;
     private static final long REFUSED_RETRY_MS = 5000;
     /** Bounds what one socket can make the server hold; the SDK joins a handful of rooms at most. */
     static final int MAX_ROOMS_PER_CONNECTION = 100;
@@ -59,9 +46,7 @@ final class ClientConnection implements Peer {
     private final boolean upgradeKeyValid;
     private final long openedAt;
     private final RateLimiter limiter;
-    private final ChannelHandlerContext ctx;
-    private final Channel channel;
-    private final ChannelPromise quietPromise;
+    private final SocketWriter out;
     private final Map<String, RoomSlot> rooms = new HashMap<>(4);
     private long nextSeq;
     private boolean joinedOnce;
@@ -69,14 +54,6 @@ final class ClientConnection implements Peer {
     /** Completed once the socket is closed and the connection has left its rooms and its hub. */
     private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
-    boolean dirty;
-    /** When this socket was last flushed, and how many frames that flush and the writes since carry. */
-    private long lastFlushNanos;
-    private int framesInLastFlush;
-    private int framesSinceFlush;
-    /** Slow consumer: the latest undelivered cursor frame per sender, while the socket is not writable. */
-    private LinkedHashMap<String, ByteBuf> pendingCursors;
-    private long slowSinceMs;
 
     ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid) {
         this.id = id;
@@ -86,10 +63,7 @@ final class ClientConnection implements Peer {
         this.openedAt = hub.clock.monotonicMillis();
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
         this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), openedAt);
-        this.ctx = VertxInternals.channelContext(ws);
-        this.channel = ctx == null ? null : ctx.channel();
-        this.quietPromise = channel == null ? null : new VoidChannelPromise(channel, false);
-        this.lastFlushNanos = System.nanoTime() - hub.flushIntervalNanos;
+        this.out = new SocketWriter(ws, hub);
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);
         ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
@@ -117,12 +91,12 @@ final class ClientConnection implements Peer {
         if (!limiter.tryAcquire(now)) {
             sendError(ErrorCode.RATE_LIMITED, "more than " + hub.config.maxMessagesPerSecond()
                     + " messages in one second", null);
-            close(CLOSE_POLICY, "rate limited", "rate_limit");
+            close(CloseCodes.POLICY, "rate limited", "rate_limit");
             return;
         }
         if (tooLarge(text)) {
             sendError(ErrorCode.INVALID_MESSAGE, "message larger than " + hub.config.maxFrameBytes() + " bytes", null);
-            close(CLOSE_TOO_BIG, "message too big", "too_big");
+            close(CloseCodes.TOO_BIG, "message too big", "too_big");
             return;
         }
         ClientMessage message;
@@ -150,7 +124,7 @@ final class ClientConnection implements Peer {
         }
         hub.metrics.received("binary");
         sendError(ErrorCode.INVALID_MESSAGE, "binary frames are not supported; send JSON text frames", null);
-        close(CLOSE_UNSUPPORTED, "binary frames are not supported", "binary");
+        close(CloseCodes.UNSUPPORTED, "binary frames are not supported", "binary");
     }
 
     private void dispatch(ClientMessage message, long now) {
@@ -175,7 +149,7 @@ final class ClientConnection implements Peer {
     private void onJoin(ClientMessage.Join join, long now) {
         if (hub.apiKeys.required() && !upgradeKeyValid && !hub.apiKeys.accepts(join.apiKey())) {
             sendError(ErrorCode.INVALID_API_KEY, join.apiKey() == null ? "an API key is required" : "invalid API key", null);
-            close(CLOSE_POLICY, "invalid API key", "invalid_key");
+            close(CloseCodes.POLICY, "invalid API key", "invalid_key");
             return;
         }
         joinedOnce = true;
@@ -285,19 +259,11 @@ final class ClientConnection implements Peer {
             sendError(ErrorCode.INTERNAL_ERROR, "the room could not be opened; try again", slot.roomId);
             return;
         }
-        ArrayDeque<RoomCommand> queue = slot.waiting;
-        slot.waiting = null;
-        for (RoomCommand c : queue) {
-            RoomBus.send(hub.vertx, slot.roomId, c);
-        }
+        slot.sendWaiting(hub.vertx);
     }
 
     private void send(RoomSlot slot, RoomCommand command) {
-        if (slot.waiting != null) {
-            slot.waiting.add(command);
-        } else {
-            RoomBus.send(hub.vertx, slot.roomId, command);
-        }
+        slot.send(hub.vertx, command);
     }
 
     // ---- from the room verticle (on this loop) ------------------------------------------------------------
@@ -329,99 +295,19 @@ final class ClientConnection implements Peer {
             rooms.remove(roomId);
         }
         if (reason == Removal.SUPERSEDED) {
-            close(CLOSE_SUPERSEDED, "replaced by a newer connection of the same user", "superseded");
+            close(CloseCodes.SUPERSEDED, "replaced by a newer connection of the same user", "superseded");
         }
     }
 
     /** Writes a pre-framed WebSocket frame; retains what it keeps and never releases {@code frame}. */
     void deliver(ByteBuf frame, DeliveryKind kind, String aboutUserId) {
-        if (closing) {
-            return;
-        }
-        if (kind == DeliveryKind.CURSOR && (pendingCursors != null || (channel != null && !channel.isWritable()))) {
-            coalesce(frame, aboutUserId);
-            return;
-        }
-        if (kind == DeliveryKind.CURSOR_END && pendingCursors != null) {
-            ByteBuf ghost = pendingCursors.remove(aboutUserId);
-            if (ghost != null) {
-                ghost.release();
-            }
-        }
-        write(frame.retainedDuplicate());
-        if (kind != DeliveryKind.CURSOR || hub.flushIntervalNanos == 0 || !dirty && sparse()) {
-            flushNow();
-        } else {
-            hub.flushLater(this);
-        }
-    }
-
-    private void coalesce(ByteBuf frame, String senderUserId) {
-        if (pendingCursors == null) {
-            pendingCursors = new LinkedHashMap<>();
-        }
-        ByteBuf previous = pendingCursors.put(senderUserId, frame.retainedDuplicate());
-        if (previous != null) {
-            previous.release();
-            hub.metrics.coalesced();
-        }
-        hub.flushLater(this);
-    }
-
-    /**
-     * Batching pays only when frames to this socket follow each other within the interval. A socket whose last
-     * flush carried one frame, an interval or more ago, gets the next cursor frame at once; one that receives
-     * bursts or a steady stream (its flushes carry several frames) stays batched, one flush per tick.
-     */
-    private boolean sparse() {
-        return framesInLastFlush <= 1 && System.nanoTime() - lastFlushNanos >= hub.flushIntervalNanos;
-    }
-
-    /** Writes held cursors once the socket drains, then flushes. */
-    void flushNow() {
-        if (closing || channel == null) {
-            return;
-        }
-        if (pendingCursors != null) {
-            if (channel.isWritable()) {
-                LinkedHashMap<String, ByteBuf> held = pendingCursors;
-                pendingCursors = null;
-                for (ByteBuf b : held.values()) {
-                    write(b);
-                }
-            } else {
-                hub.flushLater(this); // look again next tick
-            }
-        }
-        ctx.flush();
-        lastFlushNanos = System.nanoTime();
-        framesInLastFlush = framesSinceFlush;
-        framesSinceFlush = 0;
-    }
-
-    private void write(ByteBuf frame) {
-        hub.delivered++;
-        framesSinceFlush++;
-        if (ctx != null) {
-            ctx.write(frame, quietPromise);
-            return;
-        }
-        // Only when Vert.x does not expose its channel: strip our header, let Vert.x frame it.
-        try {
-            int len = frame.readableBytes();
-            int header = len - 2 < 126 ? 2 : len - 4 < 65536 ? 4 : 10;
-            ws.writeFinalTextFrame(frame.toString(frame.readerIndex() + header, len - header, StandardCharsets.UTF_8));
-        } finally {
-            frame.release();
+        if (!closing) {
+            out.deliver(frame, kind, aboutUserId);
         }
     }
 
     private void writeNow(byte[] payload) {
-        ByteBuf frame = TextFrames.frame(payload);
-        write(frame);
-        if (ctx != null) {
-            ctx.flush();
-        }
+        out.writeNow(payload);
     }
 
     private void sendError(ErrorCode code, String message, String roomId) {
@@ -437,7 +323,7 @@ final class ClientConnection implements Peer {
             return;
         }
         if (!joinedOnce && now - openedAt > hub.config.joinTimeoutSeconds() * 1000L) {
-            close(CLOSE_POLICY, "no join within " + hub.config.joinTimeoutSeconds() + " s", "idle");
+            close(CloseCodes.POLICY, "no join within " + hub.config.joinTimeoutSeconds() + " s", "idle");
             return;
         }
         long ttl = hub.config.presenceTtlMs();
@@ -455,27 +341,17 @@ final class ClientConnection implements Peer {
     }
 
     private void checkSlowConsumer(long now) {
-        if (channel == null) {
-            return;
-        }
-        long queued = VertxInternals.pendingWriteBytes(channel);
-        if (queued <= hub.config.slowConsumerMaxBytes()) {
-            slowSinceMs = 0;
-        } else if (slowSinceMs == 0) {
-            slowSinceMs = now;
-        } else if (now - slowSinceMs >= hub.config.slowConsumerGraceMs()) {
-            LOG.info("closing slow consumer {} {}", kv("conn", id), kv("queuedBytes", queued));
-            close(CLOSE_TRY_AGAIN_LATER, "slow consumer", "slow_consumer");
-            // The close frame waits behind everything queued, which this peer does not read, and a pipeline
-            // close would wait for that queue too: close the transport itself, and leave the rooms at once.
-            channel.closeFuture().addListener(done -> hub.context.runOnContext(v -> onClosed()));
-            VertxInternals.closeTransport(channel);
+        if (out.slowFor(now, hub.config.slowConsumerMaxBytes(), hub.config.slowConsumerGraceMs())) {
+            LOG.info("closing slow consumer {} {}", kv("conn", id), kv("queuedBytes", out.queuedBytes()));
+            close(CloseCodes.TRY_AGAIN_LATER, "slow consumer", "slow_consumer");
+            // the close frame waits behind everything queued, which this peer does not read: leave the rooms at once
+            out.abort(this::onClosed);
         }
     }
 
     /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
     Future<Void> goAway(String reason) {
-        Future<Void> closed = closing ? Future.succeededFuture() : close(CLOSE_GOING_AWAY, reason, "shutdown");
+        Future<Void> closed = closing ? Future.succeededFuture() : close(CloseCodes.GOING_AWAY, reason, "shutdown");
         return closed.transform(ar -> gone.future());
     }
 
@@ -485,10 +361,7 @@ final class ClientConnection implements Peer {
         }
         closing = true;
         closeReason = metricReason;
-        releasePending();
-        if (ctx != null) {
-            ctx.flush();
-        }
+        out.stop();
         LOG.debug("closing {} {} {}", kv("conn", id), kv("code", code), kv("reason", reason));
         return ws.close(code, reason);
     }
@@ -499,7 +372,7 @@ final class ClientConnection implements Peer {
             return;
         }
         closing = true;
-        releasePending();
+        out.stop();
         for (RoomSlot slot : rooms.values()) {
             if (slot.inRoom() || slot.waiting != null) {
                 send(slot, new RoomCommand.Disconnect(this));
@@ -510,13 +383,6 @@ final class ClientConnection implements Peer {
         hub.metrics.connectionClosed(closeReason);
         LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
         gone.complete();
-    }
-
-    private void releasePending() {
-        if (pendingCursors != null) {
-            pendingCursors.values().forEach(ByteBuf::release);
-            pendingCursors = null;
-        }
     }
 
     @Override

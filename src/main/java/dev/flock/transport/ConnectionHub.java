@@ -41,7 +41,7 @@ public final class ConnectionHub {
     final long flushIntervalNanos;
     private final EventLoop loop;
     private final Set<ClientConnection> connections = new LinkedHashSet<>();
-    private final List<ClientConnection> dirty = new ArrayList<>();
+    private final List<SocketWriter> dirty = new ArrayList<>();
     private boolean flushScheduled;
     /** Frames written since the last scan; published to the shared counter once a second, not per write. */
     long delivered;
@@ -77,7 +77,7 @@ public final class ConnectionHub {
     }
 
     /** Batches a flush of {@code c} into the next tick of the flush timer. */
-    void flushLater(ClientConnection c) {
+    void flushLater(SocketWriter c) {
         if (c.dirty) {
             return;
         }
@@ -92,9 +92,9 @@ public final class ConnectionHub {
     private void flushDirty() {
         flushScheduled = false;
         // a connection that stays slow re-marks itself, so iterate over a snapshot
-        ClientConnection[] batch = dirty.toArray(new ClientConnection[0]);
+        SocketWriter[] batch = dirty.toArray(new SocketWriter[0]);
         dirty.clear();
-        for (ClientConnection c : batch) {
+        for (SocketWriter c : batch) {
             c.dirty = false;
             c.flushNow();
         }

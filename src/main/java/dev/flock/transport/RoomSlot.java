@@ -1,7 +1,9 @@
 package dev.flock.transport;
 
 import dev.flock.protocol.ClientMessage;
+import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
+import io.vertx.core.Vertx;
 
 import java.util.ArrayDeque;
 
@@ -37,6 +39,24 @@ final class RoomSlot {
     RoomSlot(String roomId, long nowMs) {
         this.roomId = roomId;
         this.lastSeenMs = nowMs;
+    }
+
+    /** To the room verticle, or behind the commands waiting for it to listen (they keep their order). */
+    void send(Vertx vertx, RoomCommand command) {
+        if (waiting != null) {
+            waiting.add(command);
+        } else {
+            RoomBus.send(vertx, roomId, command);
+        }
+    }
+
+    /** The room verticle listens now: what waited goes to it, in order. */
+    void sendWaiting(Vertx vertx) {
+        ArrayDeque<RoomCommand> queue = waiting;
+        waiting = null;
+        for (RoomCommand c : queue) {
+            RoomBus.send(vertx, roomId, c);
+        }
     }
 
     boolean inRoom() {

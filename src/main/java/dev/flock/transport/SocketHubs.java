@@ -67,7 +67,7 @@ public final class SocketHubs {
     /** For {@code HttpServer#webSocketHandler}, or after {@code request.toWebSocket()}. */
     public void accept(ServerWebSocket accepted) {
         if (closed) {
-            accepted.close(ClientConnection.CLOSE_GOING_AWAY, "server shutting down");
+            accepted.close(CloseCodes.GOING_AWAY, "server shutting down");
             return;
         }
         ServerWebSocket ws = VertxInternals.unwrap(accepted);

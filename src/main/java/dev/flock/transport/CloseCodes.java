@@ -1,0 +1,21 @@
+package dev.flock.transport;
+
+/** The WebSocket close codes Flock uses (PROTOCOL.md, "Close codes"). */
+final class CloseCodes {
+
+    /** Server shutdown: the SDK reconnects, to another instance behind a load balancer. */
+    static final short GOING_AWAY = 1001;
+    /** A binary frame: Flock speaks JSON text frames only. */
+    static final short UNSUPPORTED = 1003;
+    /** Rate limit, a wrong API key, or no join within the join timeout. */
+    static final short POLICY = 1008;
+    /** A message larger than {@code FLOCK_MAX_FRAME_BYTES}. */
+    static final short TOO_BIG = 1009;
+    /** A slow consumer: bytes queued above the limit for the grace period. */
+    static final short TRY_AGAIN_LATER = 1013;
+    /** {@code evict} mode: a newer connection of the same user took over (the original server's code). */
+    static final short SUPERSEDED = 4000;
+
+    private CloseCodes() {
+    }
+}
