@@ -29,7 +29,7 @@ class AdminCloseRoomTest {
     void closeRoom_sendsRoomClosed_keepsSockets_andOnlyANewJoinReadmits(Vertx vertx) {
         try (TestCluster cluster = startCluster(vertx);
              WsClient alice = WsClient.connect(vertx, cluster.port(0)); WsClient bob = WsClient.connect(vertx, cluster.port(1))) {
-            AdminRooms admin = cluster.first().admin(); // LocalAdminRooms in memory mode, the fleet's in Redis mode
+            AdminRooms admin = cluster.first().admin(); // over LocalRoomDirectory in memory mode, FleetRoomDirectory in Redis mode
             alice.joinAndAck("doomed", "alice", new JsonObject().put("name", "Alice"));
             alice.joinAndAck("kept", "alice", new JsonObject());
             bob.joinAndAck("doomed", "bob", new JsonObject());
