@@ -1,0 +1,121 @@
+package dev.flock.redis;
+
+import dev.flock.config.FlockConfig;
+import dev.flock.metrics.FlockMetrics;
+import dev.flock.room.PresenceStore;
+import dev.flock.room.PresenceStoreContract;
+import dev.flock.support.RedisExtension;
+import dev.flock.support.RedisServer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The store contract on the Redis scripts: a real {@link RedisLink} to a throw-away Redis, every call made on the
+ * link's context (as the room does). An expired connection is written with a score in the past and, when it was the
+ * user's last, the presence hash deleted (what Redis' own key expiry would have done), never waited for.
+ */
+class RedisPresenceStoreTest extends PresenceStoreContract {
+
+    @RegisterExtension
+    static final RedisExtension REDIS = new RedisExtension();
+
+    private static Vertx vertx;
+    private static Context context;
+    private static RedisLink link;
+    private static RedisPresenceStore store;
+
+    @BeforeAll
+    static void connect() throws Exception {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        FlockConfig config = config(REDIS.server());
+        link = new RedisLink(config, FlockMetrics.inMemory());
+        Promise<Void> started = Promise.promise();
+        context.runOnContext(v -> link.start(vertx).onComplete(started));
+        started.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(link.connected()).as("the link is connected").isTrue();
+        store = new RedisPresenceStore(link, config);
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        if (link != null) {
+            Promise<Void> stopped = Promise.promise();
+            context.runOnContext(v -> link.stop().onComplete(stopped));
+            stopped.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static FlockConfig config(RedisServer redis) {
+        Map<String, String> env = new HashMap<>(contractEnv());
+        env.put("FLOCK_REDIS_URL", redis.url());
+        return FlockConfig.fromEnv(env);
+    }
+
+    @BeforeEach
+    void flush() {
+        REDIS.server().command("FLUSHALL");
+    }
+
+    @Override
+    protected PresenceStore store() {
+        return store;
+    }
+
+    @Override
+    protected <T> Future<T> invoke(Supplier<Future<T>> call) {
+        Promise<T> result = Promise.promise();
+        context.runOnContext(v -> call.get().onComplete(result));
+        return result.future();
+    }
+
+    @Override
+    protected void expireConnection(String roomId, String userId, String connectionId) {
+        RedisServer redis = REDIS.server();
+        String conns = Keys.connections(roomId, userId);
+        redis.command("ZADD", conns, "1", connectionId);
+        // every live connection is scored now + TTL; the ones this test expired are scored 1
+        if ((Long) redis.command("ZCOUNT", conns, "2", "+inf") == 0) {
+            redis.command("DEL", Keys.presence(roomId, userId));
+        }
+    }
+
+    // ---- the Redis store alone -----------------------------------------------------------------------------------
+
+    @Test
+    void theDecisionsAreWrittenInTheOriginalLayout_withOurConnectionsSet() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+
+        RedisServer redis = REDIS.server();
+        assertThat(redis.command("SMEMBERS", Keys.members(ROOM))).isEqualTo(List.of("alice"));
+        assertThat(redis.command("HGET", Keys.presence(ROOM, "alice"), "metadata")).isEqualTo("{\"name\":\"A\"}");
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).isEqualTo(List.of("a1"));
+        assertThat(Keys.members(ROOM)).isEqualTo("flock:room:doc%3A1:members");
+    }
+
+    @Test
+    void aScriptRedisForgot_isSentAgainInFull() {
+        admit("alice", "a1", "{}");
+        REDIS.server().command("SCRIPT", "FLUSH");
+
+        assertThat(remove("alice", "a1")).isTrue();
+    }
+}

@@ -1,0 +1,521 @@
+package dev.flock.room;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.config.FlockConfig;
+import dev.flock.protocol.ProtocolCodec;
+import dev.flock.protocol.ServerMessage;
+import io.vertx.core.Future;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What every {@link PresenceStore} must do, one suite for all of them: {@link MemoryPresenceStoreTest} runs it on the
+ * embedded store, {@code dev.flock.redis.RedisPresenceStoreTest} on the Redis scripts. A subclass supplies the store,
+ * how a call is made (on which context) and how a connection expires ({@link #expireConnection}); every test reads
+ * the store only through the interface.
+ */
+public abstract class PresenceStoreContract {
+
+    /** A room id with ':' so that key encoding is exercised too. */
+    protected static final String ROOM = "doc:1";
+    protected static final String OTHER_ROOM = "doc:2";
+    protected static final int MAX_METADATA_BYTES = 64;
+    private static final long CALL_TIMEOUT_MS = 5000;
+
+    /** One admitted (room, user, connection), as {@link #admit} saw it. */
+    protected record Conn(String roomId, String userId, String connectionId) {
+    }
+
+    /** Every connection admitted through {@link #admit} in this test (removed or not). */
+    protected final Set<Conn> admitted = new LinkedHashSet<>();
+
+    /** The settings every store of the suite is built with (plus what a store needs of its own, e.g. its URL). */
+    protected static Map<String, String> contractEnv() {
+        return Map.of("FLOCK_MAX_METADATA_BYTES", Integer.toString(MAX_METADATA_BYTES),
+                "FLOCK_PRESENCE_TTL_SECONDS", "30");
+    }
+
+    protected static FlockConfig contractConfig() {
+        return FlockConfig.fromEnv(contractEnv());
+    }
+
+    /** The store under test (fresh and empty for each test). */
+    protected abstract PresenceStore store();
+
+    /** Makes one store call where the store expects to be called; the returned future must complete. */
+    protected abstract <T> Future<T> invoke(Supplier<Future<T>> call);
+
+    /**
+     * The store must regard this one connection as expired from now on (its other connections, and everyone else's,
+     * stay live), as if its TTL had passed without a refresh. Nothing is pruned yet: the next decision sees it.
+     */
+    protected abstract void expireConnection(String roomId, String userId, String connectionId);
+
+    // ---- helpers -------------------------------------------------------------------------------------------------
+
+    protected <T> T await(Supplier<Future<T>> call) {
+        Future<T> f = invoke(call);
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("store call failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new AssertionError("store call did not complete within " + CALL_TIMEOUT_MS + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    protected Throwable failure(Supplier<Future<?>> call) {
+        Future<?> f = invoke(call::get);
+        try {
+            f.toCompletionStage().toCompletableFuture().get(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (TimeoutException e) {
+            throw new AssertionError("store call did not complete within " + CALL_TIMEOUT_MS + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("store call succeeded, a failure was expected");
+    }
+
+    protected static ObjectNode meta(String json) {
+        try {
+            return (ObjectNode) ProtocolCodec.MAPPER.readTree(json);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(json, e);
+        }
+    }
+
+    protected PresenceStore.Admission admit(String roomId, String userId, String conn, ObjectNode metadata, int limit,
+                                            boolean evict) {
+        PresenceStore.Admission a = await(() -> store().admit(roomId, userId, conn, metadata, limit, evict));
+        if (a.status() != PresenceStore.Admission.Status.FULL) {
+            admitted.add(new Conn(roomId, userId, conn));
+        }
+        return a;
+    }
+
+    protected PresenceStore.Admission admit(String userId, String conn, String metadata) {
+        return admit(ROOM, userId, conn, meta(metadata), 0, false);
+    }
+
+    protected PresenceStore.Admission admitWithLimit(String userId, String conn, int limit) {
+        return admit(ROOM, userId, conn, meta("{\"name\":\"" + userId + "\"}"), limit, false);
+    }
+
+    protected boolean remove(String userId, String conn) {
+        return await(() -> store().remove(ROOM, userId, conn));
+    }
+
+    protected List<PresenceStore.Snapshot> snapshot(String roomId) {
+        return await(() -> store().snapshot(roomId));
+    }
+
+    protected List<String> users(String roomId) {
+        return snapshot(roomId).stream().map(PresenceStore.Snapshot::userId).toList();
+    }
+
+    protected PresenceStore.Snapshot snapshotOf(String userId) {
+        return snapshot(ROOM).stream().filter(s -> s.userId().equals(userId)).findFirst()
+                .orElseThrow(() -> new AssertionError(userId + " is not in the snapshot"));
+    }
+
+    protected List<String> refresh(List<PresenceStore.Touch> touches, List<PresenceStore.CursorWrite> cursors,
+                                   boolean rewrite) {
+        return await(() -> store().refresh(ROOM, touches, cursors, rewrite));
+    }
+
+    protected List<String> sweep(String userId) {
+        return await(() -> store().sweep(ROOM, userId));
+    }
+
+    protected ObjectNode merge(String userId, String base, String patch) {
+        return await(() -> store().merge(ROOM, userId, meta(base), meta(patch)));
+    }
+
+    // ---- admit ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void admit_newUser_isJoined_andListedWithItsMetadata() {
+        PresenceStore.Admission a = admit("alice", "c1", "{\"name\":\"Alice\"}");
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(a.pruned()).isEmpty();
+        assertThat(snapshot(ROOM)).containsExactly(new PresenceStore.Snapshot("alice", meta("{\"name\":\"Alice\"}"), null));
+        assertThat(snapshot(OTHER_ROOM)).isEmpty();
+    }
+
+    @Test
+    void admit_presentUserInShareMode_isPresent_withTheStoredMetadata_whichTheNewTabDoesNotOverwrite() {
+        admit("alice", "c1", "{\"name\":\"Alice\",\"color\":\"red\"}");
+
+        PresenceStore.Admission a = admit("alice", "c2", "{\"name\":\"Alice\",\"color\":\"blue\"}");
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(a.storedMetadata()).isEqualTo(meta("{\"name\":\"Alice\",\"color\":\"red\"}"));
+        assertThat(a.pruned()).isEmpty();
+        assertThat(snapshot(ROOM)).containsExactly(
+                new PresenceStore.Snapshot("alice", meta("{\"name\":\"Alice\",\"color\":\"red\"}"), null));
+        // both connections hold the user: the first one leaving is not the last
+        assertThat(remove("alice", "c1")).isFalse();
+        assertThat(remove("alice", "c2")).isTrue();
+    }
+
+    @Test
+    void admit_presentUserInEvictMode_isReplaced_theOldConnectionsAndCursorDropped_theNewMetadataStored() {
+        admit("alice", "c1", "{\"name\":\"Old\"}");
+        admit("alice", "c2", "{\"name\":\"Old\"}");
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("alice", new ServerMessage.Cursor(1, 2, 3))), false);
+
+        PresenceStore.Admission a = admit(ROOM, "alice", "c3", meta("{\"name\":\"New\"}"), 0, true);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.REPLACED);
+        assertThat(a.pruned()).isEmpty();
+        assertThat(snapshot(ROOM)).containsExactly(new PresenceStore.Snapshot("alice", meta("{\"name\":\"New\"}"), null));
+        // the superseded connections are gone: removing them leaves the new one, removing it is the last
+        assertThat(remove("alice", "c1")).isFalse();
+        assertThat(remove("alice", "c2")).isFalse();
+        assertThat(remove("alice", "c3")).isTrue();
+    }
+
+    @Test
+    void admit_newUserInEvictMode_isJoined() {
+        assertThat(admit(ROOM, "alice", "c1", meta("{}"), 0, true).status())
+                .isEqualTo(PresenceStore.Admission.Status.JOINED);
+    }
+
+    @Test
+    void admit_newUserAtTheLimit_isFull_andNothingIsWritten_whileTabsOfPresentUsersStillFit() {
+        assertThat(admitWithLimit("alice", "a1", 2).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(admitWithLimit("bob", "b1", 2).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+
+        PresenceStore.Admission full = admitWithLimit("carol", "c1", 2);
+
+        assertThat(full.status()).isEqualTo(PresenceStore.Admission.Status.FULL);
+        assertThat(full.pruned()).isEmpty();
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "bob");
+        assertThat(remove("carol", "c1")).isFalse();
+        assertThat(admitWithLimit("alice", "a2", 2).status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        // the limit is per room
+        assertThat(admit(OTHER_ROOM, "carol", "c1", meta("{}"), 2, false).status())
+                .isEqualTo(PresenceStore.Admission.Status.JOINED);
+    }
+
+    @Test
+    void admit_afterASeatFrees_admitsTheUserThatWasRefused() {
+        admitWithLimit("alice", "a1", 1);
+        assertThat(admitWithLimit("bob", "b1", 1).status()).isEqualTo(PresenceStore.Admission.Status.FULL);
+
+        assertThat(remove("alice", "a1")).isTrue();
+
+        assertThat(admitWithLimit("bob", "b1", 1).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(users(ROOM)).containsExactly("bob");
+    }
+
+    @Test
+    void admit_limitZero_meansNoLimit() {
+        for (int i = 0; i < 25; i++) {
+            assertThat(admitWithLimit("user" + i, "c" + i, 0).status()).as("user%d", i)
+                    .isEqualTo(PresenceStore.Admission.Status.JOINED);
+        }
+        assertThat(users(ROOM)).hasSize(25);
+    }
+
+    @Test
+    void admit_prunesUsersWhoseConnectionsAllExpired_reportsThem_andDoesNotCountThem() {
+        admitWithLimit("alice", "a1", 2);
+        admitWithLimit("bob", "b1", 2);
+        expireConnection(ROOM, "bob", "b1");
+
+        PresenceStore.Admission a = admitWithLimit("carol", "c1", 2);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(a.pruned()).containsExactly("bob");
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "carol");
+        assertThat(sweep(null)).isEmpty(); // pruned already: nobody is reported twice
+    }
+
+    @Test
+    void admit_ofAUserWhoseConnectionsExpired_joinsAfresh_andReportsThemPruned() {
+        admit("alice", "a1", "{\"name\":\"Before\"}");
+        expireConnection(ROOM, "alice", "a1");
+
+        PresenceStore.Admission a = admit("alice", "a2", "{\"name\":\"After\"}");
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(a.pruned()).containsExactly("alice");
+        assertThat(snapshot(ROOM)).containsExactly(new PresenceStore.Snapshot("alice", meta("{\"name\":\"After\"}"), null));
+    }
+
+    @Test
+    void admit_aUserWithOneExpiredAndOneLiveConnection_isStillPresent() {
+        admit("alice", "a1", "{}");
+        admit("alice", "a2", "{}");
+        expireConnection(ROOM, "alice", "a1");
+
+        PresenceStore.Admission a = admit("alice", "a3", "{\"name\":\"x\"}");
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(a.pruned()).isEmpty();
+    }
+
+    // ---- remove --------------------------------------------------------------------------------------------------
+
+    @Test
+    void remove_ofAConnectionThatIsNotTheUsersLast_isFalse_andTheUserStays() {
+        admit("alice", "c1", "{}");
+        admit("alice", "c2", "{}");
+
+        assertThat(remove("alice", "c1")).isFalse();
+
+        assertThat(users(ROOM)).containsExactly("alice");
+    }
+
+    @Test
+    void remove_ofTheUsersLastConnection_isTrue_once_andTheUserIsGone() {
+        admit("alice", "c1", "{}");
+        admit("bob", "b1", "{}");
+
+        assertThat(remove("alice", "c1")).isTrue();
+
+        assertThat(users(ROOM)).containsExactly("bob");
+        assertThat(remove("alice", "c1")).isFalse();
+    }
+
+    @Test
+    void remove_ofTheLastLiveConnection_whenTheOtherExpired_isTrue() {
+        admit("alice", "c1", "{}");
+        admit("alice", "c2", "{}");
+        expireConnection(ROOM, "alice", "c1");
+
+        assertThat(remove("alice", "c2")).isTrue();
+
+        assertThat(users(ROOM)).isEmpty();
+    }
+
+    @Test
+    void remove_ofAnUnknownUserOrConnection_isFalse_andChangesNothing() {
+        admit("alice", "c1", "{}");
+
+        assertThat(remove("nobody", "c1")).isFalse();
+        assertThat(remove("alice", "no-such-connection")).isFalse();
+        assertThat(await(() -> store().remove(OTHER_ROOM, "alice", "c1"))).isFalse();
+
+        assertThat(users(ROOM)).containsExactly("alice");
+        assertThat(remove("alice", "c1")).isTrue();
+    }
+
+    // ---- merge ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void merge_isIntoTheStoredMetadata_evenWhenTheCallersBaseIsStale_andIsStored() {
+        admit("alice", "c1", "{\"name\":\"A\",\"color\":\"red\"}");
+
+        ObjectNode merged = merge("alice", "{\"name\":\"A\"}", "{\"status\":\"away\"}");
+
+        assertThat(merged).isEqualTo(meta("{\"name\":\"A\",\"color\":\"red\",\"status\":\"away\"}"));
+        assertThat(snapshotOf("alice").metadata()).isEqualTo(merged);
+    }
+
+    @Test
+    void merge_replacesChangedFields_andNeverRemovesFields() {
+        admit("alice", "c1", "{\"name\":\"A\",\"color\":\"red\"}");
+
+        ObjectNode merged = merge("alice", "{\"name\":\"A\",\"color\":\"red\"}", "{\"color\":\"blue\"}");
+
+        assertThat(merged).isEqualTo(meta("{\"name\":\"A\",\"color\":\"blue\"}"));
+        assertThat(snapshotOf("alice").metadata()).isEqualTo(merged);
+    }
+
+    @Test
+    void merge_thatWouldNotFitTheMetadataLimit_failsWithMetadataTooLarge_andLeavesTheStoredMetadata() {
+        admit("alice", "c1", "{\"name\":\"A\"}");
+        String big = "x".repeat(MAX_METADATA_BYTES);
+
+        Throwable err = failure(() -> store().merge(ROOM, "alice", meta("{\"name\":\"A\"}"),
+                meta("{\"bio\":\"" + big + "\"}")));
+
+        assertThat(err).isInstanceOf(PresenceStore.MetadataTooLarge.class);
+        assertThat(snapshotOf("alice").metadata()).isEqualTo(meta("{\"name\":\"A\"}"));
+    }
+
+    @Test
+    void merge_thatFitsExactly_isAccepted() {
+        admit("alice", "c1", "{}");
+        // {"k":"…"} is 8 bytes around the value
+        String value = "v".repeat(MAX_METADATA_BYTES - 8);
+
+        ObjectNode merged = merge("alice", "{}", "{\"k\":\"" + value + "\"}");
+
+        assertThat(ProtocolCodec.serializedSize(merged)).isEqualTo(MAX_METADATA_BYTES);
+        assertThat(snapshotOf("alice").metadata()).isEqualTo(merged);
+    }
+
+    @Test
+    void merge_forAUserWithoutPresence_returnsTheMerge_andCreatesNobody() {
+        ObjectNode merged = merge("ghost", "{\"name\":\"G\"}", "{\"color\":\"green\"}");
+
+        assertThat(merged).isEqualTo(meta("{\"name\":\"G\",\"color\":\"green\"}"));
+        assertThat(snapshot(ROOM)).isEmpty();
+    }
+
+    // ---- refresh -------------------------------------------------------------------------------------------------
+
+    @Test
+    void refresh_withoutRewrite_neverResurrectsARemovedConnection() {
+        admit("alice", "c1", "{}");
+        admit("alice", "c2", "{}");
+        assertThat(remove("alice", "c1")).isFalse();
+
+        assertThat(refresh(List.of(new PresenceStore.Touch("alice", "c1", meta("{}")),
+                new PresenceStore.Touch("alice", "c2", meta("{}"))), List.of(), false)).isEmpty();
+
+        assertThat(remove("alice", "c2")).isTrue(); // c1 stayed removed, so c2 was the last
+    }
+
+    @Test
+    void refresh_withoutRewrite_neverRecreatesARemovedUser() {
+        admit("alice", "c1", "{\"name\":\"A\"}");
+        assertThat(remove("alice", "c1")).isTrue();
+
+        assertThat(refresh(List.of(new PresenceStore.Touch("alice", "c1", meta("{\"name\":\"A\"}"))),
+                List.of(new PresenceStore.CursorWrite("alice", new ServerMessage.Cursor(1, 1, 1))), false)).isEmpty();
+
+        assertThat(snapshot(ROOM)).isEmpty();
+        assertThat(remove("alice", "c1")).isFalse();
+    }
+
+    @Test
+    void refresh_withRewrite_recreatesMissingUsersAndConnections_andReturnsTheUsersItRecreated() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        assertThat(remove("alice", "a1")).isTrue();
+
+        List<String> recreated = refresh(List.of(
+                new PresenceStore.Touch("alice", "a1", meta("{\"name\":\"A again\"}")),
+                new PresenceStore.Touch("bob", "b1", meta("{\"name\":\"ignored\"}")),
+                new PresenceStore.Touch("bob", "b2", meta("{\"name\":\"ignored\"}"))), List.of(), true);
+
+        assertThat(recreated).containsExactly("alice");
+        assertThat(snapshot(ROOM)).containsExactlyInAnyOrder(
+                new PresenceStore.Snapshot("alice", meta("{\"name\":\"A again\"}"), null),
+                new PresenceStore.Snapshot("bob", meta("{\"name\":\"B\"}"), null));
+        assertThat(remove("alice", "a1")).isTrue();
+        assertThat(remove("bob", "b1")).isFalse(); // b2 was re-created beside it
+        assertThat(remove("bob", "b2")).isTrue();
+    }
+
+    @Test
+    void refresh_withRewrite_revivesAnExpiredConnection() {
+        admit("alice", "a1", "{}");
+        admit("bob", "b1", "{}");
+        expireConnection(ROOM, "bob", "b1");
+
+        refresh(List.of(new PresenceStore.Touch("bob", "b1", meta("{}"))), List.of(), true);
+
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "bob");
+        assertThat(sweep(null)).isEmpty();
+    }
+
+    @Test
+    void refresh_cursorWrites_showInTheSnapshot_andANullCursorRemovesIt() {
+        admit("alice", "a1", "{}");
+        admit("bob", "b1", "{}");
+        ServerMessage.Cursor at = new ServerMessage.Cursor(10.5, 20, 1_700_000_000_123L);
+
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("alice", at)), false);
+
+        assertThat(snapshotOf("alice").cursor()).isEqualTo(at);
+        assertThat(snapshotOf("bob").cursor()).isNull();
+
+        ServerMessage.Cursor later = new ServerMessage.Cursor(-3, 4.25, 1_700_000_000_456L);
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("alice", later)), false);
+        assertThat(snapshotOf("alice").cursor()).isEqualTo(later);
+
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("alice", null)), false);
+        assertThat(snapshotOf("alice").cursor()).isNull();
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "bob");
+    }
+
+    @Test
+    void refresh_cursorOfANonMember_isNotWritten() {
+        admit("alice", "a1", "{}");
+
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("ghost", new ServerMessage.Cursor(1, 2, 3))), false);
+
+        assertThat(users(ROOM)).containsExactly("alice");
+    }
+
+    // ---- snapshot and sweep --------------------------------------------------------------------------------------
+
+    @Test
+    void snapshot_listsLiveUsersOnly() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        admit("carol", "c1", "{\"name\":\"C\"}");
+        admit("carol", "c2", "{\"name\":\"C\"}");
+        expireConnection(ROOM, "bob", "b1");
+        expireConnection(ROOM, "carol", "c1");
+
+        assertThat(snapshot(ROOM)).containsExactlyInAnyOrder(
+                new PresenceStore.Snapshot("alice", meta("{\"name\":\"A\"}"), null),
+                new PresenceStore.Snapshot("carol", meta("{\"name\":\"C\"}"), null));
+    }
+
+    @Test
+    void sweep_ofTheRoom_removesEveryUserWhoseConnectionsAllExpired_once() {
+        admit("alice", "a1", "{}");
+        admit("bob", "b1", "{}");
+        admit("carol", "c1", "{}");
+        admit("dave", "d1", "{}");
+        admit("dave", "d2", "{}");
+        expireConnection(ROOM, "bob", "b1");
+        expireConnection(ROOM, "carol", "c1");
+        expireConnection(ROOM, "dave", "d1");
+
+        assertThat(sweep(null)).containsExactlyInAnyOrder("bob", "carol");
+
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "dave");
+        assertThat(sweep(null)).isEmpty();
+        assertThat(remove("bob", "b1")).isFalse();
+        assertThat(remove("dave", "d2")).isTrue();
+    }
+
+    @Test
+    void sweep_ofOneUser_removesOnlyThatUser_andOnlyWhenExpired() {
+        admit("alice", "a1", "{}");
+        admit("bob", "b1", "{}");
+        admit("carol", "c1", "{}");
+        expireConnection(ROOM, "bob", "b1");
+        expireConnection(ROOM, "carol", "c1");
+
+        assertThat(sweep("alice")).isEmpty();
+        assertThat(sweep("bob")).containsExactly("bob");
+        assertThat(sweep("bob")).isEmpty();
+        assertThat(sweep("nobody")).isEmpty();
+
+        assertThat(users(ROOM)).containsExactly("alice");
+        assertThat(sweep(null)).containsExactly("carol");
+    }
+
+    @Test
+    void sweep_ofAnEmptyRoom_isEmpty() {
+        assertThat(sweep(null)).isEmpty();
+        assertThat(new ArrayList<>(snapshot(ROOM))).isEmpty();
+    }
+}
