@@ -1,6 +1,7 @@
 package dev.flock.support;
 
 import dev.flock.FlockServer;
+import dev.flock.time.Clock;
 import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
@@ -20,16 +21,30 @@ public final class TestCluster implements AutoCloseable {
         this.ownVertxes = ownVertxes;
     }
 
-    /** One in-memory instance in {@code vertx}. */
+    /** One in-memory instance in {@code vertx}, on real time. */
     public static TestCluster memory(Vertx vertx, String... env) {
-        return new TestCluster(List.of(TestServers.start(vertx, env)), List.of());
+        return memory(vertx, (Clock) null, env);
+    }
+
+    /** One in-memory instance in {@code vertx}, with time from {@code clock} (null: real time). */
+    public static TestCluster memory(Vertx vertx, Clock clock, String... env) {
+        return new TestCluster(List.of(start(vertx, clock, env)), List.of());
     }
 
     /**
      * {@code instances} instances on {@code redis} (flushed first): the first in {@code vertx}, the others each in a
-     * Vert.x of its own, as separate processes would be. Every instance gets the same {@code env}.
+     * Vert.x of its own, as separate processes would be. Every instance gets the same {@code env}. On real time.
      */
     public static TestCluster redis(Vertx vertx, RedisServer redis, int instances, String... env) {
+        return redis(vertx, redis, instances, (Clock) null, env);
+    }
+
+    /**
+     * As {@link #redis(Vertx, RedisServer, int, String...)}, every instance with time from the one {@code clock}
+     * (null: each on real time). Redis keeps its own, real clock: a connection's Redis keys expire after the TTL
+     * plus a grace of real time, so a test that moves the clock past a TTL should use a realistic TTL.
+     */
+    public static TestCluster redis(Vertx vertx, RedisServer redis, int instances, Clock clock, String... env) {
         redis.command("FLUSHALL");
         String[] all = new String[env.length + 2];
         all[0] = "FLOCK_REDIS_URL";
@@ -37,13 +52,17 @@ public final class TestCluster implements AutoCloseable {
         System.arraycopy(env, 0, all, 2, env.length);
         List<FlockServer> servers = new ArrayList<>();
         List<Vertx> own = new ArrayList<>();
-        servers.add(TestServers.start(vertx, all));
+        servers.add(start(vertx, clock, all));
         for (int i = 1; i < instances; i++) {
             Vertx v = Vertx.vertx();
             own.add(v);
-            servers.add(TestServers.start(v, all));
+            servers.add(start(v, clock, all));
         }
         return new TestCluster(servers, own);
+    }
+
+    private static FlockServer start(Vertx vertx, Clock clock, String... env) {
+        return clock == null ? TestServers.start(vertx, env) : TestServers.start(vertx, clock, env);
     }
 
     /** The first instance (the only one in memory mode). */

@@ -3,6 +3,7 @@ package dev.flock.support;
 import dev.flock.FlockServer;
 import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
+import dev.flock.time.Clock;
 import io.vertx.core.Vertx;
 
 import java.util.HashMap;
@@ -14,22 +15,41 @@ public final class TestServers {
     private TestServers() {
     }
 
+    /** On real time (the server's own {@code SystemClock}). */
     public static FlockServer start(Vertx vertx, String... envPairs) {
+        return WsClient.await(FlockServer.start(vertx, config(envPairs), FlockMetrics.inMemory()));
+    }
+
+    /** As {@link #start(Vertx, String...)}, with time from {@code clock} (a {@link VirtualClock} the test moves). */
+    public static FlockServer start(Vertx vertx, Clock clock, String... envPairs) {
+        return WsClient.await(FlockServer.start(vertx, config(envPairs), FlockMetrics.inMemory(), clock, router -> { }));
+    }
+
+    /** As {@link #start}, as one instance of a fleet sharing the Redis at {@code redisUrl}. */
+    public static FlockServer startOnRedis(Vertx vertx, String redisUrl, String... envPairs) {
+        return start(vertx, onRedis(redisUrl, envPairs));
+    }
+
+    /** As {@link #startOnRedis(Vertx, String, String...)}, with time from {@code clock}. */
+    public static FlockServer startOnRedis(Vertx vertx, String redisUrl, Clock clock, String... envPairs) {
+        return start(vertx, clock, onRedis(redisUrl, envPairs));
+    }
+
+    private static String[] onRedis(String redisUrl, String... envPairs) {
+        String[] all = new String[envPairs.length + 2];
+        all[0] = "FLOCK_REDIS_URL";
+        all[1] = redisUrl;
+        System.arraycopy(envPairs, 0, all, 2, envPairs.length);
+        return all;
+    }
+
+    private static FlockConfig config(String... envPairs) {
         Map<String, String> env = new HashMap<>();
         env.put("FLOCK_PORT", "0");
         env.put("FLOCK_HOST", "127.0.0.1");
         for (int i = 0; i + 1 < envPairs.length; i += 2) {
             env.put(envPairs[i], envPairs[i + 1]);
         }
-        return WsClient.await(FlockServer.start(vertx, FlockConfig.fromEnv(env), FlockMetrics.inMemory()));
-    }
-
-    /** As {@link #start}, as one instance of a fleet sharing the Redis at {@code redisUrl}. */
-    public static FlockServer startOnRedis(Vertx vertx, String redisUrl, String... envPairs) {
-        String[] all = new String[envPairs.length + 2];
-        all[0] = "FLOCK_REDIS_URL";
-        all[1] = redisUrl;
-        System.arraycopy(envPairs, 0, all, 2, envPairs.length);
-        return start(vertx, all);
+        return FlockConfig.fromEnv(env);
     }
 }
