@@ -1,0 +1,60 @@
+package dev.flock.room;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Future;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A store that counts the calls it passes on to another (so a test sees how often the room asks). */
+final class CountingPresenceStore implements PresenceStore {
+
+    private final PresenceStore delegate;
+    final AtomicInteger admits = new AtomicInteger();
+    final AtomicInteger removes = new AtomicInteger();
+    final AtomicInteger merges = new AtomicInteger();
+    final AtomicInteger refreshes = new AtomicInteger();
+    final AtomicInteger snapshots = new AtomicInteger();
+    final AtomicInteger sweeps = new AtomicInteger();
+
+    CountingPresenceStore(PresenceStore delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                   boolean evict) {
+        admits.incrementAndGet();
+        return delegate.admit(roomId, userId, connectionId, metadata, limit, evict);
+    }
+
+    @Override
+    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+        removes.incrementAndGet();
+        return delegate.remove(roomId, userId, connectionId);
+    }
+
+    @Override
+    public Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch) {
+        merges.incrementAndGet();
+        return delegate.merge(roomId, userId, base, patch);
+    }
+
+    @Override
+    public Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite) {
+        refreshes.incrementAndGet();
+        return delegate.refresh(roomId, touches, cursors, rewrite);
+    }
+
+    @Override
+    public Future<List<Snapshot>> snapshot(String roomId) {
+        snapshots.incrementAndGet();
+        return delegate.snapshot(roomId);
+    }
+
+    @Override
+    public Future<List<String>> sweep(String roomId, String userId) {
+        sweeps.incrementAndGet();
+        return delegate.sweep(roomId, userId);
+    }
+}
