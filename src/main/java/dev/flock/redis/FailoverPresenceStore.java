@@ -60,7 +60,8 @@ final class FailoverPresenceStore implements PresenceStore {
         if (!reachable.getAsBoolean()) {
             return mirrored;
         }
-        return shared.remove(roomId, userId, connectionId);
+        // Redis lost mid-call: the mirror (already without this connection) answers, as admit and merge fall back
+        return shared.remove(roomId, userId, connectionId).recover(err -> mirrored);
     }
 
     @Override

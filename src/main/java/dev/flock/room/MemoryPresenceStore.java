@@ -139,12 +139,14 @@ public final class MemoryPresenceStore implements PresenceStore {
     @Override
     public Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite) {
         return Future.succeededFuture(inRoom(roomId, room -> {
-            long expiresAt = clock.millis() + ttlMs;
+            long now = clock.millis();
+            long expiresAt = now + ttlMs;
             List<String> recreated = new ArrayList<>();
             for (Touch t : touches) {
                 UserPresence user = room.users.get(t.userId());
                 if (rewrite) {
-                    if (user == null) {
+                    // an expired user counts as lost, as in Redis, where their presence hash is gone by then
+                    if (user == null || !user.alive(now)) {
                         user = new UserPresence(t.metadata().deepCopy());
                         room.users.put(t.userId(), user);
                         recreated.add(t.userId());

@@ -432,6 +432,19 @@ public abstract class PresenceStoreContract {
         assertThat(sweep(null)).isEmpty();
     }
 
+    /** The user was lost (every connection expired): both stores re-create them, so the room announces them again. */
+    @Test
+    void refresh_withRewrite_ofAUserWhoseConnectionsAllExpired_reportsThemRecreated_withTheTouchsMetadata() {
+        admit("alice", "a1", "{}");
+        admit("bob", "b1", "{\"v\":1}");
+        expireConnection(ROOM, "bob", "b1");
+
+        List<String> recreated = refresh(List.of(new PresenceStore.Touch("bob", "b1", meta("{\"v\":2}"))), List.of(), true);
+
+        assertThat(recreated).containsExactly("bob");
+        assertThat(snapshotOf("bob").metadata()).isEqualTo(meta("{\"v\":2}"));
+    }
+
     @Test
     void refresh_cursorWrites_showInTheSnapshot_andANullCursorRemovesIt() {
         admit("alice", "a1", "{}");
