@@ -2,6 +2,7 @@ package dev.flock.room;
 
 import dev.flock.support.RedisExtension;
 import dev.flock.support.TestCluster;
+import dev.flock.time.Clock;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -12,7 +13,7 @@ class NoReconnectLoopRedisTest extends NoReconnectLoopTest {
     static final RedisExtension REDIS = new RedisExtension();
 
     @Override
-    protected TestCluster startCluster(Vertx vertx, String... env) {
-        return TestCluster.redis(vertx, REDIS.server(), 2, env);
+    protected TestCluster startCluster(Vertx vertx, Clock clock, String... env) {
+        return TestCluster.redis(vertx, REDIS.server(), 2, clock, env);
     }
 }
