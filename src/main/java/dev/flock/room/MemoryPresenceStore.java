@@ -108,7 +108,7 @@ public final class MemoryPresenceStore implements PresenceStore {
         return Future.succeededFuture(inRoom(roomId, room -> {
             UserPresence user = room.users.get(userId);
             if (user == null) {
-                return false;
+                return true; // already gone (swept, pruned): whoever still shows the user must say they left
             }
             user.connections.remove(connectionId);
             if (user.alive(clock.millis())) {

@@ -26,7 +26,10 @@ public interface PresenceStore {
     /** Admits a connection: adds it, or refuses it when a new user would exceed {@code limit} (0 = none). */
     Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit, boolean evict);
 
-    /** Removes one connection; true when it was the user's last, anywhere (the caller announces the leave once). */
+    /**
+     * Removes one connection; true when the user is present nowhere any more: it was their last connection, or the
+     * store had already dropped them (expired and swept). The caller, which still shows the user, announces the leave.
+     */
     Future<Boolean> remove(String roomId, String userId, String connectionId);
 
     /**

@@ -62,7 +62,7 @@ final class ClientConnection implements Peer {
         this.upgradeKeyValid = upgradeKeyValid;
         this.openedAt = hub.clock.monotonicMillis();
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
-        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond(), openedAt);
+        this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond());
         this.out = new SocketWriter(ws, hub);
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);

@@ -3,7 +3,8 @@ package dev.flock.transport;
 /**
  * Exact sliding window: refuses a message when {@code limit} messages were already accepted within the
  * last second. Timestamps live in a ring that starts small and grows only for chatty connections, so an
- * idle connection costs a few dozen bytes, not {@code limit} longs.
+ * idle connection costs a few dozen bytes, not {@code limit} longs. Times are the caller's monotonic
+ * milliseconds, kept whole (as {@code int} offsets they wrapped after 24.8 days of an open socket).
  */
 final class RateLimiter {
 
@@ -11,20 +12,17 @@ final class RateLimiter {
     private static final int INITIAL_CAPACITY = 8;
 
     private final int limit;
-    private final long origin;
-    private int[] ring = new int[INITIAL_CAPACITY];
+    private long[] ring = new long[INITIAL_CAPACITY];
     private int head;
     private int count;
 
-    RateLimiter(int limit, long nowMs) {
+    RateLimiter(int limit) {
         this.limit = limit;
-        this.origin = nowMs;
     }
 
     /** Records a message at {@code nowMs}; false when it is over the limit. */
     boolean tryAcquire(long nowMs) {
-        int now = (int) (nowMs - origin);
-        while (count > 0 && now - ring[head] >= WINDOW_MS) {
+        while (count > 0 && nowMs - ring[head] >= WINDOW_MS) {
             head = (head + 1) % ring.length;
             count--;
         }
@@ -34,13 +32,13 @@ final class RateLimiter {
         if (count == ring.length) {
             grow();
         }
-        ring[(head + count) % ring.length] = now;
+        ring[(head + count) % ring.length] = nowMs;
         count++;
         return true;
     }
 
     private void grow() {
-        int[] bigger = new int[Math.min(limit, ring.length * 2)];
+        long[] bigger = new long[Math.min(limit, ring.length * 2)];
         for (int i = 0; i < count; i++) {
             bigger[i] = ring[(head + i) % ring.length];
         }

@@ -3,13 +3,14 @@
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - connection id
--- Returns 1 when the user left (not in the members set any more, every key of the user deleted), else 0
--- (the user still has a live connection, or was not a member).
+-- Returns 1 when the user is not present any more: this was their last live connection (the user and every key
+-- of theirs are deleted), or they were not a member at all (already swept or pruned: the caller, which still
+-- shows them, must say they left); else 0 (the user still has a live connection).
 
 local user, conn = ARGV[2], ARGV[3]
 redis.call('ZREM', ckey(user), conn)
 if redis.call('SISMEMBER', mkey, user) == 0 then
-  return 0
+  return 1
 end
 redis.call('ZREMRANGEBYSCORE', ckey(user), '-inf', now)
 if redis.call('ZCARD', ckey(user)) > 0 then

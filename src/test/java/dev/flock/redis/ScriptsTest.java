@@ -309,11 +309,11 @@ class ScriptsTest {
     }
 
     @Test
-    void remove_aConnectionOfAUserNotInTheMembersSet_returns0_andLeavesTheirPresence() {
+    void remove_aConnectionOfAUserNotInTheMembersSet_returns1_soTheCallerSaysTheyLeft_andLeavesTheirPresence() {
         redis.command("ZADD", Keys.connections(ROOM, "stranger"), "9999999999999", "s1");
         redis.command("HSET", Keys.presence(ROOM, "stranger"), "metadata", "{}");
 
-        assertThat(remove("stranger", "s1")).isZero();
+        assertThat(remove("stranger", "s1")).isOne();
 
         assertThat(members()).isEmpty();
         assertThat(exists(Keys.presence(ROOM, "stranger"))).isOne();

@@ -209,7 +209,7 @@ public abstract class PresenceStoreContract {
         assertThat(full.status()).isEqualTo(PresenceStore.Admission.Status.FULL);
         assertThat(full.pruned()).isEmpty();
         assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "bob");
-        assertThat(remove("carol", "c1")).isFalse();
+        assertThat(remove("carol", "c1")).isTrue(); // never written: present nowhere
         assertThat(admitWithLimit("alice", "a2", 2).status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
         // the limit is per room
         assertThat(admit(OTHER_ROOM, "carol", "c1", meta("{}"), 2, false).status())
@@ -287,14 +287,14 @@ public abstract class PresenceStoreContract {
     }
 
     @Test
-    void remove_ofTheUsersLastConnection_isTrue_once_andTheUserIsGone() {
+    void remove_ofTheUsersLastConnection_isTrue_andTheUserIsGone() {
         admit("alice", "c1", "{}");
         admit("bob", "b1", "{}");
 
         assertThat(remove("alice", "c1")).isTrue();
 
         assertThat(users(ROOM)).containsExactly("bob");
-        assertThat(remove("alice", "c1")).isFalse();
+        assertThat(remove("alice", "c1")).isTrue(); // still gone; the room detaches a peer once, so it announces once
     }
 
     @Test
@@ -309,15 +309,31 @@ public abstract class PresenceStoreContract {
     }
 
     @Test
-    void remove_ofAnUnknownUserOrConnection_isFalse_andChangesNothing() {
+    void remove_ofAnUnknownConnectionOfAPresentUser_isFalse_andChangesNothing() {
         admit("alice", "c1", "{}");
 
-        assertThat(remove("nobody", "c1")).isFalse();
         assertThat(remove("alice", "no-such-connection")).isFalse();
-        assertThat(await(() -> store().remove(OTHER_ROOM, "alice", "c1"))).isFalse();
 
         assertThat(users(ROOM)).containsExactly("alice");
         assertThat(remove("alice", "c1")).isTrue();
+    }
+
+    /**
+     * A user the store no longer has (expired and swept, or never there) is present nowhere: true, so a room that
+     * still shows them says they left instead of keeping a member nobody will ever remove.
+     */
+    @Test
+    void remove_ofAUserTheStoreNoLongerHas_isTrue_andChangesNothingElse() {
+        admit("alice", "c1", "{}");
+        admit("bob", "b1", "{}");
+        expireConnection(ROOM, "bob", "b1");
+        assertThat(sweep(null)).containsExactly("bob");
+
+        assertThat(remove("bob", "b1")).isTrue();
+        assertThat(remove("nobody", "c1")).isTrue();
+        assertThat(await(() -> store().remove(OTHER_ROOM, "alice", "c1"))).isTrue();
+
+        assertThat(users(ROOM)).containsExactly("alice");
     }
 
     // ---- merge ---------------------------------------------------------------------------------------------------
@@ -397,7 +413,7 @@ public abstract class PresenceStoreContract {
                 List.of(new PresenceStore.CursorWrite("alice", new ServerMessage.Cursor(1, 1, 1))), false)).isEmpty();
 
         assertThat(snapshot(ROOM)).isEmpty();
-        assertThat(remove("alice", "c1")).isFalse();
+        assertThat(remove("alice", "c1")).isTrue(); // still nobody
     }
 
     @Test
@@ -505,7 +521,7 @@ public abstract class PresenceStoreContract {
 
         assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "dave");
         assertThat(sweep(null)).isEmpty();
-        assertThat(remove("bob", "b1")).isFalse();
+        assertThat(remove("bob", "b1")).isTrue(); // swept: present nowhere
         assertThat(remove("dave", "d2")).isTrue();
     }
 

@@ -315,6 +315,31 @@ class RoomVerticleTest {
         assertThat(memory.snapshot(ROOM).result()).extracting(PresenceStore.Snapshot::userId).containsExactly("bob");
     }
 
+    /**
+     * The store dropped a user whose connections were silent too long (a stalled room), while the room still shows
+     * them: their last local connection closing must still announce the leave, not leave a member nobody removes.
+     */
+    @Test
+    void aUserTheStoreDroppedMeanwhile_isAnnouncedGone_whenTheirLastLocalConnectionCloses() {
+        start();
+        FakePeer tab1 = new FakePeer("alice-tab1");
+        FakePeer tab2 = new FakePeer("alice-tab2");
+        FakePeer bob = new FakePeer("bob");
+        join(tab1, "alice");
+        join(tab2, "alice");
+        join(bob, "bob");
+        // nobody refreshes alice: past the store's TTL she is swept out of it, behind the room's back
+        clock.advance(config.presenceTtlMs() + PresenceStore.EXPIRY_GRACE_MS + 1);
+        assertThat(memory.sweep(ROOM, "alice").result()).containsExactly("alice");
+
+        send(new RoomCommand.Disconnect(tab1));
+        send(new RoomCommand.Disconnect(tab2));
+        RoomInspection room = inspect();
+
+        assertThat(bob.received(is("user:left", "alice"))).hasSize(1);
+        assertThat(userIds(room)).containsExactly("bob");
+    }
+
     // ---- the registry: retiring and deploying --------------------------------------------------------------------
 
     @Test

@@ -18,7 +18,7 @@ class RateLimiterTest {
     private final VirtualClock clock = new VirtualClock();
 
     private RateLimiter limiter(int limit) {
-        return new RateLimiter(limit, clock.monotonicMillis());
+        return new RateLimiter(limit);
     }
 
     private boolean send(RateLimiter limiter) {
@@ -141,5 +141,17 @@ class RateLimiterTest {
                 }
             }
         }
+    }
+
+    /** A socket open for more than 2^31 ms (24.8 days) between two bursts is not refused: times are kept whole. */
+    @Test
+    void aConnectionOpenForWeeks_isNotRefused_afterAQuietSpell() {
+        RateLimiter limiter = limiter(2);
+        assertThat(send(limiter)).isTrue();
+        assertThat(send(limiter)).isTrue();
+        clock.advance((1L << 31) + 5);
+        assertThat(send(limiter)).isTrue();
+        assertThat(send(limiter)).isTrue();
+        assertThat(send(limiter)).isFalse();
     }
 }
