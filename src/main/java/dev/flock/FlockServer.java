@@ -93,8 +93,7 @@ public final class FlockServer {
             redis = null;
             memoryBroker = new MemoryBroker();
             broker = memoryBroker;
-            store = new MemoryPresenceStore(clock, config.presenceTtlMs() + PresenceStore.EXPIRY_GRACE_MS,
-                    config.maxMetadataBytes());
+            store = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes());
         }
         RoomServices services = new RoomServices(config, metrics, store, broker, new SocketDelivery(metrics), clock,
                 instanceId);

@@ -30,7 +30,7 @@ final class FailoverPresenceStore implements PresenceStore {
     FailoverPresenceStore(RedisPresenceStore shared, BooleanSupplier reachable, Clock clock, FlockConfig config) {
         this.shared = shared;
         this.reachable = reachable;
-        this.local = new MemoryPresenceStore(clock, config.presenceTtlMs() + EXPIRY_GRACE_MS, config.maxMetadataBytes());
+        this.local = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes());
     }
 
     void drain() {

@@ -27,7 +27,6 @@ import io.vertx.core.Vertx;
  */
 public final class RedisBridge extends VerticleBase {
 
-    private final String instanceId;
     private final RedisLink link;
     private final RedisBroker broker;
     private final RedisHousekeeping housekeeping;
@@ -36,7 +35,6 @@ public final class RedisBridge extends VerticleBase {
     private final FailoverPresenceStore store;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId, Clock clock) {
-        this.instanceId = instanceId;
         this.link = new RedisLink(config, metrics);
         this.broker = new RedisBroker(link, config, metrics, instanceId);
         this.housekeeping = new RedisHousekeeping(link, broker, config, clock, instanceId);
@@ -61,10 +59,6 @@ public final class RedisBridge extends VerticleBase {
     @Override
     public Future<?> stop() {
         return housekeeping.stop().eventually(link::stop);
-    }
-
-    public String instanceId() {
-        return instanceId;
     }
 
     /** The connection, for {@code connected()} and {@code /ready}'s {@code reason()}. */

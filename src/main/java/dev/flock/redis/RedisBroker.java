@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -158,11 +157,6 @@ public final class RedisBroker implements RoomBroker {
                 sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(Keys.channel(roomId)));
             }
         });
-    }
-
-    /** Rooms this instance subscribed to (for tests and the fleet view). */
-    public Set<String> rooms() {
-        return Set.copyOf(rooms.keySet());
     }
 
     // ---- receiving -----------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ public final class RedisPresenceStore implements PresenceStore {
     RedisPresenceStore(RedisLink link, FlockConfig config) {
         this.link = link;
         this.config = config;
-        this.ttlMs = config.presenceTtlMs() + EXPIRY_GRACE_MS;
+        this.ttlMs = PresenceStore.connectionTtlMs(config);
     }
 
     @Override

@@ -32,7 +32,7 @@ final class Scripts {
     /** See admit.lua: join, share or replace a user's presence, within the room limit. */
     static final Script ADMIT = script("admit");
 
-    /** See remove.lua: remove one connection; 1 when it was the user's last. */
+    /** See remove.lua: remove one connection; 1 when the user is present nowhere any more. */
     static final Script REMOVE = script("remove");
 
     /** See sweep.lua: remove the members (or the one given) that are no longer alive. */

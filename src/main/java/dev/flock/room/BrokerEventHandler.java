@@ -14,7 +14,10 @@ public interface BrokerEventHandler {
      */
     void onPublication(String roomId, ServerMessage message, byte[] encoded);
 
-    /** The store saw a presence of {@code userId} in the room expire: that user may have gone. */
+    /**
+     * The store saw a presence of {@code userId} in the room expire: that user may have gone. {@code userId} null:
+     * any member may have (an operator's read of the room prunes it).
+     */
     void onPresenceExpired(String roomId, String userId);
 
     /** Time for the periodic check of every local room for members whose connections all expired. */

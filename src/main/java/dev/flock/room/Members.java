@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The room's view: every member (local or on another instance), which member each local connection belongs to,
@@ -93,10 +92,6 @@ final class Members {
 
     List<Member> all() {
         return List.copyOf(byUser.values());
-    }
-
-    Set<String> userIds() {
-        return byUser.keySet();
     }
 
     /** Everyone but {@code joiner}, as a join:ack lists them. */

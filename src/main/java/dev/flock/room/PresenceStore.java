@@ -1,6 +1,7 @@
 package dev.flock.room;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ServerMessage;
 import io.vertx.core.Future;
 
@@ -22,6 +23,11 @@ public interface PresenceStore {
      * it is gone) always decides before the store's (which only sees silence).
      */
     long EXPIRY_GRACE_MS = 2000;
+
+    /** How long a store keeps a connection without a refresh: the local TTL plus {@link #EXPIRY_GRACE_MS}. */
+    static long connectionTtlMs(FlockConfig config) {
+        return config.presenceTtlMs() + EXPIRY_GRACE_MS;
+    }
 
     /** Admits a connection: adds it, or refuses it when a new user would exceed {@code limit} (0 = none). */
     Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit, boolean evict);

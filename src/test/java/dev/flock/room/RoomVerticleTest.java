@@ -70,7 +70,7 @@ class RoomVerticleTest {
         }
         config = FlockConfig.fromEnv(env);
         clock = new VirtualClock();
-        memory = new MemoryPresenceStore(clock, config.presenceTtlMs() + PresenceStore.EXPIRY_GRACE_MS,
+        memory = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config),
                 config.maxMetadataBytes());
         store = new CountingPresenceStore(memory);
         delivery = new FakeDelivery();
@@ -329,7 +329,7 @@ class RoomVerticleTest {
         join(tab2, "alice");
         join(bob, "bob");
         // nobody refreshes alice: past the store's TTL she is swept out of it, behind the room's back
-        clock.advance(config.presenceTtlMs() + PresenceStore.EXPIRY_GRACE_MS + 1);
+        clock.advance(PresenceStore.connectionTtlMs(config) + 1);
         assertThat(memory.sweep(ROOM, "alice").result()).containsExactly("alice");
 
         send(new RoomCommand.Disconnect(tab1));
