@@ -16,9 +16,6 @@ import java.util.function.Consumer;
  */
 public final class HttpServerVerticle extends VerticleBase {
 
-    /** Vert.x's own frame limit sits above ours, so an oversize message gets our INVALID_MESSAGE first. */
-    private static final int NETTY_LIMIT_FACTOR = 4;
-
     private final FlockConfig config;
     private final int port;
     private final SocketHubs hubs;
@@ -42,10 +39,11 @@ public final class HttpServerVerticle extends VerticleBase {
     }
 
     private HttpServerOptions serverOptions() {
-        int nettyLimit = (int) Math.min(Integer.MAX_VALUE, (long) config.maxFrameBytes() * NETTY_LIMIT_FACTOR);
+        // Nothing is buffered beyond the limit: WireGuard refuses on the header (INVALID_MESSAGE, 1009) before
+        // Netty's decoder would; these are the backstop for what it cannot see (inflated frames).
         return new HttpServerOptions()
-                .setMaxWebSocketFrameSize(nettyLimit)
-                .setMaxWebSocketMessageSize(nettyLimit)
+                .setMaxWebSocketFrameSize(config.maxFrameBytes())
+                .setMaxWebSocketMessageSize(config.maxFrameBytes())
                 // zlib state costs ~100 KB per socket and browsers always offer it: declined unless configured
                 .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
                 .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
