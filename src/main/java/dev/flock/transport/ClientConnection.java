@@ -54,6 +54,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     /** Null only for a socket whose pipeline we cannot see into (then Vert.x's own limits apply). */
     private final WireGuard wire;
     private long failedAt = -1;
+    /** This socket's seat in {@link Admission}; given back when it is gone. */
+    private final Admission.Ticket ticket;
     private final Map<String, RoomSlot> rooms = new HashMap<>(4);
     private long nextSeq;
     private boolean joinedOnce;
@@ -62,7 +64,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
 
-    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid) {
+    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid, Admission.Ticket ticket) {
+        this.ticket = ticket;
         this.id = id;
         this.ws = ws;
         this.hub = hub;
@@ -434,6 +437,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         }
         rooms.clear();
         hub.forget(this);
+        ticket.release();
         hub.metrics.connectionClosed(closeReason);
         LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
         gone.complete();

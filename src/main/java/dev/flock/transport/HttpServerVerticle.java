@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 /**
  * Serves HTTP and accepts WebSocket upgrades on any path. One instance per event loop; all instances share
  * the port, and hand their sockets to the {@link SocketHubs} (one connection hub per event loop), the same
- * path an embedding application's sockets take.
+ * path an embedding application's sockets take ({@link SocketHubs#route}, with admission control).
  */
 public final class HttpServerVerticle extends VerticleBase {
 
@@ -31,9 +31,10 @@ public final class HttpServerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        // Upgrades go through the router (its first route), not the handshake handler: only there can a refusal
+        // carry Retry-After. The connection handler gives every HTTP connection its request deadline.
         server = vertx.createHttpServer(serverOptions())
-                .webSocketHandshakeHandler(hubs::handshake)
-                .webSocketHandler(hubs::accept)
+                .connectionHandler(hubs::watchHttp)
                 .requestHandler(router());
         return server.listen(port, config.host());
     }
@@ -47,12 +48,16 @@ public final class HttpServerVerticle extends VerticleBase {
                 // zlib state costs ~100 KB per socket and browsers always offer it: declined unless configured
                 .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
                 .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
+                // HTTP/1.1 only: WebSockets need nothing else, and h2c sniffing would set the connection up only on its
+                // first bytes, after which a silent (slowloris) connection would have no request deadline
+                .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true)
                 .setReuseAddress(true);
     }
 
     private Router router() {
         Router router = Router.router(vertx);
+        router.route().handler(hubs::route); // WebSocket upgrades on any path; everything else goes on
         router.get("/health").handler(rc -> rc.response().putHeader("content-type", "application/json")
                 .end("{\"status\":\"ok\"}"));
         routes.accept(router);
