@@ -37,6 +37,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
@@ -272,6 +273,14 @@ public final class FlockServer {
     /** For {@code HttpServer#webSocketHandler}: every socket it receives speaks the Flock protocol. */
     public Handler<ServerWebSocket> webSocketHandler() {
         return hubs::accept;
+    }
+
+    /**
+     * For {@code HttpServer#connectionHandler}: each HTTP connection must send complete requests within
+     * {@code FLOCK_HTTP_REQUEST_TIMEOUT_MS} until it upgrades (408 and close otherwise), as on Flock's own port.
+     */
+    public Handler<HttpConnection> httpConnectionHandler() {
+        return hubs::watchHttp;
     }
 
     /** Rooms with a member on this instance. */
