@@ -9,6 +9,7 @@ import dev.flock.admin.TryItRoutes;
 import dev.flock.config.FlockConfig;
 import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
+import dev.flock.ops.MemoryGuard;
 import dev.flock.ops.Readiness;
 import dev.flock.protocol.Limits;
 import dev.flock.protocol.ProtocolCodec;
@@ -26,6 +27,7 @@ import dev.flock.room.RoomServices;
 import dev.flock.room.RoomVerticle;
 import dev.flock.time.Clock;
 import dev.flock.time.SystemClock;
+import dev.flock.transport.Admission;
 import dev.flock.transport.ApiKeys;
 import dev.flock.transport.HttpServerVerticle;
 import dev.flock.transport.SocketDelivery;
@@ -35,6 +37,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.ext.web.Router;
@@ -68,6 +71,8 @@ public final class FlockServer {
     private final RedisBridge redis;
     private final MemoryBroker memoryBroker;
     private final Readiness readiness = new Readiness();
+    private final MemoryGuard memory;
+    private final Admission admission;
     /** One connection hub per event loop, for the sockets of Flock's own port and of {@link #mount}. */
     private final SocketHubs hubs;
     private final List<String> deployments = new ArrayList<>();
@@ -105,8 +110,15 @@ public final class FlockServer {
         }
         this.directory = redis == null ? new LocalRoomDirectory(vertx, registry) : redis.directory(vertx, registry);
         this.admin = new DirectoryAdminRooms(directory);
+        this.memory = new MemoryGuard(config.memoryHighWaterPercent(), clock);
+        this.admission = new Admission(config, memory::reason);
         this.hubs = new SocketHubs(vertx, config, registry, metrics, new ApiKeys(config.apiKeys()),
-                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock);
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock, admission);
+        readiness.addCheck("memory", memory::reason);
+        metrics.gauge("flock.memory.high.water", "1 while heap or direct memory is above FLOCK_MEMORY_HIGH_WATER_PERCENT"
+                + " (new WebSockets get 503)", () -> memory.aboveHighWater() ? 1 : 0);
+        metrics.gauge("flock.connections.limit", "WebSockets this instance admits (FLOCK_MAX_CONNECTIONS, or derived)",
+                admission::maxConnections);
         RoomBus.registerCodec(vertx);
         metrics.gauge("flock.rooms.active", "rooms with a member on this instance", registry::size);
     }
@@ -143,6 +155,7 @@ public final class FlockServer {
     }
 
     private Future<Void> deploy(Consumer<Router> routes) {
+        memory.start();
         if (redis == null) {
             return deployHttp(routes);
         }
@@ -262,6 +275,14 @@ public final class FlockServer {
         return hubs::accept;
     }
 
+    /**
+     * For {@code HttpServer#connectionHandler}: each HTTP connection must send complete requests within
+     * {@code FLOCK_HTTP_REQUEST_TIMEOUT_MS} until it upgrades (408 and close otherwise), as on Flock's own port.
+     */
+    public Handler<HttpConnection> httpConnectionHandler() {
+        return hubs::watchHttp;
+    }
+
     /** Rooms with a member on this instance. */
     public int roomCount() {
         return registry.size();
@@ -289,6 +310,7 @@ public final class FlockServer {
     /** As {@link #stop()}; with {@code announceLeaves} a Redis-mode server also removes its users from Redis at once. */
     public Future<Void> stop(boolean announceLeaves) {
         readiness.markShuttingDown();
+        memory.stop();
         if (redis != null && !announceLeaves) {
             redis.drain();
         }

@@ -32,6 +32,11 @@ public record FlockConfig(
         int shutdownTimeoutMs,
         boolean redisKeyspaceEvents,
         int redisSweepIntervalMs,
+        int frameTimeoutMs,
+        int httpRequestTimeoutMs,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        int memoryHighWaterPercent,
         boolean nativeTransport) {
 
     /** What a second connection of a user already in a room does. */
@@ -87,6 +92,8 @@ public record FlockConfig(
                 (Boolean) v.get(Settings.METRICS_ENABLED), i(v, Settings.METRICS_PORT), (Boolean) v.get(Settings.DEMO),
                 (Boolean) v.get(Settings.TRUST_PROXY), i(v, Settings.SHUTDOWN_TIMEOUT_MS),
                 (Boolean) v.get(Settings.REDIS_KEYSPACE_EVENTS), i(v, Settings.REDIS_SWEEP_INTERVAL_MS),
+                i(v, Settings.FRAME_TIMEOUT_MS), i(v, Settings.HTTP_REQUEST_TIMEOUT_MS), i(v, Settings.MAX_CONNECTIONS),
+                i(v, Settings.MAX_CONNECTIONS_PER_IP), i(v, Settings.MEMORY_HIGH_WATER_PERCENT),
                 (Boolean) v.get(Settings.NATIVE_TRANSPORT));
     }
 

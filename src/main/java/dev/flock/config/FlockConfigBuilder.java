@@ -123,6 +123,28 @@ public final class FlockConfigBuilder {
         return set(Settings.DEMO.key(), on);
     }
 
+    public FlockConfigBuilder frameTimeoutMs(int ms) {
+        return set(Settings.FRAME_TIMEOUT_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder httpRequestTimeoutMs(int ms) {
+        return set(Settings.HTTP_REQUEST_TIMEOUT_MS.key(), ms);
+    }
+
+    /** 0 = derived from the heap and the fd limit. */
+    public FlockConfigBuilder maxConnections(int n) {
+        return set(Settings.MAX_CONNECTIONS.key(), n);
+    }
+
+    /** 0 = no limit. */
+    public FlockConfigBuilder maxConnectionsPerIp(int n) {
+        return set(Settings.MAX_CONNECTIONS_PER_IP.key(), n);
+    }
+
+    public FlockConfigBuilder memoryHighWaterPercent(int percent) {
+        return set(Settings.MEMORY_HIGH_WATER_PERCENT.key(), percent);
+    }
+
     public FlockConfigBuilder trustProxy(boolean on) {
         return set(Settings.TRUST_PROXY.key(), on);
     }

@@ -62,6 +62,18 @@ public final class Settings {
     public static final Setting REDIS_SWEEP_INTERVAL_MS = integer("redisSweepIntervalMs", "FLOCK_REDIS_SWEEP_INTERVAL_MS", 2000, 100, 60_000,
             "Redis mode: how often the rooms of this instance are swept for members whose presence expired");
 
+    public static final Setting FRAME_TIMEOUT_MS = integer("frameTimeoutMs", "FLOCK_FRAME_TIMEOUT_MS", 10_000, 100, 600_000,
+            "a WebSocket message must be complete this long after its first byte, or the socket is closed with 1008");
+    public static final Setting HTTP_REQUEST_TIMEOUT_MS = integer("httpRequestTimeoutMs", "FLOCK_HTTP_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000,
+            "an HTTP request or upgrade must be complete this long after the connection opened (or its previous response ended),"
+                    + " else 408 and close; idle connections that never upgrade are closed after it");
+    public static final Setting MAX_CONNECTIONS = integer("maxConnections", "FLOCK_MAX_CONNECTIONS", 0, 0, 10_000_000,
+            "WebSockets this process accepts; beyond it upgrades get 503 with Retry-After; 0 = derived from the heap and the fd limit");
+    public static final Setting MAX_CONNECTIONS_PER_IP = integer("maxConnectionsPerIp", "FLOCK_MAX_CONNECTIONS_PER_IP", 500, 0, 10_000_000,
+            "WebSockets from one client address (X-Forwarded-For's last entry with FLOCK_TRUST_PROXY); beyond it 503; 0 = no limit");
+    public static final Setting MEMORY_HIGH_WATER_PERCENT = integer("memoryHighWaterPercent", "FLOCK_MEMORY_HIGH_WATER_PERCENT", 90, 1, 100,
+            "upgrades get 503 (and /ready 503) while heap used after GC or direct memory is above this percent of its maximum");
+
     public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
             "use Netty's native epoll transport when available (falls back to NIO with one log line)");
 
@@ -69,7 +81,8 @@ public final class Settings {
             MAX_MESSAGES_PER_SECOND, MAX_ROOM_SIZE, ADMIN_PASSWORD, ADMIN_TOKEN, LOG_LEVEL, DUPLICATE_JOIN, FLUSH_INTERVAL_MS,
             MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
             SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS,
-            REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, NATIVE_TRANSPORT);
+            REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, FRAME_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MAX_CONNECTIONS,
+            MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, NATIVE_TRANSPORT);
 
     private Settings() {
     }

@@ -1,22 +1,28 @@
 package dev.flock.internals;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.core.net.impl.ConnectionBase;
 
 import java.lang.reflect.Field;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The one place that uses Vert.x and Netty internals: the socket's Netty channel (to write pre-framed bytes below
- * Vert.x and flush once per tick), event-loop contexts of our own, Netty's scheduler for sub-millisecond-cheap
+ * Vert.x and flush once per tick, and to put Flock's inbound checks into its pipeline), the channel of an HTTP
+ * connection (request deadlines), event-loop contexts of our own, Netty's scheduler for sub-millisecond-cheap
  * timers, the outbound buffer size (slow consumers) and vertx-web's WebSocket wrapper. None of this is public API,
  * so {@link #check} verifies at start-up that everything is there and fails with one clear line otherwise, instead
  * of a server that half works after a Vert.x upgrade.
@@ -39,6 +45,8 @@ public final class VertxInternals {
         } else {
             try {
                 Class.forName("io.vertx.core.internal.http.WebSocketInternal");
+                ConnectionBase.class.getMethod("channel");
+                WebSocketFrameDecoder.class.getName();
                 ChannelHandlerContext.class.getMethod("channel");
                 Channel.Unsafe.class.getMethod("outboundBuffer");
                 wrapperField();
@@ -139,5 +147,52 @@ public final class VertxInternals {
     /** Closes the transport at once, without waiting for queued writes (a peer that reads nothing). */
     public static void closeTransport(Channel channel) {
         channel.unsafe().close(channel.unsafe().voidPromise());
+    }
+
+    /** The Netty channel of an HTTP connection Vert.x handed to a connection handler. */
+    public static Channel channel(HttpConnection connection) {
+        return ((ConnectionBase) connection).channel();
+    }
+
+    /**
+     * Puts {@code handler} in front of the socket's WebSocket frame decoder, where it sees the raw bytes; false when
+     * the pipeline has no such decoder (a socket we cannot see into).
+     */
+    public static boolean addBeforeFrameDecoder(ServerWebSocket ws, String name, ChannelHandler handler) {
+        ChannelHandlerContext vertx = channelContext(ws);
+        if (vertx == null) {
+            return false;
+        }
+        ChannelHandlerContext decoder = vertx.pipeline().context(WebSocketFrameDecoder.class);
+        if (decoder == null) {
+            return false;
+        }
+        vertx.pipeline().addBefore(decoder.name(), name, handler);
+        return true;
+    }
+
+    /** Puts {@code handler} right before Vert.x's own handler: it sees decoded (and inflated) frames first. */
+    public static void addBeforeVertx(ServerWebSocket ws, String name, ChannelHandler handler) {
+        ChannelHandlerContext vertx = channelContext(ws);
+        vertx.pipeline().addBefore(vertx.name(), name, handler);
+    }
+
+    /** Puts {@code handler} right before Vert.x's handler of an HTTP connection: it sees decoded HTTP objects. */
+    public static void addBeforeVertx(Channel channel, String name, ChannelHandler handler) {
+        ChannelPipeline p = channel.pipeline();
+        ChannelHandlerContext vertx = p.context("handler");
+        if (vertx == null) {
+            p.addLast(name, handler);
+        } else {
+            p.addBefore(vertx.name(), name, handler);
+        }
+    }
+
+    /** Removes the handler called {@code name} from the socket's pipeline, if it is there. */
+    public static void removeHandler(ServerWebSocket ws, String name) {
+        ChannelHandlerContext vertx = channelContext(ws);
+        if (vertx != null && vertx.pipeline().context(name) != null) {
+            vertx.pipeline().remove(name);
+        }
     }
 }

@@ -27,6 +27,7 @@ public final class FlockMetrics {
     private final Map<String, Counter> received = new ConcurrentHashMap<>();
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
     private final Map<String, Counter> closes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> evictions = new ConcurrentHashMap<>();
     private final Counter delivered;
     private final Counter dropped;
@@ -89,6 +90,11 @@ public final class FlockMetrics {
 
     public void upgradeRefused() {
         counter(closes, "flock.connections.closed", "reason", "upgrade_refused", "connections closed, by reason").increment();
+    }
+
+    /** An upgrade refused by admission control (capacity, per_ip, memory): no socket was opened. */
+    public void upgradeRefused(String reason) {
+        counter(refusals, "flock.upgrades.refused", "reason", reason, "WebSocket upgrades refused with 503, by reason").increment();
     }
 
     public void memberAdded() {

@@ -1,7 +1,5 @@
 package dev.flock.redis;
 
-import dev.flock.protocol.ProtocolCodec;
-import dev.flock.protocol.ServerMessage;
 import dev.flock.room.LocalRoomDirectory;
 import dev.flock.room.PresenceStore;
 import dev.flock.room.RoomDirectory;
@@ -38,16 +36,16 @@ final class FleetRoomDirectory implements RoomDirectory {
     private final LocalRoomDirectory local;
     private final RoomRegistry registry;
     private final RedisLink link;
-    private final RedisBroker broker;
+    private final RoomPruner pruner;
     private final RedisPresenceStore presence;
     private final AdminChannel admin;
 
-    FleetRoomDirectory(LocalRoomDirectory local, RoomRegistry registry, RedisLink link, RedisBroker broker,
+    FleetRoomDirectory(LocalRoomDirectory local, RoomRegistry registry, RedisLink link, RoomPruner pruner,
                        RedisPresenceStore presence, AdminChannel admin) {
         this.local = local;
         this.registry = registry;
         this.link = link;
-        this.broker = broker;
+        this.pruner = pruner;
         this.presence = presence;
         this.admin = admin;
         admin.onCommand(this::onRemoteCommand);
@@ -95,20 +93,8 @@ final class FleetRoomDirectory implements RoomDirectory {
      * announces whom it removed); otherwise the sweep script runs here and this instance announces the leaves.
      */
     private Future<RoomInspection> inspect(String roomId) {
-        Future<?> pruned;
-        if (registry.roomIds().contains(roomId)) {
-            registry.onPresenceExpired(roomId, null);
-            pruned = Future.succeededFuture();
-        } else {
-            pruned = presence.sweep(roomId, null).onSuccess(gone -> {
-                for (String userId : gone) {
-                    ServerMessage.UserLeft left = new ServerMessage.UserLeft(roomId, userId);
-                    broker.publish(roomId, left, ProtocolCodec.encode(left));
-                }
-            }).otherwiseEmpty();
-        }
         // the snapshot script lists live members only, whether or not the prune has run yet
-        return pruned.compose(v -> presence.snapshot(roomId)).map(users -> toInspection(roomId, users));
+        return pruner.prune(roomId, null).compose(v -> presence.snapshot(roomId)).map(users -> toInspection(roomId, users));
     }
 
     private static RoomInspection toInspection(String roomId, List<PresenceStore.Snapshot> users) {

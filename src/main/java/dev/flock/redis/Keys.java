@@ -19,6 +19,11 @@ public final class Keys {
      * neither listen to it nor publish on it, and it is outside {@code flock:broadcast:*}.
      */
     public static final String ADMIN_CHANNEL = "flock:admin";
+    /**
+     * Ours: the room index, a sorted set of room ids (as encoded for keys) scored by the latest expiry (epoch ms,
+     * Redis clock) of a connection written in the room; a room leaves it with its members set (see prelude.lua).
+     */
+    public static final String ROOM_INDEX = "flock:rooms";
     /** Ours: {@code flock:instance:<instanceId>}, refreshed by each live instance with a short TTL. */
     public static final String INSTANCE = "flock:instance:";
 

@@ -19,7 +19,9 @@ import io.vertx.core.Vertx;
  * <ul>
  *   <li>{@link RedisLink}: the connections, reconnect and liveness, command transport;</li>
  *   <li>{@link RedisBroker}: room channels (subscriptions, batched publishes, received events);</li>
- *   <li>{@link RedisHousekeeping}: the instance key, expired-key events, the periodic sweep;</li>
+ *   <li>{@link RedisHousekeeping}: the instance key, expired-key events, the periodic sweep, and with
+ *   {@link RoomIndexSweep} the search for rooms a crashed instance left behind;</li>
+ *   <li>{@link RoomPruner}: prunes a room of departed members, through its verticle here or from here;</li>
  *   <li>{@link AdminChannel}: operator commands to every instance;</li>
  *   <li>{@link RedisPresenceStore} behind {@link FailoverPresenceStore}: the shared presence, decided locally while
  *   Redis is unreachable.</li>
@@ -32,14 +34,17 @@ public final class RedisBridge extends VerticleBase {
     private final RedisHousekeeping housekeeping;
     private final AdminChannel admin;
     private final RedisPresenceStore presence;
+    private final RoomPruner pruner;
     private final FailoverPresenceStore store;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId, Clock clock) {
         this.link = new RedisLink(config, metrics);
         this.broker = new RedisBroker(link, config, metrics, instanceId);
-        this.housekeeping = new RedisHousekeeping(link, broker, config, clock, instanceId);
-        this.admin = new AdminChannel(link, broker, instanceId);
         this.presence = new RedisPresenceStore(link, config);
+        this.pruner = new RoomPruner(presence, broker);
+        this.housekeeping = new RedisHousekeeping(link, broker, pruner, new RoomIndexSweep(presence, pruner), config, clock,
+                instanceId);
+        this.admin = new AdminChannel(link, broker, instanceId);
         this.store = new FailoverPresenceStore(presence, link::connected, clock, config);
     }
 
@@ -47,6 +52,7 @@ public final class RedisBridge extends VerticleBase {
     public void register(BrokerEventHandler handler) {
         broker.register(handler);
         housekeeping.register(handler);
+        pruner.register(handler);
     }
 
     @Override
@@ -82,6 +88,6 @@ public final class RedisBridge extends VerticleBase {
 
     /** Every instance's rooms, read from Redis; this instance's alone while Redis is unreachable. */
     public RoomDirectory directory(Vertx vertx, RoomRegistry registry) {
-        return new FleetRoomDirectory(new LocalRoomDirectory(vertx, registry), registry, link, broker, presence, admin);
+        return new FleetRoomDirectory(new LocalRoomDirectory(vertx, registry), registry, link, pruner, presence, admin);
     }
 }

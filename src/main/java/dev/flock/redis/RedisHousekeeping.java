@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fleet's upkeep in Redis: this instance's key {@code flock:instance:<id>} (the fleet's instance count), expired-key
- * events (a user's presence expired: that room sweeps them at once) and the periodic sweep of this instance's rooms
- * (which finds what the events missed). Runs on the Redis bridge's loop; its timers are the {@link Clock}'s.
+ * events (a user's presence expired: the room is pruned of them at once, here or by its verticle on this instance) and
+ * the periodic sweep, of this instance's rooms and of the room index for rooms no instance shows any more (which finds
+ * what the events missed, and what a crashed instance left behind). Runs on the Redis bridge's loop; its timers are the
+ * {@link Clock}'s.
  */
 final class RedisHousekeeping {
 
@@ -32,14 +34,19 @@ final class RedisHousekeeping {
     private final String instanceId;
     private final long startedAt;
     private final String expiredChannel;
+    private final RoomPruner pruner;
+    private final RoomIndexSweep leftovers;
     private volatile BrokerEventHandler handler;
     private boolean keyspaceWarned;
     private boolean stopped;
     private long sweepTimer = -1;
     private long instanceTimer = -1;
 
-    RedisHousekeeping(RedisLink link, RedisBroker broker, FlockConfig config, Clock clock, String instanceId) {
+    RedisHousekeeping(RedisLink link, RedisBroker broker, RoomPruner pruner, RoomIndexSweep leftovers, FlockConfig config,
+                      Clock clock, String instanceId) {
         this.link = link;
+        this.pruner = pruner;
+        this.leftovers = leftovers;
         this.config = config;
         this.clock = clock;
         this.instanceId = instanceId;
@@ -84,14 +91,26 @@ final class RedisHousekeeping {
         BrokerEventHandler h = handler;
         if (link.connected() && h != null) {
             h.onSweepDue();
+            leftovers.tick();
         }
     }
 
-    /** An expired presence or connections key: that user may have vanished; the room's sweep decides. */
+    /**
+     * An expired presence or connections key: that user may have vanished; the sweep decides. A room shown here
+     * sweeps itself on either key. A room shown nowhere here (its instance may have crashed) is pruned from here on
+     * the presence key only: every user has one (an original instance writes no connections set), and ours expires
+     * with the connections key, so one script per departed user is enough.
+     */
     private void onExpired(Buffer payload) {
-        String[] ids = Keys.roomAndUser(payload.toString());
+        String key = payload.toString();
+        String[] ids = Keys.roomAndUser(key);
         BrokerEventHandler h = handler;
-        if (ids != null && h != null) {
+        if (ids == null || h == null) {
+            return;
+        }
+        if (key.startsWith(Keys.PRESENCE)) {
+            pruner.prune(ids[0], ids[1]);
+        } else {
             h.onPresenceExpired(ids[0], ids[1]);
         }
     }

@@ -124,6 +124,14 @@ public final class RedisPresenceStore implements PresenceStore {
         return eval(Scripts.SWEEP, args).map(RedisPresenceStore::strings);
     }
 
+    /**
+     * Claims at most {@code limit} rooms in which every connection of ours expired (crash leftovers, or rooms only an
+     * original instance writes to); each comes up again one connection TTL later unless a sweep unlists it.
+     */
+    Future<List<String>> claimDueRooms(int limit) {
+        return eval(Scripts.DUE, List.of("", Long.toString(ttlMs), Integer.toString(limit))).map(r -> strings(r).stream().map(Keys::decode).toList());
+    }
+
     // ---- scripts -------------------------------------------------------------------------------------------------
 
     private Future<Response> eval(Scripts.Script script, List<String> args) {

@@ -38,6 +38,9 @@ final class Scripts {
     /** See sweep.lua: remove the members (or the one given) that are no longer alive. */
     static final Script SWEEP = script("sweep");
 
+    /** See due.lua: claim rooms of the room index whose every connection expired. */
+    static final Script DUE = script("due");
+
     /** See refresh.lua: extend active connections (or re-create them on rewrite) and write cursors. */
     static final Script REFRESH = script("refresh");
 

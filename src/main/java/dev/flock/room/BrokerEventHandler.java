@@ -16,9 +16,11 @@ public interface BrokerEventHandler {
 
     /**
      * The store saw a presence of {@code userId} in the room expire: that user may have gone. {@code userId} null:
-     * any member may have (an operator's read of the room prunes it).
+     * any member may have (an operator's read of the room, or the store's search for rooms left over by a crashed
+     * instance, prunes it). True when a room of this instance shows {@code roomId} and sweeps itself (announcing
+     * whom it removes); false when none does, and the caller prunes the store itself.
      */
-    void onPresenceExpired(String roomId, String userId);
+    boolean onPresenceExpired(String roomId, String userId);
 
     /** Time for the periodic check of every local room for members whose connections all expired. */
     void onSweepDue();

@@ -173,10 +173,12 @@ public final class RoomRegistry implements BrokerEventHandler {
     }
 
     @Override
-    public void onPresenceExpired(String roomId, String userId) {
-        if (live(roomId)) {
-            RoomBus.send(vertx, roomId, new RoomCommand.Sweep(userId));
+    public boolean onPresenceExpired(String roomId, String userId) {
+        if (!live(roomId)) {
+            return false;
         }
+        RoomBus.send(vertx, roomId, new RoomCommand.Sweep(userId));
+        return true;
     }
 
     @Override

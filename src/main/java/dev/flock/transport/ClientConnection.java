@@ -9,7 +9,9 @@ import dev.flock.room.DeliveryKind;
 import dev.flock.room.Peer;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
+import dev.flock.internals.VertxInternals;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -32,11 +34,13 @@ import java.util.Map;
  * <p>Its writes go through its {@link SocketWriter}. Times are the hub clock's monotonic
  * milliseconds, so a test can move them and a wall-clock step expires nobody.
  */
-final class ClientConnection implements Peer {
+final class ClientConnection implements Peer, FrameChecks.Policy {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     private static final byte[] HEARTBEAT_ACK = ProtocolCodec.encode(new ServerMessage.HeartbeatAck());
     private static final long REFUSED_RETRY_MS = 5000;
+    /** A failed connection whose peer neither reads our close frame nor closes is cut this long after. */
+    private static final long FAIL_LINGER_MS = 2000;
     /** Bounds what one socket can make the server hold; the SDK joins a handful of rooms at most. */
     static final int MAX_ROOMS_PER_CONNECTION = 100;
 
@@ -47,6 +51,11 @@ final class ClientConnection implements Peer {
     private final long openedAt;
     private final RateLimiter limiter;
     private final SocketWriter out;
+    /** Null only for a socket whose pipeline we cannot see into (then Vert.x's own limits apply). */
+    private final WireGuard wire;
+    private long failedAt = -1;
+    /** This socket's seat in {@link Admission}; given back when it is gone. */
+    private final Admission.Ticket ticket;
     private final Map<String, RoomSlot> rooms = new HashMap<>(4);
     private long nextSeq;
     private boolean joinedOnce;
@@ -55,7 +64,8 @@ final class ClientConnection implements Peer {
     private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
 
-    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid) {
+    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid, Admission.Ticket ticket) {
+        this.ticket = ticket;
         this.id = id;
         this.ws = ws;
         this.hub = hub;
@@ -64,11 +74,24 @@ final class ClientConnection implements Peer {
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
         this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond());
         this.out = new SocketWriter(ws, hub);
+        this.wire = installGuards(ws, hub);
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);
         ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
         ws.closeHandler(v -> onClosed());
         LOG.debug("connection opened {} {}", kv("conn", id), kv("remote", String.valueOf(ws.remoteAddress())));
+    }
+
+    /** Flock's inbound checks in the socket's pipeline: frame sizes and stalls on the wire, then the decoders' findings. */
+    private WireGuard installGuards(ServerWebSocket ws, ConnectionHub hub) {
+        int max = hub.config.maxFrameBytes();
+        WireGuard guard = new WireGuard(max, hub.clock::monotonicMillis, this::fail);
+        if (!VertxInternals.addBeforeFrameDecoder(ws, WireGuard.NAME, guard)) {
+            return null;
+        }
+        VertxInternals.addBeforeVertx(ws, "flock-utf8", new Utf8FrameValidator(false));
+        VertxInternals.addBeforeVertx(ws, FrameChecks.NAME, new FrameChecks(max, this));
+        return guard;
     }
 
     @Override
@@ -89,14 +112,11 @@ final class ClientConnection implements Peer {
         }
         long now = hub.clock.monotonicMillis();
         if (!limiter.tryAcquire(now)) {
-            sendError(ErrorCode.RATE_LIMITED, "more than " + hub.config.maxMessagesPerSecond()
-                    + " messages in one second", null);
-            close(CloseCodes.POLICY, "rate limited", "rate_limit");
+            fail(Violation.rateLimited(hub.config.maxMessagesPerSecond()));
             return;
         }
-        if (tooLarge(text)) {
-            sendError(ErrorCode.INVALID_MESSAGE, "message larger than " + hub.config.maxFrameBytes() + " bytes", null);
-            close(CloseCodes.TOO_BIG, "message too big", "too_big");
+        if (wire == null && tooLarge(text)) {
+            fail(Violation.tooBig(hub.config.maxFrameBytes()));
             return;
         }
         ClientMessage message;
@@ -116,6 +136,35 @@ final class ClientConnection implements Peer {
             return true;
         }
         return text.length() * 3L > max && text.getBytes(StandardCharsets.UTF_8).length > max;
+    }
+
+    /** Pings and pongs count against the same limit as messages: a ping flood is a message flood. */
+    @Override
+    public boolean controlFrame() {
+        if (closing) {
+            return false;
+        }
+        if (limiter.tryAcquire(hub.clock.monotonicMillis())) {
+            return true;
+        }
+        fail(Violation.rateLimited(hub.config.maxMessagesPerSecond()));
+        return false;
+    }
+
+    /** Sends the violation's error (if any) and its close frame, then closes without waiting for the peer. */
+    @Override
+    public void fail(Violation violation) {
+        if (closing) {
+            return;
+        }
+        if (violation.error() != null) {
+            sendError(violation.error(), violation.message(), null);
+        }
+        closing = true;
+        closeReason = violation.metricReason();
+        failedAt = hub.clock.monotonicMillis();
+        LOG.debug("failing {} {} {}", kv("conn", id), kv("code", violation.closeCode()), kv("reason", violation.message()));
+        out.fail(violation.closeCode(), violation.message());
     }
 
     private void onBinary(Buffer ignored) {
@@ -317,9 +366,17 @@ final class ClientConnection implements Peer {
 
     // ---- lifecycle ----------------------------------------------------------------------------------------
 
-    /** Once a second: TTLs per room, the join timeout, stale pre-join moves, slow consumers. */
+    /** Once a second: TTLs per room, the join timeout, stalled messages, stale pre-join moves, slow consumers. */
     void scan(long now) {
         if (closing) {
+            if (failedAt >= 0 && now - failedAt >= FAIL_LINGER_MS) {
+                failedAt = -1;
+                out.abort(this::onClosed);
+            }
+            return;
+        }
+        if (wire != null && wire.stalled(now, hub.config.frameTimeoutMs())) {
+            fail(Violation.stalled(hub.config.frameTimeoutMs()));
             return;
         }
         if (!joinedOnce && now - openedAt > hub.config.joinTimeoutSeconds() * 1000L) {
@@ -380,6 +437,7 @@ final class ClientConnection implements Peer {
         }
         rooms.clear();
         hub.forget(this);
+        ticket.release();
         hub.metrics.connectionClosed(closeReason);
         LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
         gone.complete();

@@ -6,6 +6,7 @@ import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
 import dev.flock.time.Clock;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,7 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The connections of one event loop and the loop's shared bookkeeping: one flush timer for batched writes
- * and one scanner per second for TTLs, join timeouts and slow consumers (no timer per socket or per room).
+ * and one scanner per second for TTLs, join timeouts, stalled messages, slow consumers and HTTP request deadlines
+ * (no timer per socket or per room).
  * Everything here runs on that loop.
  */
 public final class ConnectionHub {
@@ -41,6 +43,8 @@ public final class ConnectionHub {
     final long flushIntervalNanos;
     private final EventLoop loop;
     private final Set<ClientConnection> connections = new LinkedHashSet<>();
+    /** HTTP connections of this loop that have not become WebSockets. */
+    private final Set<RequestDeadline> awaitingRequests = new LinkedHashSet<>();
     private final List<SocketWriter> dirty = new ArrayList<>();
     private boolean flushScheduled;
     /** Frames written since the last scan; published to the shared counter once a second, not per write. */
@@ -65,9 +69,17 @@ public final class ConnectionHub {
         scanTimer = clock.setPeriodic(SCAN_INTERVAL_MS, id -> scan());
     }
 
+    /** Gives an HTTP connection of this loop its request deadline. */
+    void watchRequests(Channel channel) {
+        RequestDeadline deadline = new RequestDeadline(clock::monotonicMillis, awaitingRequests::remove);
+        awaitingRequests.add(deadline);
+        VertxInternals.addBeforeVertx(channel, RequestDeadline.NAME, deadline);
+    }
+
     /** Takes over an accepted WebSocket. */
-    public void accept(ServerWebSocket ws, boolean upgradeKeyValid) {
-        ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, upgradeKeyValid);
+    public void accept(ServerWebSocket ws, boolean upgradeKeyValid, Admission.Ticket ticket) {
+        VertxInternals.removeHandler(ws, RequestDeadline.NAME); // a WebSocket has no requests to wait for
+        ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, upgradeKeyValid, ticket);
         connections.add(c);
         metrics.connectionOpened();
     }
@@ -106,6 +118,9 @@ public final class ConnectionHub {
         long now = clock.monotonicMillis();
         for (ClientConnection c : List.copyOf(connections)) {
             c.scan(now);
+        }
+        for (RequestDeadline d : List.copyOf(awaitingRequests)) {
+            d.check(now, config.httpRequestTimeoutMs());
         }
     }
 

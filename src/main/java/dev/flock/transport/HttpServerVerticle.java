@@ -12,12 +12,9 @@ import java.util.function.Consumer;
 /**
  * Serves HTTP and accepts WebSocket upgrades on any path. One instance per event loop; all instances share
  * the port, and hand their sockets to the {@link SocketHubs} (one connection hub per event loop), the same
- * path an embedding application's sockets take.
+ * path an embedding application's sockets take ({@link SocketHubs#route}, with admission control).
  */
 public final class HttpServerVerticle extends VerticleBase {
-
-    /** Vert.x's own frame limit sits above ours, so an oversize message gets our INVALID_MESSAGE first. */
-    private static final int NETTY_LIMIT_FACTOR = 4;
 
     private final FlockConfig config;
     private final int port;
@@ -34,27 +31,33 @@ public final class HttpServerVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        // Upgrades go through the router (its first route), not the handshake handler: only there can a refusal
+        // carry Retry-After. The connection handler gives every HTTP connection its request deadline.
         server = vertx.createHttpServer(serverOptions())
-                .webSocketHandshakeHandler(hubs::handshake)
-                .webSocketHandler(hubs::accept)
+                .connectionHandler(hubs::watchHttp)
                 .requestHandler(router());
         return server.listen(port, config.host());
     }
 
     private HttpServerOptions serverOptions() {
-        int nettyLimit = (int) Math.min(Integer.MAX_VALUE, (long) config.maxFrameBytes() * NETTY_LIMIT_FACTOR);
+        // Nothing is buffered beyond the limit: WireGuard refuses on the header (INVALID_MESSAGE, 1009) before
+        // Netty's decoder would; these are the backstop for what it cannot see (inflated frames).
         return new HttpServerOptions()
-                .setMaxWebSocketFrameSize(nettyLimit)
-                .setMaxWebSocketMessageSize(nettyLimit)
+                .setMaxWebSocketFrameSize(config.maxFrameBytes())
+                .setMaxWebSocketMessageSize(config.maxFrameBytes())
                 // zlib state costs ~100 KB per socket and browsers always offer it: declined unless configured
                 .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
                 .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
+                // HTTP/1.1 only: WebSockets need nothing else, and h2c sniffing would set the connection up only on its
+                // first bytes, after which a silent (slowloris) connection would have no request deadline
+                .setHttp2ClearTextEnabled(false)
                 .setTcpNoDelay(true)
                 .setReuseAddress(true);
     }
 
     private Router router() {
         Router router = Router.router(vertx);
+        router.route().handler(hubs::route); // WebSocket upgrades on any path; everything else goes on
         router.get("/health").handler(rc -> rc.response().putHeader("content-type", "application/json")
                 .end("{\"status\":\"ok\"}"));
         routes.accept(router);

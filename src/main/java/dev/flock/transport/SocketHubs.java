@@ -6,11 +6,13 @@ import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
 import dev.flock.time.Clock;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
@@ -36,11 +38,14 @@ public final class SocketHubs {
     private final ApiKeys apiKeys;
     private final ProtocolCodec codec;
     private final Clock clock;
+    private final Admission admission;
     private final Map<EventLoop, ConnectionHub> hubs = new ConcurrentHashMap<>();
+    /** Seats taken by {@link #handshake} for the sockets {@link #accept} will receive, by the peer's address and port. */
+    private final Map<String, Admission.Ticket> handshaken = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, ApiKeys apiKeys,
-                      ProtocolCodec codec, Clock clock) {
+                      ProtocolCodec codec, Clock clock, Admission admission) {
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
@@ -48,9 +53,13 @@ public final class SocketHubs {
         this.apiKeys = apiKeys;
         this.codec = codec;
         this.clock = clock;
+        this.admission = admission;
     }
 
-    /** For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key with 401, as Flock's own server does. */
+    /**
+     * For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key with 401 and an upgrade over an
+     * admission limit with 503 (this API cannot add {@code Retry-After}; Flock's own port and {@link #route} do).
+     */
     public void handshake(ServerWebSocketHandshake handshake) {
         if (closed) {
             handshake.reject(503);
@@ -61,12 +70,43 @@ public final class SocketHubs {
             handshake.reject(401);
             return;
         }
-        handshake.accept();
+        Admission.Decision decision = admission.admit(handshake.headers(), handshake.remoteAddress());
+        if (!decision.admitted()) {
+            metrics.upgradeRefused(decision.refusal().metric);
+            handshake.reject(503);
+            return;
+        }
+        String peer = String.valueOf(handshake.remoteAddress());
+        handshaken.put(peer, decision.ticket());
+        handshake.accept().onFailure(e -> {
+            Admission.Ticket t = handshaken.remove(peer);
+            if (t != null) {
+                t.release();
+            }
+        });
     }
 
-    /** For {@code HttpServer#webSocketHandler}, or after {@code request.toWebSocket()}. */
+    /**
+     * For {@code HttpServer#webSocketHandler}: a socket {@link #handshake} admitted takes its seat; one that came
+     * without a handshake handler is admitted here, and closed with 1013 (try again later) over a limit.
+     */
     public void accept(ServerWebSocket accepted) {
+        Admission.Ticket ticket = handshaken.remove(String.valueOf(accepted.remoteAddress()));
+        if (ticket == null) {
+            Admission.Decision decision = admission.admit(accepted.headers(), accepted.remoteAddress());
+            if (!decision.admitted()) {
+                metrics.upgradeRefused(decision.refusal().metric);
+                accepted.close(CloseCodes.TRY_AGAIN_LATER, decision.refusal().message);
+                return;
+            }
+            ticket = decision.ticket();
+        }
+        accept(accepted, ticket);
+    }
+
+    private void accept(ServerWebSocket accepted, Admission.Ticket ticket) {
         if (closed) {
+            ticket.release();
             accepted.close(CloseCodes.GOING_AWAY, "server shutting down");
             return;
         }
@@ -76,22 +116,40 @@ public final class SocketHubs {
         // a wrapper we cannot see through: its handler's loop
         EventLoop loop = channel != null ? channel.channel().eventLoop() : VertxInternals.currentEventLoop();
         if (loop == null) {
+            ticket.release();
             throw new IllegalArgumentException("cannot find the event loop of " + ws.getClass().getName());
         }
         ConnectionHub hub = hubs.computeIfAbsent(loop, this::newHub);
         if (loop.inEventLoop()) {
-            hub.accept(ws, keyValid);
+            hub.accept(ws, keyValid, ticket);
         } else {
             // called off the socket's loop (a worker verticle's router): hold its frames until the hub owns it
             ws.pause();
             hub.context.runOnContext(v -> {
-                hub.accept(ws, keyValid);
+                hub.accept(ws, keyValid, ticket);
                 ws.resume();
             });
         }
     }
 
-    /** A Vert.x Web handler: upgrades a WebSocket request (401 for a wrong key) and passes anything else on. */
+    /**
+     * For {@code HttpServer#connectionHandler}: an HTTP connection must send complete requests within
+     * {@code FLOCK_HTTP_REQUEST_TIMEOUT_MS} until it becomes a WebSocket (slowloris).
+     */
+    public void watchHttp(HttpConnection connection) {
+        Channel channel = VertxInternals.channel(connection);
+        ConnectionHub hub = hubs.computeIfAbsent(channel.eventLoop(), this::newHub);
+        if (channel.eventLoop().inEventLoop()) {
+            hub.watchRequests(channel);
+        } else {
+            channel.eventLoop().execute(() -> hub.watchRequests(channel));
+        }
+    }
+
+    /**
+     * A Vert.x Web handler: upgrades a WebSocket request (401 for a wrong key, 503 with {@code Retry-After} over an
+     * admission limit or while shutting down) and passes anything else on.
+     */
     public void route(RoutingContext rc) {
         HttpServerRequest request = rc.request();
         if (!request.canUpgradeToWebSocket()) {
@@ -99,7 +157,7 @@ public final class SocketHubs {
             return;
         }
         if (closed) {
-            rc.response().setStatusCode(503).end();
+            tryLater(rc, "the server is shutting down");
             return;
         }
         if (apiKeys.refusesUpgrade(request.headers(), request.query())) {
@@ -107,7 +165,21 @@ public final class SocketHubs {
             rc.response().setStatusCode(401).end();
             return;
         }
-        request.toWebSocket().onSuccess(this::accept).onFailure(rc::fail);
+        Admission.Decision decision = admission.admit(request.headers(), request.remoteAddress());
+        if (!decision.admitted()) {
+            metrics.upgradeRefused(decision.refusal().metric);
+            tryLater(rc, decision.refusal().message);
+            return;
+        }
+        request.toWebSocket().onSuccess(ws -> accept(ws, decision.ticket())).onFailure(e -> {
+            decision.ticket().release();
+            rc.fail(e);
+        });
+    }
+
+    private static void tryLater(RoutingContext rc, String why) {
+        rc.response().setStatusCode(503).putHeader("Retry-After", String.valueOf(Admission.RETRY_AFTER_SECONDS))
+                .putHeader("content-type", "text/plain; charset=utf-8").end(why + "; try again later\n");
     }
 
     private ConnectionHub newHub(EventLoop loop) {

@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
 import io.vertx.core.http.ServerWebSocket;
 
 import java.nio.charset.StandardCharsets;
@@ -165,8 +166,33 @@ final class SocketWriter {
      * frame behind it); runs {@code onGone} on the connection's loop once the channel is closed.
      */
     void abort(Runnable onGone) {
+        if (channel == null) {
+            ws.close();
+            return;
+        }
         channel.closeFuture().addListener(done -> hub.context.runOnContext(v -> onGone.run()));
         VertxInternals.closeTransport(channel);
+    }
+
+    /**
+     * Fails the connection (RFC 6455 §7.1.7): what is queued, a close frame, then our half of the TCP close, without
+     * waiting for the peer's close frame (its input is no longer read). The peer's FIN closes the rest; closing both
+     * halves at once would answer its unread bytes with a reset, which can destroy the close frame before it is read.
+     * A peer that never reads is closed by the connection's scan ({@link #abort}).
+     */
+    void fail(short code, String reason) {
+        stop();
+        if (ctx == null) {
+            ws.close(code, reason);
+            return;
+        }
+        ctx.writeAndFlush(TextFrames.close(code, reason)).addListener(written -> {
+            if (channel instanceof DuplexChannel duplex && written.isSuccess()) {
+                duplex.shutdownOutput();
+            } else {
+                channel.close();
+            }
+        });
     }
 
     /** No more writes: held cursor frames are released and what was written is flushed. */

@@ -4,12 +4,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 
 /**
- * Frames a payload as one unmasked WebSocket text frame. Server frames are never masked, so the framed
+ * Frames a payload as one unmasked WebSocket text frame (or a close frame). Server frames are never masked, so the framed
  * bytes are identical for every recipient: frame once, write retained duplicates everywhere.
  */
 final class TextFrames {
 
     private static final int FIN_TEXT = 0x81;
+    private static final int FIN_CLOSE = 0x88;
+    /** A control frame's payload is at most 125 bytes: 2 for the code, the rest for the reason. */
+    private static final int MAX_CLOSE_REASON = 123;
 
     private TextFrames() {
     }
@@ -30,6 +33,21 @@ final class TextFrames {
             buf.writeLong(len);
         }
         buf.writeBytes(payload);
+        return buf;
+    }
+
+    /** A close frame with {@code code} and {@code reason} (cut to what fits, on a character boundary); the caller owns it. */
+    static ByteBuf close(short code, String reason) {
+        byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int len = Math.min(text.length, MAX_CLOSE_REASON);
+        while (len > 0 && len < text.length && (text[len] & 0xc0) == 0x80) {
+            len--; // not inside a multi-byte character
+        }
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(4 + len);
+        buf.writeByte(FIN_CLOSE);
+        buf.writeByte(2 + len);
+        buf.writeShort(code);
+        buf.writeBytes(text, 0, len);
         return buf;
     }
 }

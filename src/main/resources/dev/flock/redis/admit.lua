@@ -21,6 +21,7 @@ local function addConn()
   redis.call('ZADD', ckey(user), now + ttl, conn)
   redis.call('PEXPIRE', ckey(user), ttl)
   redis.call('PEXPIRE', pkey(user), ttl)
+  listed(now + ttl)
 end
 local function fresh()
   redis.call('DEL', ckey(user), kkey(user))

@@ -6,7 +6,10 @@
 -- joinedAt), ckey(u) (flock:conns:<room>:<user>, zset: connection id scored by expiry, epoch ms), kkey(u)
 -- (flock:cursor:<room>:<user>, hash: x, y, timestamp); now (Redis TIME, epoch ms, so every instance shares one
 -- clock); alive(u) (prunes u's expired connections; true while one remains or the presence hash exists);
--- drop(u) (removes u from the members set and deletes u's presence, cursor and connections keys).
+-- drop(u) (removes u from the members set and deletes u's presence, cursor and connections keys); index (the room
+-- index flock:rooms, zset: room id as encoded for keys, scored by the latest expiry, epoch ms, of a connection written
+-- in the room), listed(expiry) (keeps the room in it while its members set exists), unlisted() (takes it out once the
+-- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua).
 
 local function enc(s)
   if string.find(s, '[:%%]') then
@@ -26,7 +29,19 @@ local function alive(u)
   redis.call('ZREMRANGEBYSCORE', ckey(u), '-inf', now)
   return redis.call('ZCARD', ckey(u)) > 0 or redis.call('EXISTS', pkey(u)) == 1
 end
+local index = 'flock:rooms'
+local function listed(expiry)
+  if redis.call('EXISTS', mkey) == 1 then
+    redis.call('ZADD', index, 'GT', expiry, room)
+  end
+end
+local function unlisted()
+  if redis.call('EXISTS', mkey) == 0 then
+    redis.call('ZREM', index, room)
+  end
+end
 local function drop(u)
   redis.call('SREM', mkey, u)
   redis.call('DEL', pkey(u), kkey(u), ckey(u))
+  unlisted()
 end

@@ -30,6 +30,9 @@ for k = 1, n do
   redis.call('PEXPIRE', pkey(u), ttl)
   redis.call('PEXPIRE', kkey(u), ttl)
 end
+if n > 0 then
+  listed(now + ttl)
+end
 while i <= #ARGV do
   local u, x, y, ts = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   i = i + 4

@@ -2,6 +2,7 @@
 -- KEYS: none (key names from ARGV[1], see prelude.lua).
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - optional user id: check only that user
+-- Takes the room out of the room index when its members set is gone (also when another writer emptied it).
 -- Returns the list of removed user ids.
 
 local removed = {}
@@ -13,4 +14,5 @@ for _, u in ipairs(list) do
     table.insert(removed, u)
   end
 end
+unlisted()
 return removed

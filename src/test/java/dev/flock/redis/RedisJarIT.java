@@ -1,5 +1,6 @@
 package dev.flock.redis;
 
+import dev.flock.support.Fleet;
 import dev.flock.support.JarProcess;
 import dev.flock.support.RedisServer;
 import dev.flock.support.WsClient;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +67,7 @@ class RedisJarIT {
         watcherC.joinAndAck("doc", "wc", new JsonObject().put("name", "WC"));
         WsClient alice = client(b);
         JsonObject ack = alice.joinAndAck("doc", "alice", new JsonObject().put("name", "Alice"));
+        alice.joinAndAck("alone", "alice", new JsonObject().put("name", "Alice")); // a room only b shows
         assertThat(ack.getJsonArray("users").size()).isEqualTo(2);
         watcherA.await(is("user:joined", "doc", "alice"));
         watcherC.await(is("user:joined", "doc", "alice"));
@@ -96,9 +99,15 @@ class RedisJarIT {
         }
         long tookMs = (System.nanoTime() - killedAt) / 1_000_000;
         assertThat(tookMs).as("user:left after kill -9").isLessThanOrEqualTo(TTL_SECONDS * 1000L + 5000L);
+        // nobody shows the room b alone had, yet a survivor prunes it: no members set (nor any other key) is left
+        Fleet.awaitTrue("room 'alone' pruned", Duration.ofSeconds(TTL_SECONDS + 5),
+                () -> ((List<?>) redis.command("KEYS", "flock:*:alone*")).isEmpty());
+        long prunedMs = (System.nanoTime() - killedAt) / 1_000_000;
+        assertThat(redis.command("ZSCORE", Keys.ROOM_INDEX, "alone")).isNull();
         assertThat(watcherA.count(is("user:left", "doc", "alice"))).isEqualTo(1);
         assertThat(watcherC.count(is("user:left", "doc", "alice"))).isEqualTo(1);
         assertThat(watcherA.count(is("user:left", "doc", "wc"))).isZero();
-        System.out.println("kill -9 -> user:left after " + tookMs + " ms (TTL " + TTL_SECONDS + " s)");
+        System.out.println("kill -9 -> user:left after " + tookMs + " ms, room 'alone' pruned after " + prunedMs
+                + " ms (TTL " + TTL_SECONDS + " s)");
     }
 }

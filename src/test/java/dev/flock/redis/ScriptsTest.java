@@ -147,7 +147,7 @@ class ScriptsTest {
         String prelude = Scripts.body("prelude");
         assertThat(prelude).startsWith("local function enc(s)");
         for (Scripts.Script s : List.of(Scripts.ADMIT, Scripts.REMOVE, Scripts.SWEEP, Scripts.REFRESH, Scripts.SNAPSHOT,
-                Scripts.MERGE)) {
+                Scripts.MERGE, Scripts.DUE)) {
             assertThat(s.text()).as(s.name()).isEqualTo(prelude + Scripts.body(s.name()));
             assertThat(s.text()).as(s.name()).doesNotContain("-- ARGV");
             assertThat(Scripts.read(s.name() + ".lua")).as(s.name() + ".lua header").contains("-- ARGV[1]", "-- Returns");
@@ -452,6 +452,100 @@ class ScriptsTest {
         assertThat(members()).contains("ghost"); // a read: it lists, it does not prune
     }
 
+    // ---- room index ----------------------------------------------------------------------------------------------
+
+    private Double indexScore(String room) {
+        Object score = redis.command("ZSCORE", Keys.ROOM_INDEX, Keys.encode(room));
+        return score == null ? null : Double.parseDouble((String) score);
+    }
+
+    private List<Object> indexed() {
+        return (List<Object>) redis.command("ZRANGE", Keys.ROOM_INDEX, "0", "-1");
+    }
+
+    private List<Object> due(long lease, int limit) {
+        return (List<Object>) eval(Scripts.DUE, "", Long.toString(lease), Integer.toString(limit));
+    }
+
+    /** A room whose index entry says every connection in it expired long ago (its instance crashed). */
+    private void overdue(String room) {
+        redis.command("ZADD", Keys.ROOM_INDEX, "1", Keys.encode(room));
+    }
+
+    @Test
+    void index_admitListsTheRoom_scoredByTheLatestConnectionExpiry_andRefreshOnlyRaisesIt() {
+        long before = redisNowMs();
+        admit("alice", "c1", ALICE);
+        assertThat(indexScore(ROOM)).isBetween((double) before + TTL, (double) redisNowMs() + TTL);
+
+        refresh(10 * TTL, false, List.<String[]>of(new String[]{"alice", "c1", ""}), List.of());
+        double raised = indexScore(ROOM);
+        assertThat(raised).isGreaterThanOrEqualTo((double) before + 10 * TTL);
+
+        admit("bob", "b1", BOB); // a shorter expiry than the one already listed
+        assertThat(indexScore(ROOM)).isEqualTo(raised);
+    }
+
+    @Test
+    void index_aRoomLeavesIt_whenItsLastMemberIsRemovedOrSwept_andStaysWhileMembersRemain() {
+        admit("alice", "c1", ALICE);
+        admit("bob", "b1", BOB);
+        remove("alice", "c1");
+        assertThat(indexScore(ROOM)).isNotNull();
+        remove("bob", "b1");
+        assertThat(indexScore(ROOM)).isNull();
+
+        expiredMember("ghost");
+        overdue(ROOM);
+        assertThat(sweep()).containsExactly("ghost");
+        assertThat(indexScore(ROOM)).isNull();
+        assertThat(exists(Keys.members(ROOM))).isZero();
+    }
+
+    @Test
+    void index_sweepUnlistsARoomWhoseMembersSetAnotherWriterEmptied_andRefreshDoesNotListARoomWithoutOne() {
+        overdue(ROOM); // e.g. an original Node instance removed the last member itself
+
+        assertThat(sweep()).isEmpty();
+        assertThat(indexed()).isEmpty();
+
+        refresh(TTL, false, List.<String[]>of(new String[]{"alice", "c1", ""}), List.of());
+        assertThat(indexed()).isEmpty();
+    }
+
+    @Test
+    void due_claimsOnlyRoomsPastTheirScore_atMostTheLimit_andPushesEachOutByTheLease() {
+        admit("live", "alice", "c1", ALICE, 0, "share");
+        for (String room : List.of("crashed-1", "crashed-2", "crashed-3")) {
+            overdue(room);
+        }
+        long before = redisNowMs();
+
+        List<Object> first = due(TTL, 2);
+        List<Object> second = due(TTL, 2);
+
+        assertThat(first).hasSize(2);
+        assertThat(second).hasSize(1);
+        List<Object> claimed = new ArrayList<>(first);
+        claimed.addAll(second);
+        assertThat(claimed).containsExactlyInAnyOrder("crashed-1", "crashed-2", "crashed-3");
+        assertThat(due(TTL, 2)).as("claimed rooms come up again only after the lease").isEmpty();
+        assertThat(indexScore("crashed-1")).isGreaterThanOrEqualTo((double) before + TTL);
+    }
+
+    @Test
+    void due_thenSweep_prunesADueRoomOfItsDeadMembersOnly_andKeepsItListedWhileAMemberLivesByItsPresenceHash() {
+        expiredMember("ghost");
+        nodeMember("node-user", BOB);
+        overdue(ROOM);
+
+        assertThat(due(TTL, 10)).containsExactly(ROOM);
+        assertThat(sweep()).containsExactly("ghost");
+
+        assertThat(members()).containsExactly("node-user");
+        assertThat(indexScore(ROOM)).as("checked again one lease later").isGreaterThan((double) redisNowMs());
+    }
+
     // ---- key encoding --------------------------------------------------------------------------------------------
 
     @Test
@@ -470,7 +564,8 @@ class ScriptsTest {
         keys.sort(Comparator.comparing(Object::toString));
         assertThat(keys).containsExactly("flock:conns:a%3Ab:c", "flock:conns:a:b%253Ac", "flock:conns:a:b%3Ac",
                 "flock:presence:a%3Ab:c", "flock:presence:a:b%253Ac", "flock:presence:a:b%3Ac",
-                "flock:room:a%3Ab:members", "flock:room:a:members");
+                "flock:room:a%3Ab:members", "flock:room:a:members", Keys.ROOM_INDEX);
+        assertThat(indexed()).containsExactlyInAnyOrder("a", "a%3Ab");
 
         assertThat(eval(Scripts.REMOVE, Keys.encode("a"), "b:c", "c1")).isEqualTo(1L);
         assertThat(exists("flock:presence:a:b%3Ac")).isZero();

@@ -22,7 +22,8 @@ class MemoryBrokerTest {
         }
 
         @Override
-        public void onPresenceExpired(String roomId, String userId) {
+        public boolean onPresenceExpired(String roomId, String userId) {
+            return false;
         }
 
         @Override
