@@ -9,9 +9,7 @@ import dev.flock.room.DeliveryKind;
 import dev.flock.room.Peer;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
-import dev.flock.internals.VertxInternals;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,7 +19,6 @@ import org.slf4j.Logger;
 import static net.logstash.logback.argument.StructuredArguments.kv;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -74,24 +71,12 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
         this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond());
         this.out = new SocketWriter(ws, hub);
-        this.wire = installGuards(ws, hub);
+        this.wire = InboundPipeline.install(ws, hub.config.maxFrameBytes(), hub.clock::monotonicMillis, this);
         ws.textMessageHandler(this::onText);
         ws.binaryMessageHandler(this::onBinary);
         ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
         ws.closeHandler(v -> onClosed());
         LOG.debug("connection opened {} {}", kv("conn", id), kv("remote", String.valueOf(ws.remoteAddress())));
-    }
-
-    /** Flock's inbound checks in the socket's pipeline: frame sizes and stalls on the wire, then the decoders' findings. */
-    private WireGuard installGuards(ServerWebSocket ws, ConnectionHub hub) {
-        int max = hub.config.maxFrameBytes();
-        WireGuard guard = new WireGuard(max, hub.clock::monotonicMillis, this::fail);
-        if (!VertxInternals.addBeforeFrameDecoder(ws, WireGuard.NAME, guard)) {
-            return null;
-        }
-        VertxInternals.addBeforeVertx(ws, "flock-utf8", new Utf8FrameValidator(false));
-        VertxInternals.addBeforeVertx(ws, FrameChecks.NAME, new FrameChecks(max, this));
-        return guard;
     }
 
     @Override
@@ -115,7 +100,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             fail(Violation.rateLimited(hub.config.maxMessagesPerSecond()));
             return;
         }
-        if (wire == null && tooLarge(text)) {
+        if (wire == null && InboundPipeline.tooLarge(text, hub.config.maxFrameBytes())) {
             fail(Violation.tooBig(hub.config.maxFrameBytes()));
             return;
         }
@@ -128,14 +113,6 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return;
         }
         dispatch(message, now);
-    }
-
-    private boolean tooLarge(String text) {
-        int max = hub.config.maxFrameBytes();
-        if (text.length() > max) {
-            return true;
-        }
-        return text.length() * 3L > max && text.getBytes(StandardCharsets.UTF_8).length > max;
     }
 
     /** Pings and pongs count against the same limit as messages: a ping flood is a message flood. */
