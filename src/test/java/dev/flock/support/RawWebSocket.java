@@ -133,9 +133,10 @@ public final class RawWebSocket implements AutoCloseable {
         ByteArrayOutputStream b = new ByteArrayOutputStream(payload.length + 14);
         b.write((fin ? 0x80 : 0) | (rsv & 7) << 4 | (opcode & 0xf));
         int maskBit = masked ? 0x80 : 0;
-        if (declaredLength < 126) {
+        // unsigned: a length with the top bit set (which RFC 6455 forbids) goes out as the 64-bit form
+        if (declaredLength >= 0 && declaredLength < 126) {
             b.write(maskBit | (int) declaredLength);
-        } else if (declaredLength <= 0xffff) {
+        } else if (declaredLength >= 0 && declaredLength <= 0xffff) {
             b.write(maskBit | 126);
             b.write((int) (declaredLength >>> 8));
             b.write((int) declaredLength & 0xff);

@@ -337,6 +337,16 @@ class HostileClientTest {
     }
 
     @Test
+    void aHeaderWithTheLengthsTopBitSet_isRefusedOnItsHeader() {
+        // RFC 6455 5.2: the most significant bit of a 64-bit length MUST be 0; a protocol error (1002) or, read as
+        // unsigned, too big (1009): either way refused on the header
+        RawWebSocket c = joined("u");
+        c.write(frame(true, 0, TEXT, true, 0x8000_0000_0000_0001L, utf8("{")));
+        assertThat(c.awaitCloseWithoutReplyAndTcpClose()).isIn(1002, 1009);
+        assertServesOthers();
+    }
+
+    @Test
     void aFragmentedMessageOverTheLimit_isAnsweredWithoutItsFinalFragment() {
         RawWebSocket c = joined("u");
         byte[] part = new byte[40_000];
