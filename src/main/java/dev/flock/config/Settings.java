@@ -53,7 +53,7 @@ public final class Settings {
             "serve /metrics on this port instead; 0 = the main port");
     public static final Setting DEMO = bool("demo", "FLOCK_DEMO", true, "serve the try-it page at /");
     public static final Setting TRUST_PROXY = bool("trustProxy", "FLOCK_TRUST_PROXY", false,
-            "trust X-Forwarded-Proto/For from a reverse proxy");
+            "trust a reverse proxy's X-Forwarded-Proto and X-Forwarded-For (last entry = client address for the per-IP limit)");
     public static final Setting SHUTDOWN_TIMEOUT_MS = integer("shutdownTimeoutMs", "FLOCK_SHUTDOWN_TIMEOUT_MS", 5000, 0, 120_000,
             "longest graceful shutdown");
 

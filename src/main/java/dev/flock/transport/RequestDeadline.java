@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -41,6 +42,8 @@ final class RequestDeadline extends ChannelDuplexHandler {
     private int owed;
     /** A request whose headers arrived and whose body has not ended. */
     private boolean requestOpen;
+    /** A response has been written in part and not ended. */
+    private boolean responseStarted;
     private boolean answeredOnce;
 
     RequestDeadline(LongSupplier monotonicMillis, Consumer<RequestDeadline> onRemoved) {
@@ -83,6 +86,12 @@ final class RequestDeadline extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse) {
+            responseStarted = true;
+        }
+        if (msg instanceof LastHttpContent) {
+            responseStarted = false;
+        }
         if (msg instanceof LastHttpContent && owed > 0) {
             answeredOnce = true;
             if (--owed == 0) {
@@ -93,14 +102,21 @@ final class RequestDeadline extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
-    /** Closes the connection when it has waited {@code timeoutMs} for a request; 408 first on a connection never answered. */
+    /**
+     * Closes the connection when it has waited {@code timeoutMs} for a request: with a 408 first when a request is
+     * known and unanswered (its body stalls) or the connection never sent one; silently when it is kept alive and idle
+     * (its partial next request cannot be told from silence here: the decoder holds incomplete headers).
+     */
     void check(long nowMs, long timeoutMs) {
         if (awaitingSince < 0 || nowMs - awaitingSince < timeoutMs || ctx == null) {
             return;
         }
         awaitingSince = -1;
-        if (owed > 0 || answeredOnce) {
-            ctx.channel().close(); // mid-request, or an idle kept-alive connection: nothing to say
+        boolean unanswered = owed > 0 && !responseStarted;
+        if (!unanswered && (answeredOnce || responseStarted)) {
+            // an idle kept-alive connection (a 408 could cross a request sent at this moment and be read as its
+            // answer), or a body still coming for a request already answered: nothing to say
+            ctx.channel().close();
             return;
         }
         FullHttpResponse timeout = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT,

@@ -118,16 +118,18 @@ final class WireGuard extends ChannelInboundHandlerAdapter {
         } else {
             length = len7;
         }
+        if (length < 0) {
+            return Violation.protocol("frame length with its most significant bit set"); // RFC 6455 §5.2
+        }
         boolean data = opcode < 8;
         if (data) {
             if (opcode != 0) { // text or binary: a new message (the decoder refuses one inside another)
                 messageBytes = 0;
                 messageCompressed = (header[0] & RSV1) != 0;
             }
-            // negative: a 64-bit length with the top bit set, which RFC 6455 forbids and which is too big anyway
-            messageBytes = length < 0 || length > Long.MAX_VALUE - messageBytes ? Long.MAX_VALUE : messageBytes + length;
+            messageBytes = length > Long.MAX_VALUE - messageBytes ? Long.MAX_VALUE : messageBytes + length;
             // a compressed message's inflated size is checked after inflation, by FrameChecks
-            if (!messageCompressed && (length < 0 || messageBytes > maxMessageBytes)) {
+            if (!messageCompressed && messageBytes > maxMessageBytes) {
                 return Violation.tooBig(maxMessageBytes);
             }
         }

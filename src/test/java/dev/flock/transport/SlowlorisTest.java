@@ -153,13 +153,15 @@ class SlowlorisTest {
     }
 
     @Test
-    void aSecondRequestThatStalls_onAKeptAliveConnection_gets408AndIsClosed(Vertx vertx) {
+    void aSecondRequestThatStalls_onAKeptAliveConnection_isClosed(Vertx vertx) {
         start(vertx);
         RawHttp c = connect();
         c.write(head("GET", "/health") + "\r\n");
         assertThat(c.readResponse().status()).isEqualTo(200);
         c.write(head("GET", "/health", "X-Half: a"));
-        assertTimesOut(c, 0, true);
+        // incomplete headers on a kept-alive connection look like silence (the decoder holds them): closing silently
+        // is what an idle one gets, and a 408 would be fine too (DECISIONS.md, "HTTP request deadline")
+        assertTimesOut(c, 0, false);
     }
 
     @Test
