@@ -6,6 +6,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.metrics.MetricsEndpoint;
+import dev.flock.metrics.VertxMeters;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -15,7 +16,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import org.slf4j.Logger;
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -47,13 +47,14 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
 
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        VertxMeters vertxMeters = new VertxMeters(prometheus); // first: its meter filter sees only later meters
         bindJvmMeters(prometheus);
         // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
         Vertx vertx = Vertx.builder()
                 .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
                         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
                                 .setJvmMetricsEnabled(false)))
-                .withMetrics(new MicrometerMetricsFactory(prometheus))
+                .withMetrics(vertxMeters)
                 .build();
         if (config.nativeTransport() && !vertx.isNativeTransportEnabled()) {
             log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
