@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -23,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * The one place that uses Vert.x and Netty internals: the socket's Netty channel (to write pre-framed bytes below
  * Vert.x and flush once per tick, and to put Flock's inbound checks into its pipeline), the channel of an HTTP
  * connection (request deadlines), event-loop contexts of our own, Netty's scheduler for sub-millisecond-cheap
- * timers, the outbound buffer size (slow consumers) and vertx-web's WebSocket wrapper. None of this is public API,
+ * timers, the outbound buffer size (slow consumers), vertx-web's WebSocket wrapper and an HTTP connection's close
+ * future (the metrics' repair of requests abandoned on a closed connection). None of this is public API,
  * so {@link #check} verifies at start-up that everything is there and fails with one clear line otherwise, instead
  * of a server that half works after a Vert.x upgrade.
  */
@@ -49,6 +51,7 @@ public final class VertxInternals {
                 WebSocketFrameDecoder.class.getName();
                 ChannelHandlerContext.class.getMethod("channel");
                 Channel.Unsafe.class.getMethod("outboundBuffer");
+                ConnectionBase.class.getMethod("closeFuture");
                 wrapperField();
             } catch (ReflectiveOperationException | LinkageError e) {
                 missing = e.toString();
@@ -136,6 +139,14 @@ public final class VertxInternals {
             ws = next;
         }
         return ws;
+    }
+
+    /**
+     * Completes when {@code connection} has closed; null for a connection of a kind we do not know. Unlike
+     * {@code closeHandler} (one slot, the application's) it takes any number of listeners.
+     */
+    public static Future<Void> closeFuture(HttpConnection connection) {
+        return connection instanceof ConnectionBase base ? base.closeFuture() : null;
     }
 
     /** Bytes written to the channel and not yet taken by the kernel. */

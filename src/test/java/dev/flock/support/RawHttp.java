@@ -186,6 +186,16 @@ public final class RawHttp implements AutoCloseable {
         }
     }
 
+    /** Closes with an RST (SO_LINGER 0) instead of a FIN, as a crashed client or a middlebox does. */
+    public void reset() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
     @Override
     public void close() {
         try {
