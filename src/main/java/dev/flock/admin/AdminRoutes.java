@@ -1,5 +1,6 @@
 package dev.flock.admin;
 
+import dev.flock.protocol.ValidUnicode;
 import dev.flock.security.Secrets;
 
 import io.vertx.core.Future;
@@ -155,7 +156,7 @@ public final class AdminRoutes {
         }
         String roomId = field(ctx, "roomId");
         if (!isValidId(roomId)) {
-            json(ctx, 400, error("roomId must be 1 to 128 characters without control characters"));
+            json(ctx, 400, error("roomId must be 1 to 128 characters of Unicode text without control characters"));
             return;
         }
         rooms.closeRoom(roomId).onComplete(ar -> {
@@ -316,7 +317,8 @@ public final class AdminRoutes {
         if (id == null || id.isEmpty() || id.length() > MAX_ID_LENGTH) {
             return false;
         }
-        return id.chars().noneMatch(Character::isISOControl);
+        // a lone surrogate would close room "...?" in Redis (the codec refuses such ids for the same reason)
+        return id.chars().noneMatch(Character::isISOControl) && ValidUnicode.problem(id) == null;
     }
 
     private static String firstListItem(String header) {

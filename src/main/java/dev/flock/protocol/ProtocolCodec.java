@@ -129,7 +129,7 @@ public final class ProtocolCodec {
         };
     }
 
-    /** Ids: 1..maxIdLength characters, no control characters, compared exactly. */
+    /** Ids: 1..maxIdLength characters of Unicode text (see {@link ValidUnicode}), no control characters, compared exactly. */
     private String id(Object raw, String field, String roomId) throws InvalidMessage {
         if (raw == null) {
             throw new InvalidMessage("missing field \"" + field + "\"", roomId);
@@ -147,6 +147,10 @@ public final class ProtocolCodec {
             if (Character.isISOControl(s.charAt(i))) {
                 throw new InvalidMessage("field \"" + field + "\" contains a control character", roomId);
             }
+        }
+        String notUnicode = ValidUnicode.problem(s);
+        if (notUnicode != null) {
+            throw new InvalidMessage("field \"" + field + "\" is not valid Unicode: it contains " + notUnicode, roomId);
         }
         return s;
     }

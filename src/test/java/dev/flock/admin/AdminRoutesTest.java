@@ -256,6 +256,18 @@ class AdminRoutesTest {
     }
 
     @Test
+    void roomIdThatIsNotUnicodeText_isRejected() throws Exception {
+        startEnabled();
+        Map<String, String> json = Map.of("Authorization", "Bearer " + TOKEN, "Content-Type", "application/json");
+        // JSON escapes, as a script would send them: a lone surrogate, then a noncharacter
+        assertThat(post("/api/admin/close-room", "{\"roomId\":\"team\\ud800\"}", json).status()).isEqualTo(400);
+        assertThat(post("/api/admin/close-room", "{\"roomId\":\"team\\uffff\"}", json).status()).isEqualTo(400);
+        assertThat(rooms.closed).isEmpty();
+        assertThat(post("/api/admin/close-room", "{\"roomId\":\"team\\ud83d\\ude00\"}", json).status()).isEqualTo(200);
+        assertThat(rooms.closed).containsExactly("team\uD83D\uDE00");
+    }
+
+    @Test
     void repeatedFailuresAreAnswered429EvenForTheRightPassword() throws Exception {
         startEnabled();
         int unauthorized = 0;
