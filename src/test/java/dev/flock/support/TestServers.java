@@ -5,9 +5,11 @@ import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.time.Clock;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Starts a Flock server on a free loopback port with the given {@code FLOCK_*} settings. */
 public final class TestServers {
@@ -23,6 +25,11 @@ public final class TestServers {
     /** As {@link #start(Vertx, String...)}, with time from {@code clock} (a {@link VirtualClock} the test moves). */
     public static FlockServer start(Vertx vertx, Clock clock, String... envPairs) {
         return WsClient.await(FlockServer.start(vertx, config(envPairs), FlockMetrics.inMemory(), clock, router -> { }));
+    }
+
+    /** As {@link #start(Vertx, Clock, String...)}, with routes of the test's own on Flock's router (as an embedder's). */
+    public static FlockServer start(Vertx vertx, Clock clock, Consumer<Router> routes, String... envPairs) {
+        return WsClient.await(FlockServer.start(vertx, config(envPairs), FlockMetrics.inMemory(), clock, routes));
     }
 
     /** As {@link #start}, as one instance of a fleet sharing the Redis at {@code redisUrl}. */
