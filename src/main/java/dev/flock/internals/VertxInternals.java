@@ -11,7 +11,9 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -24,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  * The one place that uses Vert.x and Netty internals: the socket's Netty channel (to write pre-framed bytes below
  * Vert.x and flush once per tick, and to put Flock's inbound checks into its pipeline), the channel of an HTTP
  * connection (request deadlines), event-loop contexts of our own, Netty's scheduler for sub-millisecond-cheap
- * timers, the outbound buffer size (slow consumers), vertx-web's WebSocket wrapper and an HTTP connection's close
- * future (the metrics' repair of requests abandoned on a closed connection). None of this is public API,
+ * timers, the outbound buffer size (slow consumers), vertx-web's WebSocket wrapper, an HTTP connection's close
+ * future (the metrics' repair of requests abandoned on a closed connection) and the connection of a pending
+ * WebSocket handshake (closed after a refused upgrade). None of this is public API,
  * so {@link #check} verifies at start-up that everything is there and fails with one clear line otherwise, instead
  * of a server that half works after a Vert.x upgrade.
  */
@@ -35,6 +38,10 @@ public final class VertxInternals {
     static final String WEB_WRAPPER = "io.vertx.ext.web.impl.ServerWebSocketWrapper";
     private static final String WRAPPER_FIELD = "delegate";
     private static volatile Field wrapperDelegate;
+    /** Vert.x's pending handshake, and its request (whose connection a refused upgrade must close). */
+    static final String HANDSHAKER = "io.vertx.core.http.impl.websocket.ServerWebSocketHandshaker";
+    private static final String HANDSHAKER_REQUEST = "request";
+    private static volatile Field handshakerRequest;
 
     private VertxInternals() {
     }
@@ -52,6 +59,7 @@ public final class VertxInternals {
                 ChannelHandlerContext.class.getMethod("channel");
                 Channel.Unsafe.class.getMethod("outboundBuffer");
                 ConnectionBase.class.getMethod("closeFuture");
+                handshakerRequestField();
                 wrapperField();
             } catch (ReflectiveOperationException | LinkageError e) {
                 missing = e.toString();
@@ -84,6 +92,30 @@ public final class VertxInternals {
         f.setAccessible(true);
         wrapperDelegate = f;
         return f;
+    }
+
+    private static Field handshakerRequestField() throws ReflectiveOperationException {
+        Field f = handshakerRequest;
+        if (f == null) {
+            f = Class.forName(HANDSHAKER).getDeclaredField(HANDSHAKER_REQUEST);
+            f.setAccessible(true);
+            handshakerRequest = f;
+        }
+        return f;
+    }
+
+    /**
+     * The HTTP connection of a WebSocket upgrade not yet accepted, or null when {@code handshake} is not Vert.x's
+     * own. The handshake API can only accept or answer; closing the connection after a refusal needs this.
+     */
+    public static HttpConnection connection(ServerWebSocketHandshake handshake) {
+        try {
+            Field f = handshakerRequestField();
+            return f.getDeclaringClass().isInstance(handshake) && f.get(handshake) instanceof HttpServerRequest request
+                    ? request.connection() : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** A context on one of Vert.x's event loops that belongs to no deployment. */

@@ -65,6 +65,9 @@ public final class SocketHubs {
             handshake.reject(503);
             return;
         }
+        if (RequestHygiene.refusesUpgrade(handshake)) {
+            return;
+        }
         if (apiKeys.refusesUpgrade(handshake.headers(), handshake.query())) {
             metrics.upgradeRefused();
             handshake.reject(401);
