@@ -81,7 +81,29 @@ public final class AdminRoutes {
             ctx.response().setStatusCode(404).end("Not Found");
             return;
         }
+        String path = ctx.request().path();
+        if (path.endsWith("/")) {
+            toCanonicalPath(ctx, path);
+            return;
+        }
         ctx.next();
+    }
+
+    /**
+     * vertx-web routes "/admin/" to "/admin", so the page was served there with its relative links ("admin/assets/...",
+     * the forms' "admin/logout") pointing one level too deep. Every admin path has one spelling: the trailing
+     * slashes go, with a 308 so a POST stays a POST. The Location is relative (one "../" per slash), like the other
+     * redirects here, so a proxy's path prefix is kept; starting with "../", it cannot name another host.
+     */
+    private static void toCanonicalPath(RoutingContext ctx, String path) {
+        int end = path.length();
+        while (end > 0 && path.charAt(end - 1) == '/') {
+            end--;
+        }
+        String lastSegment = path.substring(path.lastIndexOf('/', end - 1) + 1, end);
+        String query = ctx.request().query();
+        String location = "../".repeat(path.length() - end) + lastSegment + (query == null ? "" : "?" + query);
+        ctx.response().setStatusCode(308).putHeader(HttpHeaders.LOCATION, location).end();
     }
 
     // ---- pages ----

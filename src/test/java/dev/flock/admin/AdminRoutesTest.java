@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -89,6 +90,35 @@ class AdminRoutesTest {
         assertThat(post("/admin/login", form("password", ""), Map.of()).status()).isEqualTo(404);
         assertThat(get("/api/admin/rooms", Map.of("Authorization", "Bearer " + TOKEN)).status()).isEqualTo(404);
         assertThat(post("/api/admin/close-all", "", Map.of("Authorization", "Bearer " + TOKEN)).status()).isEqualTo(404);
+    }
+
+    @Test
+    void trailingSlash_redirectsToTheCanonicalPath_relatively() throws Exception {
+        startEnabled();
+        // relative, as the other redirects: behind a proxy that mounts the admin under a prefix it stays there
+        Map<String, String> redirects = Map.of(
+                "/admin/", "../admin",
+                "/admin//", "../../admin",
+                "/admin/login/", "../login",
+                "/api/admin/rooms/?pretty=1", "../rooms?pretty=1");
+        for (Map.Entry<String, String> e : redirects.entrySet()) {
+            Response response = get(e.getKey(), Map.of());
+            assertThat(response.status()).as(e.getKey()).isEqualTo(308);
+            assertThat(response.header("Location")).as(e.getKey()).isEqualTo(e.getValue());
+            assertThat(response.header("Cache-Control")).isEqualTo("no-store");
+        }
+        assertThat(URI.create("http://flock.example/admin/").resolve("../admin").getPath()).isEqualTo("/admin");
+        // 308 keeps the method and body: a login posted to the slashed path still signs in after the redirect
+        assertThat(post("/admin/", form("password", PASSWORD), Map.of()).status()).isEqualTo(308);
+        // the page itself, whose relative links need the canonical path, is served only there
+        assertThat(get("/admin", Map.of()).body()).contains("href=\"admin/assets/admin.css\"");
+    }
+
+    @Test
+    void trailingSlash_isStill404WhenTheAdminIsOff() throws Exception {
+        start(new AdminConfig(null, TOKEN, null, false));
+        assertThat(get("/admin/", Map.of()).status()).isEqualTo(404);
+        assertThat(get("/api/admin/rooms/", Map.of()).status()).isEqualTo(404);
     }
 
     @Test
