@@ -30,6 +30,7 @@ import dev.flock.time.SystemClock;
 import dev.flock.transport.Admission;
 import dev.flock.transport.ApiKeys;
 import dev.flock.transport.HttpServerVerticle;
+import dev.flock.transport.RequestHygiene;
 import dev.flock.transport.SocketDelivery;
 import dev.flock.transport.SocketHubs;
 import io.vertx.core.DeploymentOptions;
@@ -75,6 +76,7 @@ public final class FlockServer {
     private final Admission admission;
     /** One connection hub per event loop, for the sockets of Flock's own port and of {@link #mount}. */
     private final SocketHubs hubs;
+    private final RequestHygiene hygiene;
     private final List<String> deployments = new ArrayList<>();
     private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
@@ -114,6 +116,7 @@ public final class FlockServer {
         this.admission = new Admission(config, memory::reason);
         this.hubs = new SocketHubs(vertx, config, registry, metrics, new ApiKeys(config.apiKeys()),
                 new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock, admission);
+        this.hygiene = new RequestHygiene(clock);
         readiness.addCheck("memory", memory::reason);
         metrics.gauge("flock.memory.high.water", "1 while heap or direct memory is above FLOCK_MEMORY_HIGH_WATER_PERCENT"
                 + " (new WebSockets get 503)", () -> memory.aboveHighWater() ? 1 : 0);
@@ -168,6 +171,7 @@ public final class FlockServer {
 
     private Future<Void> deployHttp(Consumer<Router> routes) {
         Consumer<Router> allRoutes = withPages(router -> {
+            hygiene.mount(router);
             router.get(Readiness.PATH).handler(readiness.handler());
             routes.accept(router);
         });
