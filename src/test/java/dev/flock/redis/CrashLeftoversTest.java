@@ -168,7 +168,11 @@ class CrashLeftoversTest {
         // the room nobody is left in: no key of it, and out of the room index
         assertThat(keysOf(SOLO)).isEmpty();
         assertThat(indexScore(SOLO)).isNull();
-        // each dead user announced gone once, by whichever script removed them
+        // each dead user announced gone once, by whichever script removed them (published after the removal: wait)
+        Fleet.awaitTrue("the dead users' user:left published", REDIS_EXPIRY_WAIT,
+                () -> channels.countMessages(is("user:left", SOLO, "alice")) >= 1
+                        && channels.countMessages(is("user:left", SOLO, "bob")) >= 1
+                        && channels.countMessages(is("user:left", MIXED, "alice")) >= 1);
         assertThat(channels.countMessages(is("user:left", SOLO, "alice"))).isEqualTo(1);
         assertThat(channels.countMessages(is("user:left", SOLO, "bob"))).isEqualTo(1);
         assertThat(channels.countMessages(is("user:left", MIXED, "alice"))).isEqualTo(1);
