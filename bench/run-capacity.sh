@@ -15,6 +15,7 @@
 #   bench/run-capacity.sh [-n runs] [--connections N] [--push N] [-t floor,flock] [--rate conn/s] [--hold s]
 #                         [-j "extra server jvm opts"] [-g "generator jvm opts"]
 #   e.g. bench/run-capacity.sh -n 3 --connections 10000 --push 20000
+#   targets: floor, flock, and floor-release (the floor with --release-upgrade, an experiment: see UpgradeRelease.java)
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        FLOOR_CAPACITY_PORT (8781), FLOCK_CAPACITY_PORT (8786); FLOCK_MAX_CONNECTIONS_PER_IP (500) is passed to flock
 set -euo pipefail
@@ -36,7 +37,7 @@ JAR=${JAR:-target/flock-server.jar}
 FD_LIMIT=20000
 # sockets per generator process before the phase is split over two (CAPACITY_GEN_MAX, for testing the split)
 GEN_MAX=${CAPACITY_GEN_MAX:-$((FD_LIMIT - 300))}
-usage() { sed -n '2,20p' "$0"; exit 2; }
+usage() { sed -n '2,21p' "$0"; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n) RUNS=$2; shift 2 ;;
@@ -87,11 +88,12 @@ trap stop_all EXIT
 start_server() {
   local target=$1 log=$2
   case $target in
-    floor) PORT=$FLOOR_PORT
+    floor|floor-release) PORT=$FLOOR_PORT
            refuse_busy "$PORT"
+           local release=; [ "$target" = floor-release ] && release=--release-upgrade
            # shellcheck disable=SC2086
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 exec java $SERVER_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer \
-             --port "$PORT" --native) >"$log" 2>&1 &
+             --port "$PORT" --native $release) >"$log" 2>&1 &
            ;;
     flock) PORT=$FLOCK_PORT_
            refuse_busy "$PORT"
@@ -99,7 +101,7 @@ start_server() {
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
              FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP exec java $SERVER_OPTS -jar "$JAR" --conf conf/flock.json) >"$log" 2>&1 &
            ;;
-    *) echo "unknown target $target (floor or flock)" >&2; exit 2 ;;
+    *) echo "unknown target $target (floor, floor-release or flock)" >&2; exit 2 ;;
   esac
   PID=$!
   wait_port "$PORT" "$PID" "$target" "$log"
@@ -132,9 +134,10 @@ if len(rows) == 1:
     print(json.dumps(rows[0])); sys.exit()
 out = dict(rows[0])
 out["label"] = rows[0]["label"].rsplit("/g", 1)[0]
+# maxHeld and the *At*/*When* counts are each generator's own, at its own moment: their sums are approximate
 for k in ["connections", "established", "joined", "maxHeld", "heldAtRssSample", "aliveAtEnd", "refused503",
           "closed1013", "otherFailures", "heartbeatsSent", "heartbeatsAcked", "heartbeatsUnanswered",
-          "heldAtFirstRefusal", "joinedAtFirstRefusal"]:
+          "heldAtFirstRefusal", "joinedAtFirstRefusal", "joinedWhenServerDied", "heldWhenServerDied"]:
     vals = [r.get(k) for r in rows if r.get(k) is not None]
     out[k] = sum(vals) if vals else None
 for k in ["otherFailureKinds", "outcomes", "errors"]:
@@ -148,7 +151,6 @@ for k in ["serverRssAtHoldMb", "serverHwmAtHoldMb", "serverHwmMb", "connectSecon
 out["serverRssIdleMb"] = min(r["serverRssIdleMb"] for r in rows)
 died = [r["serverDiedAtS"] for r in rows if r.get("serverDiedAtS") is not None]
 out["serverDiedAtS"] = min(died) if died else None
-out["joinedWhenServerDied"] = sum(r["joinedWhenServerDied"] for r in rows if r.get("joinedWhenServerDied") is not None) if died else None
 out["serverAlive"] = all(r.get("serverAlive") for r in rows)
 out["probeComplete"] = all(r.get("probeComplete") for r in rows)
 out["generatorCpuS"] = sum(r.get("generatorCpuS") or 0 for r in rows)
@@ -174,6 +176,7 @@ phase() {
   echo "== run $run/$RUNS, $name: $target (pid $PID), $conns connections from $gens generator(s) at $RATE/s, hold $HOLD s"
   GEN_PIDS=()
   local first=0 files=()
+  for g in $(seq "$gens"); do : >"$OUT/$target.$name.$run.g$g.log"; done # before tail looks for them
   for g in $(seq "$gens"); do
     local n=$(( conns / gens )); [ "$g" -eq "$gens" ] && n=$(( conns - first ))
     # shellcheck disable=SC2086
@@ -186,7 +189,7 @@ phase() {
     first=$(( first + n ))
   done
   # the generators bound every wait themselves; tail their progress meanwhile
-  tail -q -n +1 -f "$OUT/$target.$name.$run".g*.log --pid "${GEN_PIDS[-1]}" | grep -v '^RESULT ' &
+  tail -q -n +1 -f "$OUT/$target.$name.$run".g*.log > >(grep --line-buffered -v '^RESULT ') &
   local tailer=$!
   for g in "${GEN_PIDS[@]}"; do wait "$g" || echo "generator $g exited with $?" >&2; done
   GEN_PIDS=()
@@ -199,7 +202,9 @@ phase() {
   state=$(server_state "$log")
   merged=$(merge_results "${files[@]}")
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(json.loads(sys.argv[2])); r.update(target=sys.argv[3], phase=sys.argv[4], run=int(sys.argv[5])); print("RESULT " + json.dumps(r))' \
-    "$merged" "$state" "$target" "$name" "$run" | tee -a "$OUT/results.log" | cut -c8- >>"$OUT/$name.jsonl"
+    "$merged" "$state" "$target" "$name" "$run" >>"$OUT/results.log"
+  tail -n 1 "$OUT/results.log"
+  tail -n 1 "$OUT/results.log" | cut -c8- >>"$OUT/$name.jsonl"
   stop_server
 }
 

@@ -49,6 +49,11 @@ final class CapacityRun {
 
     static int main(String[] argv) throws InterruptedException {
         CapacityConfig cfg = parse(argv);
+        // a server that dies resets thousands of sockets at once, each logged by Vert.x at ERROR: counted here instead
+        if (org.slf4j.LoggerFactory.getLogger("io.vertx.core.net.impl.ConnectionBase")
+            instanceof ch.qos.logback.classic.Logger resets) {
+            resets.setLevel(ch.qos.logback.classic.Level.OFF);
+        }
         try (ProcWatch watch = new ProcWatch(cfg.serverPids())) {
             return new CapacityRun(cfg).run(watch);
         }

@@ -17,19 +17,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * run and compare ratios. {@code --plain} keeps no rooms at all (only acks), the floor for the hold test.
  *
  * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.FloorServer [--port 8788] [--flush-interval-ms 16]
- *     [--plain] [--loops N] [--native]</pre>
+ *     [--plain] [--loops N] [--native] [--release-upgrade]</pre>
+ * {@code --release-upgrade}: an experiment, see {@link UpgradeRelease} (lets Vert.x drop the upgrade's HTTP connection).
  */
 public final class FloorServer {
     private final int port;
     private final long flushIntervalMs;
     private final boolean plain;
+    private final boolean releaseUpgrade;
     private final FloorRooms rooms = new FloorRooms();
     private final ConcurrentHashMap<EventExecutor, FloorFlusher> flushers = new ConcurrentHashMap<>();
 
-    private FloorServer(int port, long flushIntervalMs, boolean plain) {
+    private FloorServer(int port, long flushIntervalMs, boolean plain, boolean releaseUpgrade) {
         this.port = port;
         this.flushIntervalMs = flushIntervalMs;
         this.plain = plain;
+        this.releaseUpgrade = releaseUpgrade;
     }
 
     public static void main(String[] args) {
@@ -39,6 +42,7 @@ public final class FloorServer {
         boolean plain;
         int loops;
         boolean nativeTransport;
+        boolean releaseUpgrade;
         try {
             Args a = new Args(args);
             port = a.intOpt("--port", 8788);
@@ -46,6 +50,7 @@ public final class FloorServer {
             plain = a.flag("--plain");
             loops = a.intOpt("--loops", Runtime.getRuntime().availableProcessors());
             nativeTransport = a.flag("--native");
+            releaseUpgrade = a.flag("--release-upgrade");
             a.rejectUnknown();
         } catch (Args.UsageError e) {
             System.err.println("FloorServer: " + e.getMessage());
@@ -54,10 +59,11 @@ public final class FloorServer {
         }
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(nativeTransport));
-        FloorServer server = new FloorServer(port, flush, plain);
+        FloorServer server = new FloorServer(port, flush, plain, releaseUpgrade);
         vertx.deployVerticle(() -> server.new Listener(), new DeploymentOptions().setInstances(loops))
-            .onSuccess(id -> System.out.printf("floor listening on %d (flush-interval-ms=%d, plain=%b, loops=%d, transport=%s)%n",
-                port, flush, plain, loops, vertx.isNativeTransportEnabled() ? "native" : "nio"))
+            .onSuccess(id -> System.out.printf("floor listening on %d (flush-interval-ms=%d, plain=%b, release-upgrade=%b, "
+                + "loops=%d, transport=%s)%n", port, flush, plain, releaseUpgrade, loops,
+                vertx.isNativeTransportEnabled() ? "native" : "nio"))
             .onFailure(err -> {
                 System.err.println("floor failed to start: " + err);
                 System.exit(1);
@@ -76,8 +82,13 @@ public final class FloorServer {
                 .setPerMessageWebSocketCompressionSupported(false) // browsers offer deflate; decline it like the target
                 .setPerFrameWebSocketCompressionSupported(false);
             return vertx.createHttpServer(options)
-                .webSocketHandler(ws -> new FloorConnection(ws,
-                    flusherFor(((WebSocketInternal) ws).channelHandlerContext().executor()), rooms, plain))
+                .webSocketHandler(ws -> {
+                    var ctx = ((WebSocketInternal) ws).channelHandlerContext();
+                    new FloorConnection(ws, flusherFor(ctx.executor()), rooms, plain);
+                    if (releaseUpgrade) {
+                        UpgradeRelease.release(ctx);
+                    }
+                })
                 .listen(port);
         }
     }
