@@ -15,7 +15,8 @@
 #   bench/run-capacity.sh [-n runs] [--connections N] [--push N] [-t floor,flock] [--rate conn/s] [--hold s]
 #                         [-j "extra server jvm opts"] [-g "generator jvm opts"]
 #   e.g. bench/run-capacity.sh -n 3 --connections 10000 --push 20000
-#   targets: floor, flock, and floor-release (the floor with --release-upgrade, an experiment: see UpgradeRelease.java)
+#   targets: floor, flock; experiments (see UpgradeRelease.java): floor-release (the floor with --release-upgrade),
+#            floor-lean (--release-upgrade --shrink-queue)
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        FLOOR_CAPACITY_PORT (8781), FLOCK_CAPACITY_PORT (8786); FLOCK_MAX_CONNECTIONS_PER_IP (500) is passed to flock
 set -euo pipefail
@@ -37,7 +38,7 @@ JAR=${JAR:-target/flock-server.jar}
 FD_LIMIT=20000
 # sockets per generator process before the phase is split over two (CAPACITY_GEN_MAX, for testing the split)
 GEN_MAX=${CAPACITY_GEN_MAX:-$((FD_LIMIT - 300))}
-usage() { sed -n '2,21p' "$0"; exit 2; }
+usage() { sed -n '2,22p' "$0"; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n) RUNS=$2; shift 2 ;;
@@ -88,9 +89,10 @@ trap stop_all EXIT
 start_server() {
   local target=$1 log=$2
   case $target in
-    floor|floor-release) PORT=$FLOOR_PORT
+    floor|floor-release|floor-lean) PORT=$FLOOR_PORT
            refuse_busy "$PORT"
            local release=; [ "$target" = floor-release ] && release=--release-upgrade
+           [ "$target" = floor-lean ] && release="--release-upgrade --shrink-queue"
            # shellcheck disable=SC2086
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 exec java $SERVER_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer \
              --port "$PORT" --native $release) >"$log" 2>&1 &
@@ -101,7 +103,7 @@ start_server() {
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
              FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP exec java $SERVER_OPTS -jar "$JAR" --conf conf/flock.json) >"$log" 2>&1 &
            ;;
-    *) echo "unknown target $target (floor, floor-release or flock)" >&2; exit 2 ;;
+    *) echo "unknown target $target (floor, floor-release, floor-lean or flock)" >&2; exit 2 ;;
   esac
   PID=$!
   wait_port "$PORT" "$PID" "$target" "$log"

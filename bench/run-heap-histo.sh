@@ -7,7 +7,8 @@
 # (jcmd GC.heap_info). Prints the classes by bytes per held connection ((held - idle) / connections alive) and keeps
 # the raw outputs. Compare two targets with -t floor,flock: the per-class difference flock - floor is printed too.
 #
-#   targets: floor, flock, floor-release (the floor with --release-upgrade: see UpgradeRelease.java)
+#   targets: floor, flock, floor-release (the floor with --release-upgrade), floor-lean (--release-upgrade --shrink-queue):
+#            see UpgradeRelease.java
 #   bench/run-heap-histo.sh [-t floor,flock] [-c connections (5000)] [-k top classes (30)] [-j "extra server jvm opts"]
 #   env: JAR (target/flock-server.jar), BENCH_JAR (bench/target/flock-bench.jar); ports as bench/run-capacity.sh
 set -euo pipefail
@@ -30,7 +31,7 @@ while getopts "t:c:k:j:h" opt; do
     c) CONNECTIONS=$OPTARG ;;
     k) TOP=$OPTARG ;;
     j) EXTRA=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
   esac
 done
 [[ $CONNECTIONS =~ ^[0-9]+$ ]] && [ "$CONNECTIONS" -ge 10 ] && [ "$CONNECTIONS" -le 19000 ] || {
@@ -61,8 +62,9 @@ IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 for target in "${TARGET_LIST[@]}"; do
   log="$OUT/$target.server.log"
   case $target in
-    floor|floor-release) PORT=$FLOOR_PORT; refuse_busy "$PORT"
+    floor|floor-release|floor-lean) PORT=$FLOOR_PORT; refuse_busy "$PORT"
            release=; [ "$target" = floor-release ] && release=--release-upgrade
+           [ "$target" = floor-lean ] && release="--release-upgrade --shrink-queue"
            # shellcheck disable=SC2086
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 exec java $SERVER_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer \
              --port "$PORT" --native $release) >"$log" 2>&1 & ;;

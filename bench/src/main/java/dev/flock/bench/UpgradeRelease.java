@@ -37,6 +37,54 @@ final class UpgradeRelease {
         return false;
     }
 
+    private static volatile Field[] queuePath;
+
+    /**
+     * The {@code --shrink-queue} experiment: swaps the 1,024-slot first chunk of the WebSocket connection's outbound
+     * message queue (Netty's {@code PlatformDependent.newMpscQueue()}, ~4.1 KB per socket, allocated eagerly by every
+     * {@code VertxConnection}) for a chunked MPSC queue that starts at 16 slots and grows on demand. Only while the
+     * queue is empty, on the socket's loop, before anything else writes; true when it did.
+     */
+    static boolean shrinkOutboundQueue(ChannelHandlerContext anyCtx) {
+        for (Map.Entry<String, ChannelHandler> e : anyCtx.pipeline()) {
+            ChannelHandler h = e.getValue();
+            if (!h.getClass().getName().equals(VERTX_HANDLER)) {
+                continue;
+            }
+            try {
+                Object conn = h.getClass().getMethod("getConnection").invoke(h);
+                Field[] path = queuePath();
+                Object outbound = path[0].get(conn);
+                Object mpsc = path[1].get(outbound);
+                java.util.Queue<?> old = (java.util.Queue<?>) path[2].get(mpsc);
+                if (!old.isEmpty()) {
+                    return false;
+                }
+                path[2].set(mpsc, io.netty.util.internal.PlatformDependent.newMpscQueue(16, 1 << 30));
+                return true;
+            } catch (ReflectiveOperationException | RuntimeException ex) {
+                throw new IllegalStateException("cannot shrink the outbound queue of " + h, ex);
+            }
+        }
+        return false;
+    }
+
+    /** VertxConnection.outboundMessageQueue, OutboundMessageQueue.mqp, MessagePassingQueue.queue. */
+    private static Field[] queuePath() throws ReflectiveOperationException {
+        Field[] p = queuePath;
+        if (p == null) {
+            p = new Field[] {
+                Class.forName("io.vertx.core.net.impl.VertxConnection").getDeclaredField("outboundMessageQueue"),
+                Class.forName("io.vertx.core.internal.concurrent.OutboundMessageQueue").getDeclaredField("mqp"),
+                Class.forName("io.vertx.core.streams.impl.MessagePassingQueue").getDeclaredField("queue")};
+            for (Field f : p) {
+                f.setAccessible(true);
+            }
+            queuePath = p;
+        }
+        return p;
+    }
+
     private static Field field(Class<?> handlerClass) throws NoSuchFieldException {
         Field f = factory;
         if (f == null) {
