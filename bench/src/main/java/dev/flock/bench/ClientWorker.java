@@ -95,10 +95,12 @@ final class ClientWorker extends VerticleBase {
                 .setMaxConnections(Math.max(1, conns.length))
                 .setConnectTimeout(10_000)
                 .setTryUsePerMessageCompression(cfg.compression()); // a browser always offers permessage-deflate
+            WebSocketClient client = vertx.createWebSocketClient(options);
             if (cfg.sourceAddresses() > 0) {
-                options.setLocalAddress("127.0.0." + (1 + a));
+                // options.setLocalAddress is lost in Vert.x 5.1.6 (every socket left from 127.0.0.1): see SourceAddress
+                SourceAddress.bind(client, "127.0.0." + (1 + a));
             }
-            clients.add(vertx.createWebSocketClient(options));
+            clients.add(client);
         }
         long now = System.nanoTime();
         heartbeats = new Pacer(conns.length, cfg.heartbeatMillis() * 1_000_000L, now, Long.MAX_VALUE, this::heartbeat);

@@ -17,19 +17,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * run and compare ratios. {@code --plain} keeps no rooms at all (only acks), the floor for the hold test.
  *
  * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.FloorServer [--port 8788] [--flush-interval-ms 16]
- *     [--plain] [--loops N] [--native]</pre>
+ *     [--plain] [--loops N] [--native] [--release-upgrade] [--shrink-queue]</pre>
+ * {@code --release-upgrade} and {@code --shrink-queue}: experiments, see {@link UpgradeRelease} (let Vert.x drop the
+ * upgrade's HTTP connection; start the socket's outbound queue at 16 slots instead of 1,024).
  */
 public final class FloorServer {
     private final int port;
     private final long flushIntervalMs;
     private final boolean plain;
+    private final boolean releaseUpgrade;
+    private final boolean shrinkQueue;
     private final FloorRooms rooms = new FloorRooms();
     private final ConcurrentHashMap<EventExecutor, FloorFlusher> flushers = new ConcurrentHashMap<>();
 
-    private FloorServer(int port, long flushIntervalMs, boolean plain) {
+    private FloorServer(int port, long flushIntervalMs, boolean plain, boolean releaseUpgrade, boolean shrinkQueue) {
         this.port = port;
         this.flushIntervalMs = flushIntervalMs;
         this.plain = plain;
+        this.releaseUpgrade = releaseUpgrade;
+        this.shrinkQueue = shrinkQueue;
     }
 
     public static void main(String[] args) {
@@ -39,6 +45,8 @@ public final class FloorServer {
         boolean plain;
         int loops;
         boolean nativeTransport;
+        boolean releaseUpgrade;
+        boolean shrinkQueue;
         try {
             Args a = new Args(args);
             port = a.intOpt("--port", 8788);
@@ -46,6 +54,8 @@ public final class FloorServer {
             plain = a.flag("--plain");
             loops = a.intOpt("--loops", Runtime.getRuntime().availableProcessors());
             nativeTransport = a.flag("--native");
+            releaseUpgrade = a.flag("--release-upgrade");
+            shrinkQueue = a.flag("--shrink-queue");
             a.rejectUnknown();
         } catch (Args.UsageError e) {
             System.err.println("FloorServer: " + e.getMessage());
@@ -54,10 +64,11 @@ public final class FloorServer {
         }
 
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(nativeTransport));
-        FloorServer server = new FloorServer(port, flush, plain);
+        FloorServer server = new FloorServer(port, flush, plain, releaseUpgrade, shrinkQueue);
         vertx.deployVerticle(() -> server.new Listener(), new DeploymentOptions().setInstances(loops))
-            .onSuccess(id -> System.out.printf("floor listening on %d (flush-interval-ms=%d, plain=%b, loops=%d, transport=%s)%n",
-                port, flush, plain, loops, vertx.isNativeTransportEnabled() ? "native" : "nio"))
+            .onSuccess(id -> System.out.printf("floor listening on %d (flush-interval-ms=%d, plain=%b, release-upgrade=%b, "
+                + "shrink-queue=%b, loops=%d, transport=%s)%n", port, flush, plain, releaseUpgrade, shrinkQueue, loops,
+                vertx.isNativeTransportEnabled() ? "native" : "nio"))
             .onFailure(err -> {
                 System.err.println("floor failed to start: " + err);
                 System.exit(1);
@@ -76,8 +87,16 @@ public final class FloorServer {
                 .setPerMessageWebSocketCompressionSupported(false) // browsers offer deflate; decline it like the target
                 .setPerFrameWebSocketCompressionSupported(false);
             return vertx.createHttpServer(options)
-                .webSocketHandler(ws -> new FloorConnection(ws,
-                    flusherFor(((WebSocketInternal) ws).channelHandlerContext().executor()), rooms, plain))
+                .webSocketHandler(ws -> {
+                    var ctx = ((WebSocketInternal) ws).channelHandlerContext();
+                    new FloorConnection(ws, flusherFor(ctx.executor()), rooms, plain);
+                    if (shrinkQueue) {
+                        UpgradeRelease.shrinkOutboundQueue(ctx);
+                    }
+                    if (releaseUpgrade) {
+                        UpgradeRelease.release(ctx);
+                    }
+                })
                 .listen(port);
         }
     }

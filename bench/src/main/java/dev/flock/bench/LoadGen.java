@@ -16,7 +16,8 @@ import java.util.concurrent.TimeoutException;
  * Load generator for Flock (issue 9), driving real WebSocket clients over the protocol on loopback.
  * See docs/BENCHMARKS.md for the options and the meaning of every figure.
  *
- * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold [options]</pre>
+ * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold|capacity [options]</pre>
+ * ({@code capacity}: {@link CapacityRun}, driven by bench/run-capacity.sh)
  */
 public final class LoadGen {
     private static final long DRAIN_QUIET_NANOS = 500_000_000L;
@@ -35,12 +36,23 @@ public final class LoadGen {
 
     public static void main(String[] args) throws Exception {
         BenchLogging.quiet();
+        if (args.length > 0 && args[0].equals("capacity")) {
+            int status;
+            try {
+                status = CapacityRun.main(args);
+            } catch (Args.UsageError e) {
+                System.err.println("LoadGen capacity: " + e.getMessage());
+                status = 2;
+            }
+            System.exit(status); // no vertx.close(), as below
+            return;
+        }
         BenchConfig cfg;
         try {
             cfg = parse(args);
         } catch (Args.UsageError e) {
             System.err.println("LoadGen: " + e.getMessage());
-            System.err.println("usage: LoadGen fanout|hold [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
+            System.err.println("usage: LoadGen fanout|hold|capacity [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
                 + "(see docs/BENCHMARKS.md)");
             System.exit(2);
             return;
@@ -62,7 +74,7 @@ public final class LoadGen {
         Args a = new Args(argv);
         String mode = a.positional();
         if (!"fanout".equals(mode) && !"hold".equals(mode)) {
-            throw Args.fail("mode must be fanout or hold");
+            throw Args.fail("mode must be fanout, hold or capacity");
         }
         boolean fanout = mode.equals("fanout");
         var urls = LoopbackUrls.parse(a.opt("--url", "ws://127.0.0.1:8787/"));
@@ -105,7 +117,7 @@ public final class LoadGen {
     }
 
     /** Every socket is a file descriptor here as well as in the server: fail early and clearly. */
-    private static void checkFileLimit(int sockets) {
+    static void checkFileLimit(int sockets) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
                 if (line.startsWith("Max open files")) {
