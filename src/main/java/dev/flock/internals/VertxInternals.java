@@ -61,6 +61,7 @@ public final class VertxInternals {
                 ConnectionBase.class.getMethod("closeFuture");
                 handshakerRequestField();
                 wrapperField();
+                UpgradeLeftovers.fields();
             } catch (ReflectiveOperationException | LinkageError e) {
                 missing = e.toString();
             }
@@ -179,6 +180,14 @@ public final class VertxInternals {
      */
     public static Future<Void> closeFuture(HttpConnection connection) {
         return connection instanceof ConnectionBase base ? base.closeFuture() : null;
+    }
+
+    /** Frees what Vert.x keeps of an accepted socket's upgrade and does not use (see {@link UpgradeLeftovers}). */
+    public static void releaseUpgradeLeftovers(ServerWebSocket ws) {
+        ChannelHandlerContext ctx = channelContext(ws);
+        if (ctx != null) {
+            UpgradeLeftovers.release(ctx);
+        }
     }
 
     /** Bytes written to the channel and not yet taken by the kernel. */

@@ -76,7 +76,9 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         ws.binaryMessageHandler(this::onBinary);
         ws.exceptionHandler(e -> LOG.debug("socket error {}: {}", kv("conn", id), e.toString()));
         ws.closeHandler(v -> onClosed());
-        LOG.debug("connection opened {} {}", kv("conn", id), kv("remote", String.valueOf(ws.remoteAddress())));
+        if (LOG.isDebugEnabled()) { // the address string costs ~100 bytes per socket otherwise
+            LOG.debug("connection opened {} {}", kv("conn", id), kv("remote", String.valueOf(ws.remoteAddress())));
+        }
     }
 
     @Override

@@ -79,6 +79,7 @@ public final class ConnectionHub {
     /** Takes over an accepted WebSocket. */
     public void accept(ServerWebSocket ws, boolean upgradeKeyValid, Admission.Ticket ticket) {
         VertxInternals.removeHandler(ws, RequestDeadline.NAME); // a WebSocket has no requests to wait for
+        VertxInternals.releaseUpgradeLeftovers(ws);
         ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, upgradeKeyValid, ticket);
         connections.add(c);
         metrics.connectionOpened();
