@@ -89,7 +89,8 @@ public final class LoadGen {
         boolean noCompression = a.flag("--no-compression");
         boolean compression = a.flag("--compression") || !noCompression;
         String pids = a.opt("--server-pid", "");
-        int sourceAddrs = a.intOpt("--source-addrs", fanout ? 0 : 4);
+        // spread over 16 loopback addresses by default: the server allows 500 sockets per client address, as users are spread
+        int sourceAddrs = a.intOpt("--source-addrs", fanout ? 16 : 4);
         int loops = a.intOpt("--loops", Runtime.getRuntime().availableProcessors());
         boolean nativeTransport = a.flag("--native");
         long heartbeatMs = a.intOpt("--heartbeat-ms", 10_000);
