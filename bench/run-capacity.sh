@@ -207,6 +207,12 @@ phase() {
     "$merged" "$state" "$target" "$name" "$run" >>"$OUT/results.log"
   tail -n 1 "$OUT/results.log"
   tail -n 1 "$OUT/results.log" | cut -c8- >>"$OUT/$name.jsonl"
+  if [ "$target" = flock ] && kill -0 "$PID" 2>/dev/null; then
+    # why flock refused: its limit and its refusals by reason, from its own /metrics
+    curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" \
+      | grep -E '^flock_(connections_limit|upgrades_refused_total|memory_high_water|connections_open)[ {]' \
+      | sed "s/^/   [$target\/$name\/run $run] /" || true
+  fi
   stop_server
 }
 
