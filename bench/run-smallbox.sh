@@ -5,7 +5,8 @@
 # Each run starts a fresh server; prints medians and the server's peak RSS (VmHWM).
 #
 #   bench/run-smallbox.sh [-n runs] [-w warm-up seconds] [-j "extra jvm opts"]
-#   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen (bench/target/flock-bench.jar, built when missing)
+#   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen (bench/target/flock-bench.jar, built when missing);
+#        CONF, its config file (conf/flock.json; an older jar refuses keys it does not know: give it its own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -20,7 +21,7 @@ while getopts "n:w:j:h" opt; do
     n) RUNS=$OPTARG ;;
     w) WARMUP=$OPTARG ;;
     j) EXTRA=$OPTARG ;;
-    *) sed -n '2,8p' "$0"; exit 2 ;;
+    *) sed -n '2,9p' "$0"; exit 2 ;;
   esac
 done
 require_jar
@@ -41,7 +42,7 @@ for run in $(seq "$RUNS"); do
   refuse_busy "$PORT"
   # shellcheck disable=SC2086
   MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 java $JAVA_OPTS -XX:MaxRAM=256m $EXTRA \
-    -jar "$JAR" --conf conf/flock.json >"$OUT/server.$run.log" 2>&1 &
+    -jar "$JAR" --conf "${CONF:-conf/flock.json}" >"$OUT/server.$run.log" 2>&1 &
   PID=$!
   wait_port "$PORT" "$PID" server "$OUT/server.$run.log"
   echo "== run $run/$RUNS (pid $PID, warm-up ${WARMUP} s)"
