@@ -88,7 +88,7 @@ public final class Admission {
 
     /**
      * The default limit: what the heap holds beside its reserve, and what the fd limit leaves (one fd per socket).
-     * 128 MB of heap gives 12,288; the fd limit is the smaller one only on bigger heaps.
+     * The Dockerfile's 128 MB heap gives 11,744; the fd limit is the smaller one only on bigger heaps.
      */
     static int derivedMaxConnections(long maxHeap, long maxFds) {
         long byHeap = Math.max(100, (maxHeap - HEAP_RESERVE) / HEAP_PER_CONNECTION);
