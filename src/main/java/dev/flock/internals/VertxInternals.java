@@ -4,7 +4,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.compression.ZlibCodecFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
+import io.netty.handler.codec.http.websocketx.extensions.compression.DeflateFrameServerExtensionHandshaker;
+import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -180,6 +184,28 @@ public final class VertxInternals {
      */
     public static Future<Void> closeFuture(HttpConnection connection) {
         return connection instanceof ConnectionBase base ? base.closeFuture() : null;
+    }
+
+    /** The name Vert.x gives the WebSocket compression negotiator in an HTTP connection's pipeline (when enabled). */
+    private static final String EXTENSION_HANDLER = "webSocketExtensionHandler";
+    /** Vert.x's default WebSocket compression level, which Flock does not change. */
+    private static final int COMPRESSION_LEVEL = 6;
+
+    /**
+     * With WebSocket compression on, replaces Vert.x's negotiator on an HTTP connection by the same one whose inflaters
+     * stop at {@code maxInflatedBytes} per frame: Vert.x sets no bound, so one small deflated frame could inflate to
+     * gigabytes (a deflate bomb) before any size check sees it. No-op when compression is off.
+     */
+    public static void boundInflation(Channel channel, int maxInflatedBytes) {
+        ChannelPipeline p = channel.pipeline();
+        if (p.get(EXTENSION_HANDLER) == null) {
+            return;
+        }
+        p.replace(EXTENSION_HANDLER, EXTENSION_HANDLER, new WebSocketServerExtensionHandler(
+                new DeflateFrameServerExtensionHandshaker(COMPRESSION_LEVEL, maxInflatedBytes),
+                new PerMessageDeflateServerExtensionHandshaker(COMPRESSION_LEVEL,
+                        ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(),
+                        PerMessageDeflateServerExtensionHandshaker.MAX_WINDOW_SIZE, false, false, maxInflatedBytes)));
     }
 
     /** Frees what Vert.x keeps of an accepted socket's upgrade and does not use (see {@link UpgradeLeftovers}). */

@@ -387,6 +387,11 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
 
     /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
     Future<Void> goAway(String reason) {
+        if (closing && failedAt >= 0) {
+            // failed and waiting for its peer's FIN, which the hub's scan no longer bounds: cut it now
+            failedAt = -1;
+            out.abort(this::onClosed);
+        }
         Future<Void> closed = closing ? Future.succeededFuture() : close(CloseCodes.GOING_AWAY, reason, "shutdown");
         return closed.transform(ar -> gone.future());
     }

@@ -74,6 +74,7 @@ public final class ConnectionHub {
         RequestDeadline deadline = new RequestDeadline(clock::monotonicMillis, awaitingRequests::remove);
         awaitingRequests.add(deadline);
         VertxInternals.addBeforeVertx(channel, RequestDeadline.NAME, deadline);
+        VertxInternals.boundInflation(channel, config.maxFrameBytes());
     }
 
     /** Takes over an accepted WebSocket. */

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -98,6 +99,12 @@ final class FrameChecks extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The bounded inflater's refusal (other inflation errors are corrupt data: a protocol error). */
+    private static boolean inflatedTooFar(Throwable cause) {
+        return cause instanceof DecompressionException && cause.getMessage() != null
+                && cause.getMessage().contains("maximum size");
+    }
+
     private Violation violationOf(Throwable cause) {
         if (cause instanceof CorruptedWebSocketFrameException c) {
             WebSocketCloseStatus status = c.closeStatus();
@@ -109,7 +116,7 @@ final class FrameChecks extends ChannelInboundHandlerAdapter {
             }
             return Violation.protocol(c.getMessage() == null ? "protocol error" : c.getMessage());
         }
-        if (cause instanceof TooLongFrameException) {
+        if (cause instanceof TooLongFrameException || inflatedTooFar(cause)) {
             return Violation.tooBig(maxMessageBytes);
         }
         if (cause instanceof DecoderException) {
