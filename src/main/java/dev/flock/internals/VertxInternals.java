@@ -186,8 +186,6 @@ public final class VertxInternals {
         return connection instanceof ConnectionBase base ? base.closeFuture() : null;
     }
 
-    /** The name Vert.x gives the WebSocket compression negotiator in an HTTP connection's pipeline (when enabled). */
-    private static final String EXTENSION_HANDLER = "webSocketExtensionHandler";
     /** Vert.x's default WebSocket compression level, which Flock does not change. */
     private static final int COMPRESSION_LEVEL = 6;
 
@@ -197,11 +195,12 @@ public final class VertxInternals {
      * gigabytes (a deflate bomb) before any size check sees it. No-op when compression is off.
      */
     public static void boundInflation(Channel channel, int maxInflatedBytes) {
-        ChannelPipeline p = channel.pipeline();
-        if (p.get(EXTENSION_HANDLER) == null) {
+        // found by its class, not by the name Vert.x gives it: a renamed handler must not silently stay unbounded
+        ChannelHandlerContext negotiator = channel.pipeline().context(WebSocketServerExtensionHandler.class);
+        if (negotiator == null) {
             return;
         }
-        p.replace(EXTENSION_HANDLER, EXTENSION_HANDLER, new WebSocketServerExtensionHandler(
+        channel.pipeline().replace(negotiator.name(), negotiator.name(), new WebSocketServerExtensionHandler(
                 new DeflateFrameServerExtensionHandshaker(COMPRESSION_LEVEL, maxInflatedBytes),
                 new PerMessageDeflateServerExtensionHandshaker(COMPRESSION_LEVEL,
                         ZlibCodecFactory.isSupportingWindowSizeAndMemLevel(),

@@ -349,8 +349,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     void scan(long now) {
         if (closing) {
             if (failedAt >= 0 && now - failedAt >= FAIL_LINGER_MS) {
-                failedAt = -1;
-                out.abort(this::onClosed);
+                cutFailed();
             }
             return;
         }
@@ -385,12 +384,16 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         }
     }
 
+    /** A failed connection whose peer has not closed its half: the transport is closed under it, once. */
+    private void cutFailed() {
+        failedAt = -1;
+        out.abort(this::onClosed);
+    }
+
     /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
     Future<Void> goAway(String reason) {
         if (closing && failedAt >= 0) {
-            // failed and waiting for its peer's FIN, which the hub's scan no longer bounds: cut it now
-            failedAt = -1;
-            out.abort(this::onClosed);
+            cutFailed(); // failed and waiting for its peer's FIN, which the hub's scan no longer bounds
         }
         Future<Void> closed = closing ? Future.succeededFuture() : close(CloseCodes.GOING_AWAY, reason, "shutdown");
         return closed.transform(ar -> gone.future());

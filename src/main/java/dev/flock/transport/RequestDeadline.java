@@ -57,16 +57,13 @@ final class RequestDeadline extends ChannelDuplexHandler {
         this.ctx = ctx;
     }
 
-    /** Upgraded to a WebSocket (the connection removes us), or closed: the hub stops watching. */
+    /**
+     * Upgraded to a WebSocket (the connection removes us), or closed (a closed channel's pipeline removes every
+     * handler once it is deregistered): the hub stops watching.
+     */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         onRemoved.accept(this);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        onRemoved.accept(this);
-        ctx.fireChannelInactive();
     }
 
     @Override

@@ -10,12 +10,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.ArrayList;
@@ -73,9 +75,8 @@ public final class SocketHubs {
             handshake.reject(401);
             return;
         }
-        Admission.Decision decision = admission.admit(handshake.headers(), handshake.remoteAddress());
+        Admission.Decision decision = admit(handshake.headers(), handshake.remoteAddress());
         if (!decision.admitted()) {
-            metrics.upgradeRefused(decision.refusal().metric);
             handshake.reject(503);
             return;
         }
@@ -96,9 +97,8 @@ public final class SocketHubs {
     public void accept(ServerWebSocket accepted) {
         Admission.Ticket ticket = handshaken.remove(String.valueOf(accepted.remoteAddress()));
         if (ticket == null) {
-            Admission.Decision decision = admission.admit(accepted.headers(), accepted.remoteAddress());
+            Admission.Decision decision = admit(accepted.headers(), accepted.remoteAddress());
             if (!decision.admitted()) {
-                metrics.upgradeRefused(decision.refusal().metric);
                 accepted.close(CloseCodes.TRY_AGAIN_LATER, decision.refusal().message);
                 return;
             }
@@ -168,9 +168,8 @@ public final class SocketHubs {
             rc.response().setStatusCode(401).end();
             return;
         }
-        Admission.Decision decision = admission.admit(request.headers(), request.remoteAddress());
+        Admission.Decision decision = admit(request.headers(), request.remoteAddress());
         if (!decision.admitted()) {
-            metrics.upgradeRefused(decision.refusal().metric);
             tryLater(rc, decision.refusal().message);
             return;
         }
@@ -178,6 +177,15 @@ public final class SocketHubs {
             decision.ticket().release();
             rc.fail(e);
         });
+    }
+
+    /** A seat for an upgrade, or the refusal, counted by reason. */
+    private Admission.Decision admit(MultiMap headers, SocketAddress remote) {
+        Admission.Decision decision = admission.admit(headers, remote);
+        if (!decision.admitted()) {
+            metrics.upgradeRefused(decision.refusal().metric);
+        }
+        return decision;
     }
 
     private static void tryLater(RoutingContext rc, String why) {
