@@ -28,7 +28,9 @@ import dev.flock.room.RoomVerticle;
 import dev.flock.time.Clock;
 import dev.flock.time.SystemClock;
 import dev.flock.transport.Admission;
-import dev.flock.transport.ApiKeys;
+import dev.flock.identity.ApiKeys;
+import dev.flock.identity.TokenVerifier;
+import dev.flock.identity.UpgradeAuth;
 import dev.flock.transport.HttpServerVerticle;
 import dev.flock.transport.RequestHygiene;
 import dev.flock.transport.SocketDelivery;
@@ -114,8 +116,11 @@ public final class FlockServer {
         this.admin = new DirectoryAdminRooms(directory);
         this.memory = new MemoryGuard(config.memoryHighWaterPercent(), clock);
         this.admission = new Admission(config, memory::reason);
-        this.hubs = new SocketHubs(vertx, config, registry, metrics, new ApiKeys(config.apiKeys()),
-                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock, admission);
+        ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
+        // the keys are parsed here, before anything listens: an unusable key stops start-up (ConfigException)
+        TokenVerifier tokens = config.auth().enabled() ? new TokenVerifier(vertx, config.auth(), codec) : null;
+        UpgradeAuth auth = new UpgradeAuth(config.auth(), new ApiKeys(config.apiKeys()), tokens, metrics);
+        this.hubs = new SocketHubs(vertx, config, registry, metrics, auth, codec, clock, admission);
         this.hygiene = new RequestHygiene(clock);
         readiness.addCheck("memory", memory::reason);
         metrics.gauge("flock.memory.high.water", "1 while heap or direct memory is above FLOCK_MEMORY_HIGH_WATER_PERCENT"

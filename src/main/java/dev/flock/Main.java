@@ -65,6 +65,10 @@ public final class Main {
                 .compose(metricsPort -> FlockServer.start(vertx, config, metrics, metricsEndpoint::mount)
                         .onSuccess(server -> logStarted(log, config, server, metricsPort)))
                 .onFailure(err -> {
+                    if (err instanceof ConfigException) { // found only once Vert.x runs (an unusable JWT key, say)
+                        System.err.println("flock: invalid configuration: " + err.getMessage());
+                        System.exit(2);
+                    }
                     log.error("start-up failed: {}", err.getMessage(), err);
                     System.err.println("flock: start-up failed: " + err.getMessage());
                     System.exit(1);

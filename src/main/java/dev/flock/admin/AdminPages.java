@@ -88,7 +88,9 @@ final class AdminPages {
             html.append(" data-color=\"").append(color).append('"');
         }
         html.append("></span><span class=\"name\">").append(Html.escape(displayName(member)))
-                .append("</span> <span class=\"uid\">").append(Html.escape(member.userId())).append("</span></li>");
+                .append("</span> <span class=\"uid\">").append(Html.escape(member.userId())).append("</span>")
+                .append(" <span class=\"identity ").append(member.identity().label).append("\">")
+                .append(member.identity().label).append("</span></li>");
     }
 
     static String displayName(MemberView member) {

@@ -28,7 +28,8 @@ public final class DirectoryAdminRooms implements AdminRooms {
         List<MemberView> members = new ArrayList<>(r.members().size());
         for (RoomInspection.MemberInspection m : r.members()) {
             Map<String, Object> metadata = ProtocolCodec.MAPPER.convertValue(m.metadata(), Map.class);
-            members.add(new MemberView(m.userId(), metadata, m.lastCursorAt() == 0 ? null : m.lastCursorAt()));
+            members.add(new MemberView(m.userId(), metadata, m.lastCursorAt() == 0 ? null : m.lastCursorAt(),
+                    MemberView.Identity.of(m.connections(), m.verifiedConnections())));
         }
         return new RoomView(r.roomId(), members);
     }

@@ -11,12 +11,43 @@ import java.util.Objects;
   *                     Boolean, null, Map, List, Vert.x JsonObject/JsonArray). Never trusted: it is
   *                     user input and is escaped wherever it is shown.
   * @param lastCursorAt epoch ms of the user's last cursor move, or null when the user has no cursor
+  * @param identity     how this instance's connections of the user identified it
   */
-public record MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt) {
+public record MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt, Identity identity) {
+
+    /** How a member's connections on this instance identified the user (issue 18). */
+    public enum Identity {
+        /** Every local connection carried a verified token. */
+        VERIFIED("verified"),
+        /** No local connection carried a token. */
+        ANONYMOUS("anonymous"),
+        /** Some did, some did not ({@code FLOCK_AUTH=optional}). */
+        MIXED("mixed"),
+        /** No connection on this instance: the user is held by another one, which alone knows. */
+        ELSEWHERE("elsewhere");
+
+        public final String label;
+
+        Identity(String label) {
+            this.label = label;
+        }
+
+        public static Identity of(int connections, int verified) {
+            if (connections == 0) {
+                return ELSEWHERE;
+            }
+            return verified == connections ? VERIFIED : verified == 0 ? ANONYMOUS : MIXED;
+        }
+    }
 
     public MemberView {
         Objects.requireNonNull(userId, "userId");
         metadata = metadata == null ? Map.of() : metadata;
+        identity = identity == null ? Identity.ELSEWHERE : identity;
+    }
+
+    public MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt) {
+        this(userId, metadata, lastCursorAt, Identity.ANONYMOUS);
     }
 
     /** The {@code name} metadata field when it is a string, else null. */

@@ -67,6 +67,7 @@ final class RoomsJson {
                 .put("name", member.name())
                 .put("color", member.color())
                 .put("metadata", metadata)
-                .put("lastCursorAt", member.lastCursorAt());
+                .put("lastCursorAt", member.lastCursorAt())
+                .put("identity", member.identity().label);
     }
 }

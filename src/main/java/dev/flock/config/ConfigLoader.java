@@ -50,6 +50,7 @@ public final class ConfigLoader {
             values.put(s, value);
         }
         checkRedisUrl((String) values.get(Settings.REDIS_URL));
+        values.put(Settings.JWT_PUBLIC_KEYS, publicKeysPem((String) values.get(Settings.JWT_PUBLIC_KEYS)));
         return FlockConfig.from(values);
     }
 
@@ -165,6 +166,30 @@ public final class ConfigLoader {
             case LIST -> List.copyOf(Arrays.stream(raw.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList());
             case STRING, SECRET -> raw;
         };
+    }
+
+    /**
+     * {@code FLOCK_JWT_PUBLIC_KEYS} holds PEM text, or (since PEM in an environment variable is awkward in some
+     * deploy tools) the path of a file that does. Literal {@code \n} sequences count as newlines.
+     */
+    private static String publicKeysPem(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String pem = value.replace("\\n", "\n");
+        if (pem.contains("-----BEGIN")) {
+            return pem;
+        }
+        try {
+            String text = Files.readString(Path.of(value.trim()));
+            if (!text.contains("-----BEGIN")) {
+                throw new ConfigException("FLOCK_JWT_PUBLIC_KEYS names the file " + value.trim() + ", which holds no PEM block");
+            }
+            return text;
+        } catch (IOException | SecurityException | java.nio.file.InvalidPathException e) {
+            throw new ConfigException("FLOCK_JWT_PUBLIC_KEYS is neither PEM text (-----BEGIN PUBLIC KEY-----) nor a readable file: "
+                    + e.getClass().getSimpleName());
+        }
     }
 
     /** A Redis URL that can never connect is a configuration error, not a degraded start. Never echoes it (secrets). */

@@ -37,6 +37,7 @@ public record FlockConfig(
         int maxConnections,
         int maxConnectionsPerIp,
         int memoryHighWaterPercent,
+        AuthSettings auth,
         boolean nativeTransport) {
 
     /** What a second connection of a user already in a room does. */
@@ -94,6 +95,10 @@ public record FlockConfig(
                 (Boolean) v.get(Settings.REDIS_KEYSPACE_EVENTS), i(v, Settings.REDIS_SWEEP_INTERVAL_MS),
                 i(v, Settings.FRAME_TIMEOUT_MS), i(v, Settings.HTTP_REQUEST_TIMEOUT_MS), i(v, Settings.MAX_CONNECTIONS),
                 i(v, Settings.MAX_CONNECTIONS_PER_IP), i(v, Settings.MEMORY_HIGH_WATER_PERCENT),
+                new AuthSettings(AuthSettings.Mode.valueOf(((String) v.get(Settings.AUTH)).toUpperCase(java.util.Locale.ROOT)),
+                        (String) v.get(Settings.JWT_SECRET), (String) v.get(Settings.JWT_PUBLIC_KEYS),
+                        (String) v.get(Settings.JWT_ISSUER), (String) v.get(Settings.JWT_AUDIENCE),
+                        i(v, Settings.JWT_LEEWAY_SECONDS)),
                 (Boolean) v.get(Settings.NATIVE_TRANSPORT));
     }
 
@@ -106,6 +111,7 @@ public record FlockConfig(
     public String toString() {
         return "FlockConfig[port=" + port + ", host=" + host + ", redis=" + (redisEnabled() ? "on" : "off")
                 + ", apiKeys=" + apiKeys.size() + ", ttl=" + presenceTtlSeconds + "s, maxRoomSize=" + maxRoomSize
-                + ", duplicateJoin=" + duplicateJoin + ", flushIntervalMs=" + flushIntervalMs + "]";
+                + ", duplicateJoin=" + duplicateJoin + ", flushIntervalMs=" + flushIntervalMs
+                + ", auth=" + auth.mode().name().toLowerCase(java.util.Locale.ROOT) + "]";
     }
 }

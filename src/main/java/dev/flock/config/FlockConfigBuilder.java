@@ -153,6 +153,31 @@ public final class FlockConfigBuilder {
         return set(Settings.SHUTDOWN_TIMEOUT_MS.key(), ms);
     }
 
+    public FlockConfigBuilder auth(AuthSettings.Mode mode) {
+        return set(Settings.AUTH.key(), mode.name().toLowerCase(Locale.ROOT));
+    }
+
+    public FlockConfigBuilder jwtSecret(String secret) {
+        return set(Settings.JWT_SECRET.key(), secret);
+    }
+
+    /** PEM text of one or more public keys or certificates, or the path of a file holding them. */
+    public FlockConfigBuilder jwtPublicKeys(String pem) {
+        return set(Settings.JWT_PUBLIC_KEYS.key(), pem);
+    }
+
+    public FlockConfigBuilder jwtIssuer(String issuer) {
+        return set(Settings.JWT_ISSUER.key(), issuer);
+    }
+
+    public FlockConfigBuilder jwtAudience(String audience) {
+        return set(Settings.JWT_AUDIENCE.key(), audience);
+    }
+
+    public FlockConfigBuilder jwtLeewaySeconds(int seconds) {
+        return set(Settings.JWT_LEEWAY_SECONDS.key(), seconds);
+    }
+
     /** Checks every value as the config file's would be checked; environment variables are not read. */
     public FlockConfig build() {
         return ConfigLoader.load(values.copy(), Map.of());

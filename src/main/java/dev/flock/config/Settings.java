@@ -74,6 +74,20 @@ public final class Settings {
     public static final Setting MEMORY_HIGH_WATER_PERCENT = integer("memoryHighWaterPercent", "FLOCK_MEMORY_HIGH_WATER_PERCENT", 90, 1, 100,
             "upgrades get 503 (and /ready 503) while heap used after GC or direct memory is above this percent of its maximum");
 
+    public static final Setting AUTH = choice("auth", "FLOCK_AUTH", "off", List.of("off", "optional", "required"),
+            "signed connection tokens (JWT): off = API keys only; optional = a token, when present, is verified and enforced;"
+                    + " required = no valid token, no socket");
+    public static final Setting JWT_SECRET = secret("jwtSecret", "FLOCK_JWT_SECRET",
+            "HMAC secret (at least 32 bytes) that verifies HS256, HS384 and HS512 tokens");
+    public static final Setting JWT_PUBLIC_KEYS = secret("jwtPublicKeys", "FLOCK_JWT_PUBLIC_KEYS",
+            "PEM public keys or certificates (RSA or EC; several for rotation), or the path of a file holding them;"
+                    + " verify RS*, PS* and ES* tokens");
+    public static final Setting JWT_ISSUER = string("jwtIssuer", "FLOCK_JWT_ISSUER", null, "when set, a token's iss must equal it");
+    public static final Setting JWT_AUDIENCE = string("jwtAudience", "FLOCK_JWT_AUDIENCE", null,
+            "when set, a token's aud must be or contain it");
+    public static final Setting JWT_LEEWAY_SECONDS = integer("jwtLeewaySeconds", "FLOCK_JWT_LEEWAY_SECONDS", 30, 0, 3600,
+            "clock skew allowed when checking a token's exp and nbf");
+
     public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
             "use Netty's native epoll transport when available (falls back to NIO with one log line)");
 
@@ -82,7 +96,8 @@ public final class Settings {
             MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
             SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS,
             REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, FRAME_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MAX_CONNECTIONS,
-            MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, NATIVE_TRANSPORT);
+            MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, AUTH, JWT_SECRET, JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE,
+            JWT_LEEWAY_SECONDS, NATIVE_TRANSPORT);
 
     private Settings() {
     }

@@ -29,6 +29,7 @@ public final class FlockMetrics {
     private final Map<String, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> evictions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> auth = new ConcurrentHashMap<>();
     private final Counter delivered;
     private final Counter dropped;
     private final Counter coalesced;
@@ -95,6 +96,20 @@ public final class FlockMetrics {
     /** An upgrade refused by admission control (capacity, per_ip, memory): no socket was opened. */
     public void upgradeRefused(String reason) {
         counter(refusals, "flock.upgrades.refused", "reason", reason, "WebSocket upgrades refused with 503, by reason").increment();
+    }
+
+    /** A connection token at an upgrade: {@code accepted}, or the reason it was refused. */
+    public void authResult(String result) {
+        authCounter(result).increment();
+    }
+
+    /** Registers the fixed set of results at 0, so a dashboard sees every series from the start. */
+    public void authResults(java.util.List<String> results) {
+        results.forEach(this::authCounter);
+    }
+
+    private Counter authCounter(String result) {
+        return counter(auth, "flock.auth", "result", result, "connection tokens at the upgrade: accepted, or refused by reason");
     }
 
     public void memberAdded() {

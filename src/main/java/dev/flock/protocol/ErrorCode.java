@@ -9,5 +9,9 @@ public enum ErrorCode {
     /** Extension: malformed input. */
     INVALID_MESSAGE,
     /** Extension: an operator closed the room. */
-    ROOM_CLOSED
+    ROOM_CLOSED,
+    /** Extension: the connection's token does not allow this (another userId, a room it does not grant, read-only). */
+    FORBIDDEN,
+    /** Extension: the connection's token expired; it keeps its rooms, but joins no new one. */
+    TOKEN_EXPIRED
 }

@@ -129,6 +129,11 @@ public final class ProtocolCodec {
         };
     }
 
+    /** Checks an id from elsewhere (a token's {@code sub}) by the same rule as the protocol's ids. */
+    public String validId(Object raw, String field) throws InvalidMessage {
+        return id(raw, field, null);
+    }
+
     /** Ids: 1..maxIdLength characters of Unicode text (see {@link ValidUnicode}), no control characters, compared exactly. */
     private String id(Object raw, String field, String roomId) throws InvalidMessage {
         if (raw == null) {

@@ -67,7 +67,33 @@ final class FleetRoomDirectory implements RoomDirectory {
                 }
             }
             return inspectAll(new ArrayList<>(roomIds), 0, new ArrayList<>());
-        });
+        }).compose(fleet -> local.rooms().otherwise(List.of()).map(here -> withLocalFacts(fleet, here)));
+    }
+
+    /**
+     * The fleet's rooms with what only this instance knows of its own members (join time, sockets, verified
+     * tokens): Redis holds the original's layout, and nothing about tokens.
+     */
+    private static List<RoomInspection> withLocalFacts(List<RoomInspection> fleet, List<RoomInspection> here) {
+        java.util.Map<String, RoomInspection.MemberInspection> local = new java.util.HashMap<>();
+        for (RoomInspection r : here) {
+            for (RoomInspection.MemberInspection m : r.members()) {
+                local.put(r.roomId() + '\n' + m.userId(), m); // ids hold no control characters
+            }
+        }
+        if (local.isEmpty()) {
+            return fleet;
+        }
+        List<RoomInspection> out = new ArrayList<>(fleet.size());
+        for (RoomInspection r : fleet) {
+            List<RoomInspection.MemberInspection> members = new ArrayList<>(r.members().size());
+            for (RoomInspection.MemberInspection m : r.members()) {
+                RoomInspection.MemberInspection mine = local.get(r.roomId() + '\n' + m.userId());
+                members.add(mine == null ? m : m.withLocal(mine));
+            }
+            out.add(new RoomInspection(r.roomId(), members));
+        }
+        return out;
     }
 
     /** Reads the rooms {@link #SCAN_COUNT} at a time, so a large fleet does not flood the command connection. */
@@ -101,7 +127,7 @@ final class FleetRoomDirectory implements RoomDirectory {
         List<RoomInspection.MemberInspection> members = new ArrayList<>(users.size());
         for (PresenceStore.Snapshot s : users) {
             // joinedAt and the connection count are not in the original's layout: 0, "unknown"
-            members.add(new RoomInspection.MemberInspection(s.userId(), s.metadata(), 0, 0,
+            members.add(new RoomInspection.MemberInspection(s.userId(), s.metadata(), 0, 0, 0,
                     s.cursor() == null ? 0 : s.cursor().timestamp()));
         }
         return new RoomInspection(roomId, members);

@@ -108,7 +108,11 @@ final class Members {
     RoomInspection inspect(String roomId) {
         List<RoomInspection.MemberInspection> list = new ArrayList<>(byUser.size());
         for (Member m : byUser.values()) {
-            list.add(new RoomInspection.MemberInspection(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(),
+            int verified = 0;
+            for (Peer p : m.peers) {
+                verified += p.verified() ? 1 : 0;
+            }
+            list.add(new RoomInspection.MemberInspection(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(), verified,
                     m.cursor == null ? 0 : m.cursor.timestamp()));
         }
         return new RoomInspection(roomId, list);

@@ -9,6 +9,11 @@ public interface Peer {
     /** Unique on this instance; with the instance id, unique in the fleet. */
     long id();
 
+    /** The connection proved its user with a signed token (issue 18); false for an anonymous one. */
+    default boolean verified() {
+        return false;
+    }
+
     /** The room admitted or refused the join with sequence number {@code seq}. */
     void joinResult(String roomId, long seq, JoinResult result);
 

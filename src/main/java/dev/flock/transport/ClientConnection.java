@@ -1,5 +1,7 @@
 package dev.flock.transport;
 
+import dev.flock.identity.Identity;
+import dev.flock.identity.UpgradeAuth;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.InvalidMessage;
@@ -9,6 +11,8 @@ import dev.flock.room.DeliveryKind;
 import dev.flock.room.Peer;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.room.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -38,6 +42,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     private static final long REFUSED_RETRY_MS = 5000;
     /** A failed connection whose peer neither reads our close frame nor closes is cut this long after. */
     private static final long FAIL_LINGER_MS = 2000;
+    /** A read-only room's dropped cursor and presence messages get at most one FORBIDDEN per this long. */
+    private static final long FORBIDDEN_ERROR_INTERVAL_MS = 1000;
     /** Bounds what one socket can make the server hold; the SDK joins a handful of rooms at most. */
     static final int MAX_ROOMS_PER_CONNECTION = 100;
 
@@ -45,6 +51,10 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     private final ServerWebSocket ws;
     private final ConnectionHub hub;
     private final boolean upgradeKeyValid;
+    /** What this socket's verified token says; null for an anonymous socket (no token, or FLOCK_AUTH=off). */
+    private final Identity identity;
+    /** When a FORBIDDEN last went out for a message to a read-only room this socket holds no slot for. */
+    private long slotlessForbiddenAt = Long.MIN_VALUE / 2;
     private final long openedAt;
     private final RateLimiter limiter;
     private final SocketWriter out;
@@ -61,12 +71,13 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
 
-    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, boolean upgradeKeyValid, Admission.Ticket ticket) {
+    ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, UpgradeAuth.Admitted credentials, Admission.Ticket ticket) {
         this.ticket = ticket;
         this.id = id;
         this.ws = ws;
         this.hub = hub;
-        this.upgradeKeyValid = upgradeKeyValid;
+        this.upgradeKeyValid = credentials.keyValid();
+        this.identity = credentials.identity();
         this.openedAt = hub.clock.monotonicMillis();
         // the limiter runs on the monotonic clock: a wall-clock step back must not rate-limit every socket
         this.limiter = new RateLimiter(hub.config.maxMessagesPerSecond());
@@ -84,6 +95,11 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     @Override
     public long id() {
         return id;
+    }
+
+    @Override
+    public boolean verified() {
+        return identity != null;
     }
 
     /** The loop this connection runs on; rooms reach it through {@link SocketDelivery}. */
@@ -175,13 +191,19 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     }
 
     private void onJoin(ClientMessage.Join join, long now) {
-        if (hub.apiKeys.required() && !upgradeKeyValid && !hub.apiKeys.accepts(join.apiKey())) {
+        if (identity == null && hub.apiKeys.required() && !upgradeKeyValid && !hub.apiKeys.accepts(join.apiKey())) {
             sendError(ErrorCode.INVALID_API_KEY, join.apiKey() == null ? "an API key is required" : "invalid API key", null);
             close(CloseCodes.POLICY, "invalid API key", "invalid_key");
             return;
         }
         joinedOnce = true;
         RoomSlot slot = rooms.get(join.roomId());
+        if (identity != null) {
+            join = asVerified(join, slot, now);
+            if (join == null) {
+                return;
+            }
+        }
         if (slot == null) {
             if (rooms.size() >= MAX_ROOMS_PER_CONNECTION) {
                 sendError(ErrorCode.INVALID_MESSAGE, "more than " + MAX_ROOMS_PER_CONNECTION
@@ -202,9 +224,14 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return;
         }
         slot.lastSeenMs = now;
-        if (slot.state == RoomSlot.State.EXPIRED
-                || (slot.state == RoomSlot.State.REFUSED && now - slot.lastJoinAttemptMs >= REFUSED_RETRY_MS)) {
+        if (slot.state == RoomSlot.State.EXPIRED) {
             startJoin(slot, slot.join, now);
+        } else if (slot.state == RoomSlot.State.REFUSED && now - slot.lastJoinAttemptMs >= REFUSED_RETRY_MS) {
+            // a retry is a new join: the token must still allow it
+            ClientMessage.Join retry = identity == null ? slot.join : asVerified(slot.join, slot, now);
+            if (retry != null) {
+                startJoin(slot, retry, now);
+            }
         } else if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, heartbeat)); // keeps the connection alive in the presence store
         }
@@ -212,6 +239,9 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
 
     private void onCursorMove(ClientMessage.CursorMove move, long now) {
         RoomSlot slot = rooms.get(move.roomId());
+        if (readOnly(move.roomId(), slot, now)) {
+            return;
+        }
         if (slot == null) {
             slot = new RoomSlot(move.roomId(), now);
             rooms.put(move.roomId(), slot);
@@ -231,9 +261,20 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     /** cursor:leave and presence:update: relayed when in the room; a presence update also re-admits. */
     private void onRoomUpdate(ClientMessage message, long now) {
         RoomSlot slot = rooms.get(message.roomId());
+        if (readOnly(message.roomId(), slot, now)) {
+            return;
+        }
         if (slot == null) {
             hub.metrics.dropped();
             return;
+        }
+        if (identity != null && message instanceof ClientMessage.PresenceUpdate update) {
+            ObjectNode patch = identity.unlocked(update.patch()); // the token's meta is not the client's to change
+            if (patch.isEmpty()) {
+                hub.metrics.dropped();
+                return;
+            }
+            message = patch == update.patch() ? update : new ClientMessage.PresenceUpdate(update.roomId(), patch);
         }
         slot.lastSeenMs = now;
         if (slot.state == RoomSlot.State.EXPIRED && message instanceof ClientMessage.PresenceUpdate) {
@@ -253,6 +294,52 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         } else if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, leave));
         }
+    }
+
+    // ---- what a verified token allows ---------------------------------------------------------------------
+
+    /**
+     * A join checked against this socket's token and given the token's metadata; null (with the error sent) when the
+     * token forbids it. The socket stays open: a per-room refusal never closes it, or the SDK would reconnect in a
+     * loop. A token that expired keeps the rooms its socket already holds.
+     */
+    private ClientMessage.Join asVerified(ClientMessage.Join join, RoomSlot slot, long now) {
+        boolean holdsRoom = slot != null && slot.join != null && slot.state != RoomSlot.State.REFUSED;
+        Identity.JoinRefusal refusal = identity.refuses(join.roomId(), join.userId(), holdsRoom, hub.clock.millis());
+        if (refusal == null) {
+            ObjectNode metadata = identity.asserted(join.metadata());
+            if (metadata == join.metadata() || Metadata.fits(metadata, hub.config.maxMetadataBytes())) {
+                return metadata == join.metadata() ? join : new ClientMessage.Join(join.roomId(), join.userId(), metadata, join.apiKey());
+            }
+            refusal = new Identity.JoinRefusal(ErrorCode.INVALID_MESSAGE, "metadata with the token's meta is larger than "
+                    + hub.config.maxMetadataBytes() + " bytes");
+        }
+        sendError(refusal.code(), refusal.message(), join.roomId());
+        if (slot != null && !slot.inRoom()) {
+            rooms.remove(join.roomId()); // held pre-join moves or a refused seat: nothing of it may go on
+        }
+        return null;
+    }
+
+    /**
+     * A cursor or presence message to a room the token makes read-only: dropped, with at most one FORBIDDEN per room
+     * per second (one per second in all for rooms this socket holds no slot for).
+     */
+    private boolean readOnly(String roomId, RoomSlot slot, long now) {
+        if (identity == null || !identity.readOnlyIn(roomId)) {
+            return false;
+        }
+        hub.metrics.dropped();
+        long last = slot != null ? slot.forbiddenAt : slotlessForbiddenAt;
+        if (now - last >= FORBIDDEN_ERROR_INTERVAL_MS) {
+            if (slot != null) {
+                slot.forbiddenAt = now;
+            } else {
+                slotlessForbiddenAt = now;
+            }
+            sendError(ErrorCode.FORBIDDEN, "this connection's token makes this room read-only", roomId);
+        }
+        return true;
     }
 
     // ---- to the room verticle -----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 package dev.flock.transport;
 
 import dev.flock.config.FlockConfig;
+import dev.flock.identity.ApiKeys;
+import dev.flock.identity.UpgradeAuth;
 import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
@@ -78,10 +80,10 @@ public final class ConnectionHub {
     }
 
     /** Takes over an accepted WebSocket. */
-    public void accept(ServerWebSocket ws, boolean upgradeKeyValid, Admission.Ticket ticket) {
+    public void accept(ServerWebSocket ws, UpgradeAuth.Admitted credentials, Admission.Ticket ticket) {
         VertxInternals.removeHandler(ws, RequestDeadline.NAME); // a WebSocket has no requests to wait for
         VertxInternals.releaseUpgradeLeftovers(ws);
-        ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, upgradeKeyValid, ticket);
+        ClientConnection c = new ClientConnection(IDS.incrementAndGet(), ws, this, credentials, ticket);
         connections.add(c);
         metrics.connectionOpened();
     }

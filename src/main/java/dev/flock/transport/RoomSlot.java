@@ -29,6 +29,8 @@ final class RoomSlot {
     long seq;
     long lastSeenMs;
     long lastJoinAttemptMs;
+    /** When a FORBIDDEN last went out for this room (read-only under the socket's token). */
+    long forbiddenAt = Long.MIN_VALUE / 2;
     /** Commands waiting for the room verticle to listen on its address; null when it does. */
     ArrayDeque<RoomCommand> waiting;
     /** Cursor moves sent before the join, with their arrival times. */

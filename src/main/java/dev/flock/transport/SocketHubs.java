@@ -1,6 +1,7 @@
 package dev.flock.transport;
 
 import dev.flock.config.FlockConfig;
+import dev.flock.identity.UpgradeAuth;
 import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
@@ -37,30 +38,35 @@ public final class SocketHubs {
     private final FlockConfig config;
     private final RoomRegistry registry;
     private final FlockMetrics metrics;
-    private final ApiKeys apiKeys;
+    private final UpgradeAuth auth;
     private final ProtocolCodec codec;
     private final Clock clock;
     private final Admission admission;
     private final Map<EventLoop, ConnectionHub> hubs = new ConcurrentHashMap<>();
     /** Seats taken by {@link #handshake} for the sockets {@link #accept} will receive, by the peer's address and port. */
-    private final Map<String, Admission.Ticket> handshaken = new ConcurrentHashMap<>();
+    private final Map<String, Seat> handshaken = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, ApiKeys apiKeys,
+    /** An admitted upgrade: its place in {@link Admission} and what its credentials allow. */
+    private record Seat(Admission.Ticket ticket, UpgradeAuth.Admitted credentials) {
+    }
+
+    public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, UpgradeAuth auth,
                       ProtocolCodec codec, Clock clock, Admission admission) {
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
         this.metrics = metrics;
-        this.apiKeys = apiKeys;
+        this.auth = auth;
         this.codec = codec;
         this.clock = clock;
         this.admission = admission;
     }
 
     /**
-     * For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key with 401 and an upgrade over an
-     * admission limit with 503 (this API cannot add {@code Retry-After}; Flock's own port and {@link #route} do).
+     * For {@code HttpServer#webSocketHandshakeHandler}: refuses a wrong upgrade key or token with 401 and an upgrade
+     * over an admission limit with 503 (this API can add neither a body nor {@code Retry-After}; Flock's own port
+     * and {@link #route} do).
      */
     public void handshake(ServerWebSocketHandshake handshake) {
         if (closed) {
@@ -70,8 +76,7 @@ public final class SocketHubs {
         if (RequestHygiene.refusesUpgrade(handshake)) {
             return;
         }
-        if (apiKeys.refusesUpgrade(handshake.headers(), handshake.query())) {
-            metrics.upgradeRefused();
+        if (!(credentials(handshake.headers(), handshake.query()) instanceof UpgradeAuth.Admitted credentials)) {
             handshake.reject(401);
             return;
         }
@@ -81,40 +86,47 @@ public final class SocketHubs {
             return;
         }
         String peer = String.valueOf(handshake.remoteAddress());
-        handshaken.put(peer, decision.ticket());
+        handshaken.put(peer, new Seat(decision.ticket(), credentials));
         handshake.accept().onFailure(e -> {
-            Admission.Ticket t = handshaken.remove(peer);
-            if (t != null) {
-                t.release();
+            Seat seat = handshaken.remove(peer);
+            if (seat != null) {
+                seat.ticket().release();
             }
         });
     }
 
     /**
      * For {@code HttpServer#webSocketHandler}: a socket {@link #handshake} admitted takes its seat; one that came
-     * without a handshake handler is admitted here, and closed with 1013 (try again later) over a limit.
+     * without a handshake handler is checked here: closed with 1008 for bad credentials (it is too late for a 401)
+     * and with 1013 (try again later) over an admission limit.
      */
     public void accept(ServerWebSocket accepted) {
-        Admission.Ticket ticket = handshaken.remove(String.valueOf(accepted.remoteAddress()));
-        if (ticket == null) {
+        Seat seat = handshaken.remove(String.valueOf(accepted.remoteAddress()));
+        if (seat == null) {
+            UpgradeAuth.Decision credentials = credentials(accepted.headers(), accepted.query());
+            if (credentials instanceof UpgradeAuth.Refused refused) {
+                accepted.close(CloseCodes.POLICY, TextFrames.closeReason(refused.message()));
+                return;
+            }
             Admission.Decision decision = admit(accepted.headers(), accepted.remoteAddress());
             if (!decision.admitted()) {
                 accepted.close(CloseCodes.TRY_AGAIN_LATER, decision.refusal().message);
                 return;
             }
-            ticket = decision.ticket();
+            seat = new Seat(decision.ticket(), (UpgradeAuth.Admitted) credentials);
         }
-        accept(accepted, ticket);
+        accept(accepted, seat);
     }
 
-    private void accept(ServerWebSocket accepted, Admission.Ticket ticket) {
+    private void accept(ServerWebSocket accepted, Seat seat) {
+        Admission.Ticket ticket = seat.ticket();
         if (closed) {
             ticket.release();
             accepted.close(CloseCodes.GOING_AWAY, "server shutting down");
             return;
         }
         ServerWebSocket ws = VertxInternals.unwrap(accepted);
-        boolean keyValid = apiKeys.admitsUpgrade(ws.headers(), ws.query());
+        UpgradeAuth.Admitted credentials = seat.credentials();
         var channel = VertxInternals.channelContext(ws);
         // a wrapper we cannot see through: its handler's loop
         EventLoop loop = channel != null ? channel.channel().eventLoop() : VertxInternals.currentEventLoop();
@@ -124,12 +136,12 @@ public final class SocketHubs {
         }
         ConnectionHub hub = hubs.computeIfAbsent(loop, this::newHub);
         if (loop.inEventLoop()) {
-            hub.accept(ws, keyValid, ticket);
+            hub.accept(ws, credentials, ticket);
         } else {
             // called off the socket's loop (a worker verticle's router): hold its frames until the hub owns it
             ws.pause();
             hub.context.runOnContext(v -> {
-                hub.accept(ws, keyValid, ticket);
+                hub.accept(ws, credentials, ticket);
                 ws.resume();
             });
         }
@@ -150,8 +162,8 @@ public final class SocketHubs {
     }
 
     /**
-     * A Vert.x Web handler: upgrades a WebSocket request (401 for a wrong key, 503 with {@code Retry-After} over an
-     * admission limit or while shutting down) and passes anything else on.
+     * A Vert.x Web handler: upgrades a WebSocket request (401 with a one-line JSON reason for a wrong key or token,
+     * 503 with {@code Retry-After} over an admission limit or while shutting down) and passes anything else on.
      */
     public void route(RoutingContext rc) {
         HttpServerRequest request = rc.request();
@@ -163,9 +175,9 @@ public final class SocketHubs {
             tryLater(rc, "the server is shutting down");
             return;
         }
-        if (apiKeys.refusesUpgrade(request.headers(), request.query())) {
-            metrics.upgradeRefused();
-            rc.response().setStatusCode(401).end();
+        UpgradeAuth.Decision credentials = credentials(request.headers(), request.query());
+        if (credentials instanceof UpgradeAuth.Refused refused) {
+            rc.response().setStatusCode(401).putHeader("content-type", "application/json").end(refused.json());
             return;
         }
         Admission.Decision decision = admit(request.headers(), request.remoteAddress());
@@ -173,10 +185,20 @@ public final class SocketHubs {
             tryLater(rc, decision.refusal().message);
             return;
         }
-        request.toWebSocket().onSuccess(ws -> accept(ws, decision.ticket())).onFailure(e -> {
+        Seat seat = new Seat(decision.ticket(), (UpgradeAuth.Admitted) credentials);
+        request.toWebSocket().onSuccess(ws -> accept(ws, seat)).onFailure(e -> {
             decision.ticket().release();
             rc.fail(e);
         });
+    }
+
+    /** What the upgrade's API key and token allow, on the server's clock; a refusal is counted. */
+    private UpgradeAuth.Decision credentials(MultiMap headers, String query) {
+        UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis());
+        if (d instanceof UpgradeAuth.Refused) {
+            metrics.upgradeRefused();
+        }
+        return d;
     }
 
     /** A seat for an upgrade, or the refusal, counted by reason. */
@@ -195,7 +217,7 @@ public final class SocketHubs {
 
     private ConnectionHub newHub(EventLoop loop) {
         var context = VertxInternals.contextOn(vertx, loop);
-        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, apiKeys, registry, metrics, clock);
+        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, auth.apiKeys(), registry, metrics, clock);
         context.runOnContext(v -> hub.start()); // the hub's scan timer belongs to its own context
         return hub;
     }

@@ -41,16 +41,25 @@ final class TextFrames {
 
     /** A close frame with {@code code} and {@code reason} (cut to what fits, on a character boundary); the caller owns it. */
     static ByteBuf close(short code, String reason) {
+        byte[] text = closeReason(reason).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(4 + text.length);
+        buf.writeByte(FIN_CLOSE);
+        buf.writeByte(2 + text.length);
+        buf.writeShort(code);
+        buf.writeBytes(text);
+        return buf;
+    }
+
+    /** {@code reason} cut to the 123 bytes a close frame holds, on a character boundary. */
+    static String closeReason(String reason) {
         byte[] text = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        int len = Math.min(text.length, MAX_CLOSE_REASON);
-        while (len > 0 && len < text.length && (text[len] & 0xc0) == 0x80) {
+        if (text.length <= MAX_CLOSE_REASON) {
+            return reason;
+        }
+        int len = MAX_CLOSE_REASON;
+        while (len > 0 && (text[len] & 0xc0) == 0x80) {
             len--; // not inside a multi-byte character
         }
-        ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(4 + len);
-        buf.writeByte(FIN_CLOSE);
-        buf.writeByte(2 + len);
-        buf.writeShort(code);
-        buf.writeBytes(text, 0, len);
-        return buf;
+        return new String(text, 0, len, java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -21,6 +21,7 @@ public final class SdkLikeClient implements AutoCloseable {
     private final Vertx vertx;
     private final WebSocketClient client;
     private final int port;
+    private final String uri;
     private final Map<String, JsonObject> rooms = new LinkedHashMap<>();
     private final AtomicInteger opens = new AtomicInteger();
     private final AtomicInteger closes = new AtomicInteger();
@@ -29,8 +30,14 @@ public final class SdkLikeClient implements AutoCloseable {
     private long heartbeatTimer = -1;
 
     public SdkLikeClient(Vertx vertx, int port) {
+        this(vertx, port, "/");
+    }
+
+    /** With a {@code serverUrl} of the app's own: a path and query, such as {@code /?token=...}. */
+    public SdkLikeClient(Vertx vertx, int port, String uri) {
         this.vertx = vertx;
         this.port = port;
+        this.uri = uri;
         this.client = vertx.createWebSocketClient();
     }
 
@@ -46,7 +53,7 @@ public final class SdkLikeClient implements AutoCloseable {
     }
 
     public SdkLikeClient connect() {
-        client.connect(port, "127.0.0.1", "/").onSuccess(this::opened).onFailure(e -> reconnectLater());
+        client.connect(port, "127.0.0.1", uri).onSuccess(this::opened).onFailure(e -> reconnectLater());
         return this;
     }
 

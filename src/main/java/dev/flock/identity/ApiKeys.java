@@ -1,4 +1,4 @@
-package dev.flock.transport;
+package dev.flock.identity;
 
 import dev.flock.security.Secrets;
 import io.netty.handler.codec.http.QueryStringDecoder;

@@ -1,0 +1,105 @@
+package dev.flock.identity;
+
+import dev.flock.config.AuthSettings;
+import dev.flock.metrics.FlockMetrics;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.vertx.core.MultiMap;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * Decides, at the upgrade, what a WebSocket may claim: API keys and signed tokens together. With {@code FLOCK_AUTH}
+ * off tokens are not read at all. Otherwise a token, when present, must verify (else 401: a present but invalid
+ * credential is never ignored); {@code required} also refuses an upgrade without one. A verified token stands in
+ * for an API key; without one the socket is anonymous and the API-key rules apply as before.
+ */
+public final class UpgradeAuth {
+
+    public static final String TOKEN_PARAM = "token";
+    private static final String BEARER = "bearer ";
+
+    private final AuthSettings settings;
+    private final ApiKeys apiKeys;
+    private final TokenVerifier verifier;
+    private final FlockMetrics metrics;
+
+    /** {@code verifier} is null when {@code FLOCK_AUTH=off}. */
+    public UpgradeAuth(AuthSettings settings, ApiKeys apiKeys, TokenVerifier verifier, FlockMetrics metrics) {
+        this.settings = settings;
+        this.apiKeys = apiKeys;
+        this.verifier = verifier;
+        this.metrics = metrics;
+        if (settings.enabled()) {
+            List<String> results = new java.util.ArrayList<>(List.of("accepted"));
+            for (TokenRefusal r : TokenRefusal.values()) {
+                results.add(r.reason);
+            }
+            metrics.authResults(results); // every label from the start: a rate of 0 is a fact, not a gap
+        }
+    }
+
+    /** The API keys, which a join on an anonymous socket is checked against. */
+    public ApiKeys apiKeys() {
+        return apiKeys;
+    }
+
+    /** What an upgrade's credentials allow: a socket (with its identity, or anonymous), or a 401. */
+    public sealed interface Decision {
+    }
+
+    /** {@code identity} null = anonymous; {@code keyValid}: the upgrade carried a valid API key. */
+    public record Admitted(Identity identity, boolean keyValid) implements Decision {
+    }
+
+    /** {@code error}: {@code UNAUTHORIZED} (token) or {@code INVALID_API_KEY}; {@code reason}: a token refusal's name. */
+    public record Refused(String error, String reason, String message) implements Decision {
+        /** The 401's body: one line of JSON. */
+        public String json() {
+            JsonObject body = new JsonObject().put("error", error);
+            if (reason != null) {
+                body.put("reason", reason);
+            }
+            return body.put("message", message).encode() + "\n";
+        }
+    }
+
+    public Decision decide(MultiMap headers, String query, long nowMillis) {
+        String token = settings.enabled() ? token(headers, query) : null;
+        if (token != null) {
+            try {
+                Identity identity = verifier.verify(token, nowMillis);
+                metrics.authResult("accepted");
+                return new Admitted(identity, false); // the token is the credential: API keys do not apply
+            } catch (InvalidToken e) {
+                metrics.authResult(e.refusal().reason);
+                return new Refused("UNAUTHORIZED", e.refusal().reason, e.getMessage());
+            }
+        }
+        if (settings.mode() == AuthSettings.Mode.REQUIRED) {
+            metrics.authResult(TokenRefusal.MISSING.reason);
+            return new Refused("UNAUTHORIZED", TokenRefusal.MISSING.reason,
+                    "a token is required: ?token=<JWT> in the URL or Authorization: Bearer <JWT>");
+        }
+        if (apiKeys.refusesUpgrade(headers, query)) {
+            return new Refused("INVALID_API_KEY", null, "invalid API key");
+        }
+        return new Admitted(null, apiKeys.admitsUpgrade(headers, query));
+    }
+
+    /** {@code Authorization: Bearer <token>}, else {@code ?token=}; null when neither (an empty one counts as none). */
+    static String token(MultiMap headers, String query) {
+        String authorization = headers.get("Authorization");
+        if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            String t = authorization.substring(BEARER.length()).trim();
+            if (!t.isEmpty()) {
+                return t;
+            }
+        }
+        if (query == null || query.isEmpty()) {
+            return null;
+        }
+        List<String> values = new QueryStringDecoder(query, false).parameters().get(TOKEN_PARAM);
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+    }
+}
