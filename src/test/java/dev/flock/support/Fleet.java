@@ -34,7 +34,12 @@ public final class Fleet implements AutoCloseable {
     }
 
     public WsClient client(FlockServer server) {
-        WsClient c = WsClient.connect(clientVertx, server.port());
+        return client(server, "/");
+    }
+
+    /** A client whose upgrade asks for {@code uri} (a path and query, such as {@code /?token=...}). */
+    public WsClient client(FlockServer server, String uri) {
+        WsClient c = WsClient.connect(clientVertx, server.port(), uri);
         clients.add(c);
         return c;
     }

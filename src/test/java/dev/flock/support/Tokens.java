@@ -35,7 +35,7 @@ public final class Tokens {
         }
     }
 
-    /** {@code curve}: secp256r1, secp384r1, secp521r1 (or secp256k1, which JWS's ES256 is not). */
+    /** {@code curve}: secp256r1, secp384r1 or secp521r1. */
     public static KeyPair ec(String curve) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
