@@ -16,7 +16,10 @@
 #                         [-j "extra server jvm opts"] [-g "generator jvm opts"]
 #   e.g. bench/run-capacity.sh -n 3 --connections 10000 --push 20000
 #   targets: floor, flock; experiments (see UpgradeRelease.java): floor-release (the floor with --release-upgrade),
-#            floor-lean (--release-upgrade --shrink-queue)
+#            floor-lean (--release-upgrade --shrink-queue); signed identity: flock-hs256, flock-rs256, flock-es256 (flock
+#            with FLOCK_AUTH=required and keys made by openssl for the run; each generated user upgrades with its own
+#            token), compared with flock of the same run: server CPU per joined connection and RSS per held one
+#   e.g. bench/run-capacity.sh -n 3 --connections 5000 --rate 1000 -t flock,flock-hs256,flock-rs256,flock-es256
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        FLOOR_CAPACITY_PORT (8781), FLOCK_CAPACITY_PORT (8786); FLOCK_MAX_CONNECTIONS_PER_IP (500) is passed to flock
 set -euo pipefail
@@ -38,7 +41,7 @@ JAR=${JAR:-target/flock-server.jar}
 FD_LIMIT=20000
 # sockets per generator process before the phase is split over two (CAPACITY_GEN_MAX, for testing the split)
 GEN_MAX=${CAPACITY_GEN_MAX:-$((FD_LIMIT - 300))}
-usage() { sed -n '2,22p' "$0"; exit 2; }
+usage() { sed -n '2,26p' "$0"; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n) RUNS=$2; shift 2 ;;
@@ -68,6 +71,27 @@ echo "server JVM (Dockerfile JAVA_OPTS + small box): $SERVER_OPTS; MALLOC_ARENA_
 echo "flock: $JAR --conf conf/flock.json, FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP; floor: FloorServer --native (epoll, as flock)"
 
 OUT=$(mktemp -d /tmp/flock-capacity.XXXXXX)
+# keys for the flock-<alg> targets, made once per invocation (loopback only, deleted with $OUT by nobody: /tmp)
+if [[ $TARGETS == *flock-* ]]; then
+  openssl rand -base64 48 | tr -d '\n' >"$OUT/hs256.secret"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/rs256.key" 2>/dev/null
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$OUT/es256.key" 2>/dev/null
+  for k in rs256 es256; do openssl pkey -in "$OUT/$k.key" -pubout -out "$OUT/$k.pub" 2>/dev/null; done
+fi
+# token_env target -> the server's FLOCK_AUTH settings; token_args target -> the generator's token options
+token_env() {
+  case $1 in
+    flock-hs256) echo "FLOCK_AUTH=required FLOCK_JWT_SECRET=$(cat "$OUT/hs256.secret")" ;;
+    flock-rs256|flock-es256) echo "FLOCK_AUTH=required FLOCK_JWT_PUBLIC_KEYS=$OUT/${1#flock-}.pub" ;;
+  esac
+}
+token_args() {
+  case $1 in
+    flock-hs256) echo "--token-alg HS256 --token-key $OUT/hs256.secret" ;;
+    flock-rs256) echo "--token-alg RS256 --token-key $OUT/rs256.key" ;;
+    flock-es256) echo "--token-alg ES256 --token-key $OUT/es256.key" ;;
+  esac
+}
 PID=
 stop_server() {
   [ -n "$PID" ] || return 0
@@ -97,13 +121,13 @@ start_server() {
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 exec java $SERVER_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer \
              --port "$PORT" --native $release) >"$log" 2>&1 &
            ;;
-    flock) PORT=$FLOCK_PORT_
+    flock|flock-hs256|flock-rs256|flock-es256) PORT=$FLOCK_PORT_
            refuse_busy "$PORT"
-           # shellcheck disable=SC2086
-           (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
+           # shellcheck disable=SC2086,SC2046
+           (ulimit -n "$FD_LIMIT"; export $(token_env "$target"); MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
              FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP exec java $SERVER_OPTS -jar "$JAR" --conf conf/flock.json) >"$log" 2>&1 &
            ;;
-    *) echo "unknown target $target (floor, floor-release, floor-lean or flock)" >&2; exit 2 ;;
+    *) echo "unknown target $target (floor, floor-release, floor-lean, flock, flock-hs256, flock-rs256, flock-es256)" >&2; exit 2 ;;
   esac
   PID=$!
   wait_port "$PORT" "$PID" "$target" "$log"
@@ -148,7 +172,8 @@ for k in ["otherFailureKinds", "outcomes", "errors"]:
         for kind, n in (r.get(k) or {}).items():
             m[kind] = m.get(kind, 0) + n
     out[k] = m
-for k in ["serverRssAtHoldMb", "serverHwmAtHoldMb", "serverHwmMb", "connectSeconds", "elapsedS", "serverOpenFilesAtHold"]:
+for k in ["serverRssAtHoldMb", "serverHwmAtHoldMb", "serverHwmMb", "connectSeconds", "elapsedS", "serverOpenFilesAtHold",
+          "serverCpuConnectS"]:
     out[k] = max((r[k] for r in rows if r.get(k) is not None), default=None)
 out["serverRssIdleMb"] = min(r["serverRssIdleMb"] for r in rows)
 died = [r["serverDiedAtS"] for r in rows if r.get("serverDiedAtS") is not None]
@@ -158,6 +183,7 @@ out["probeComplete"] = all(r.get("probeComplete") for r in rows)
 out["generatorCpuS"] = sum(r.get("generatorCpuS") or 0 for r in rows)
 out["generators"] = len(rows)
 held = out["aliveAtEnd"]
+out["serverCpuPerJoinMs"] = out["serverCpuConnectS"] * 1000 / out["joined"] if out.get("joined") else None
 out["serverRssPerHeldKb"] = round((out["serverRssAtHoldMb"] - out["serverRssIdleMb"]) * 1024 / held, 3) if held else None
 for k in [k for k in out if k.startswith("heartbeatAck")]:
     out.pop(k)  # latency percentiles do not add up; see the per-generator logs
@@ -184,7 +210,8 @@ phase() {
     # shellcheck disable=SC2086
     (ulimit -n "$FD_LIMIT"; exec java $GEN_OPTS -cp "$BENCH_JAR" dev.flock.bench.LoadGen capacity \
       --url "ws://127.0.0.1:$PORT/" --conns "$n" --first-conn "$first" --rooms "$rooms" --room-prefix "$prefix" \
-      --connect-rate "$(( RATE / gens ))" --hold "$HOLD" --server-pid "$PID" --label "$target/$name/g$g") \
+      --connect-rate "$(( RATE / gens ))" --hold "$HOLD" --server-pid "$PID" --label "$target/$name/g$g" \
+      $(token_args "$target")) \
       >"$OUT/$target.$name.$run.g$g.log" 2>&1 &
     GEN_PIDS+=($!)
     files+=("$OUT/$target.$name.$run.g$g.jsonl")
@@ -207,10 +234,11 @@ phase() {
     "$merged" "$state" "$target" "$name" "$run" >>"$OUT/results.log"
   tail -n 1 "$OUT/results.log"
   tail -n 1 "$OUT/results.log" | cut -c8- >>"$OUT/$name.jsonl"
-  if [ "$target" = flock ] && kill -0 "$PID" 2>/dev/null; then
+  if [[ $target == flock* ]] && kill -0 "$PID" 2>/dev/null; then
     # why flock refused: its limit and its refusals by reason, from its own /metrics
     curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" \
-      | grep -E '^flock_(connections_limit|upgrades_refused_total|memory_high_water|connections_open)[ {]' \
+      | grep -E '^flock_(connections_limit|upgrades_refused_total|memory_high_water|connections_open|auth_total)[ {]' \
+      | grep -v ' 0.0$' \
       | sed "s/^/   [$target\/$name\/run $run] /" || true
   fi
   stop_server
@@ -232,7 +260,8 @@ python3 - "$OUT" "$CONNECTIONS" "$PUSH" "${TARGET_LIST[@]}" <<'PY'
 import json, os, statistics, sys
 out, conns, push, targets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 keys = ["joined", "aliveAtEnd", "refused503", "closed1013", "otherFailures", "serverRssIdleMb", "serverRssAtHoldMb",
-        "serverHwmMb", "serverRssPerHeldKb", "heartbeatsUnanswered", "connectSeconds"]
+        "serverHwmMb", "serverRssPerHeldKb", "heartbeatsUnanswered", "connectSeconds", "serverCpuConnectS",
+        "serverCpuPerJoinMs"]
 def med(rows, k):
     vals = [r[k] for r in rows if r.get(k) is not None]
     return statistics.median(vals) if vals else None
@@ -284,5 +313,15 @@ for phase, n in [("hold", conns), ("push", push)]:
         ratios = [v["flock"] / v["floor"] for v in per_run.values() if v.get("flock") and v.get("floor")]
         if ratios:
             print(f"  per-run ratios (same run): {[round(x, 3) for x in ratios]}")
+    # signed identity: each flock-<alg> against flock of the same run
+    for t in [t for t in targets if t.startswith("flock-")]:
+        per_run = {}
+        for r in rows:
+            per_run.setdefault(r["run"], {})[r["target"]] = r
+        for k in ["serverCpuPerJoinMs", "serverRssPerHeldKb"]:
+            ratios = [v[t][k] / v["flock"][k] for v in per_run.values()
+                      if t in v and "flock" in v and v[t].get(k) and v["flock"].get(k)]
+            if ratios:
+                print(f"  {t} / flock {k}: median {statistics.median(ratios):.3f}, per run {[round(x, 3) for x in ratios]}")
 print(f"\nlogs and RESULT lines: {out}")
 PY

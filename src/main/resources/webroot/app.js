@@ -568,7 +568,10 @@
       $('instance-word').textContent = config.instanceCount === 1 ? 'instance' : 'instances';
       $('instances-stat').hidden = false;
     }
-    if (config.apiKeyRequired === true && !apiKey) {
+    if (config.tokenRequired === true) {
+      // FLOCK_AUTH=required: only the app's backend can sign a token, and this page has none
+      setStatus('error', 'signed token required (FLOCK_AUTH=required)');
+    } else if (config.apiKeyRequired === true && !apiKey) {
       setStatus('disconnected', 'API key needed');
       showKeyForm('');
     } else {

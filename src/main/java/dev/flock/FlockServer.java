@@ -209,7 +209,8 @@ public final class FlockServer {
         AdminRoutes adminRoutes = new AdminRoutes(admin, new AdminConfig(config.adminPassword(),
                 config.adminToken(), AdminConfig.DEFAULT_SESSION_TTL, config.trustProxy()));
         TryItRoutes tryIt = new TryItRoutes(() -> admin.instanceCount()
-                .map(n -> new DemoConfig(config.apiKeysRequired(), n)));
+                .map(n -> new DemoConfig(config.apiKeysRequired(),
+                        config.auth().mode() == dev.flock.config.AuthSettings.Mode.REQUIRED, n)));
         return router -> {
             adminRoutes.mount(router);
             routes.accept(router);

@@ -25,7 +25,7 @@ public final class TryItRoutes {
             SecurityHeaders.apply(ctx.response().headers(), SecurityHeaders.PAGE_CSP);
             demoConfig.get().onComplete(ar -> {
                 // Without an answer the page assumes open mode; a failure must not hide the page.
-                DemoConfig config = ar.succeeded() ? ar.result() : new DemoConfig(false, null);
+                DemoConfig config = ar.succeeded() ? ar.result() : new DemoConfig(false, false, null);
                 ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
                         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
                         .end(config.toJson().encode());

@@ -134,7 +134,8 @@ public final class RoomRegistry implements BrokerEventHandler {
     public Future<Void> closeAll() {
         List<Future<?>> gone = new ArrayList<>();
         synchronized (this) {
-            for (Map.Entry<String, Entry> en : rooms.entrySet()) {
+            // a snapshot: an undeploy that fails at once (the verticle is gone already) retires its room inside this loop
+            for (Map.Entry<String, Entry> en : List.copyOf(rooms.entrySet())) {
                 Entry e = en.getValue();
                 if (e.retiring) {
                     gone.add(e.retired.future());

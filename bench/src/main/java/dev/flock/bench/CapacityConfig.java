@@ -28,7 +28,14 @@ record CapacityConfig(
     double settleTimeoutSeconds,
     double handshakeTimeoutSeconds,
     double probeTimeoutSeconds,
-    String label) {
+    String label,
+    TokenMinter tokens) {
+
+    /** The upgrade's path, with the connection's own signed token when the run uses tokens. */
+    String pathOf(int globalIndex, String userId) {
+        String path = LoopbackUrls.path(urlOf(globalIndex));
+        return tokens == null ? path : path + (path.contains("?") ? "&" : "?") + "token=" + tokens.mint(userId);
+    }
 
     int roomOf(int globalIndex) {
         return globalIndex % rooms;

@@ -82,6 +82,7 @@ final class CapacityRun {
         double handshake = a.doubleOpt("--handshake-timeout", 20);
         double probe = a.doubleOpt("--probe-timeout", 15);
         String label = a.opt("--label", "");
+        TokenMinter tokens = TokenMinter.of(a.opt("--token-alg", ""), a.opt("--token-key", ""));
         a.rejectUnknown();
         if (conns < 1 || first < 0 || rooms < 1 || rate <= 0 || hold < 0 || hold > 3600 || heartbeatMs < 100
             || loops < 1 || sourceAddrs < 0 || sourceBase < 1 || sourceBase + sourceAddrs > 255 || settle <= 0
@@ -95,7 +96,7 @@ final class CapacityRun {
         List<String> serverPids = pids.isBlank() ? List.of() : Arrays.stream(pids.split(",")).map(String::trim).toList();
         CapacityConfig cfg = new CapacityConfig(urls, conns, first, rooms, rate, hold, heartbeatMs, sourceBase,
             sourceAddrs, maxPerSource, compression, vertxDeflate, serverPids, loops, nativeTransport, prefix, settle, handshake, probe,
-            label);
+            label, tokens);
         if (cfg.perSourceUpperBound() > maxPerSource) {
             throw Args.fail("up to " + cfg.perSourceUpperBound() + " connections per source address, above "
                 + "--max-per-source " + maxPerSource + ": give more --source-addrs");
@@ -105,7 +106,8 @@ final class CapacityRun {
     }
 
     private int run(ProcWatch watch) throws InterruptedException {
-        long rssIdle = watch.server().rssBytes();
+        ProcWatch.Sample server0 = watch.server();
+        long rssIdle = server0.rssBytes();
         ProcWatch.Sample self0 = watch.self();
         double machine0 = ProcWatch.machineBusySeconds();
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(cfg.loops()).setPreferNativeTransport(cfg.nativeTransport()));
@@ -139,6 +141,7 @@ final class CapacityRun {
             }
         }
         double connectS = elapsed();
+        double serverCpuConnectS = watch.server().cpuSeconds() - server0.cpuSeconds();
         if (s.settled < s.assigned) {
             System.out.printf("%snot all settled after %.0f s (%d of %d): going on%n", tag(), connectS, s.settled, s.assigned);
         }
@@ -189,6 +192,10 @@ final class CapacityRun {
             .put("joinedAtFirstRefusal", joinedAtFirstRefusal < 0 ? null : joinedAtFirstRefusal)
             .put("serverOpenFilesAtHold", cfg.serverPids().isEmpty() ? null : fdsAtHold);
         double elapsed = elapsed();
+        // the server's CPU while the connections opened and joined (upgrade, token check, join): per joined connection
+        r.put("serverCpuConnectS", serverCpuConnectS)
+            .put("serverCpuPerJoinMs", s.joinedEver == 0 ? null : serverCpuConnectS * 1000 / s.joinedEver)
+            .put("tokens", cfg.tokens() != null);
         r.put("generatorCpuS", self1.cpuSeconds() - self0.cpuSeconds()).put("elapsedS", elapsed)
             .put("machineBusyCores", (machine1 - machine0) / elapsed);
         r.print();
