@@ -10,7 +10,8 @@ import java.util.Iterator;
  * about them, where they may only watch, and until when. A connection without a token has no {@code Identity}.
  *
  * @param rooms           the rooms this user may join; null = any room
- * @param meta            metadata the app's backend asserts; merged over every join's, never changed by a patch
+ * @param meta            metadata the app's backend asserts; merged over every join's, never changed by a patch;
+ *                        read only (tokens without meta share one empty node)
  * @param readonly        rooms where this user is present but sends no cursor or presence
  * @param expiresAtMillis epoch ms past which (with the leeway) new joins are refused; {@link Long#MAX_VALUE} = never
  */

@@ -1,5 +1,6 @@
 package dev.flock.transport;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.identity.Identity;
 import dev.flock.identity.UpgradeAuth;
 import dev.flock.protocol.ClientMessage;
@@ -8,11 +9,10 @@ import dev.flock.protocol.InvalidMessage;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.room.DeliveryKind;
+import dev.flock.room.Metadata;
 import dev.flock.room.Peer;
 import dev.flock.room.RoomBus;
 import dev.flock.room.RoomCommand;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.flock.room.Metadata;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -268,6 +268,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             hub.metrics.dropped();
             return;
         }
+        slot.lastSeenMs = now;
         if (identity != null && message instanceof ClientMessage.PresenceUpdate update) {
             ObjectNode patch = identity.unlocked(update.patch()); // the token's meta is not the client's to change
             if (patch.isEmpty()) {
@@ -276,7 +277,6 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             }
             message = patch == update.patch() ? update : new ClientMessage.PresenceUpdate(update.roomId(), patch);
         }
-        slot.lastSeenMs = now;
         if (slot.state == RoomSlot.State.EXPIRED && message instanceof ClientMessage.PresenceUpdate) {
             startJoin(slot, slot.join, now);
         }
@@ -330,6 +330,9 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return false;
         }
         hub.metrics.dropped();
+        if (slot != null) {
+            slot.lastSeenMs = now; // a message for the room all the same: its sender is alive
+        }
         long last = slot != null ? slot.forbiddenAt : slotlessForbiddenAt;
         if (now - last >= FORBIDDEN_ERROR_INTERVAL_MS) {
             if (slot != null) {

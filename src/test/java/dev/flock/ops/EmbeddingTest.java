@@ -124,6 +124,36 @@ class EmbeddingTest {
     }
 
     @Test
+    void onTheAppsHttpServer_tokensAreChecked_401WithAHandshakeHandler_1008WithoutOne(Vertx vertx) throws Exception {
+        FlockConfig config = FlockConfig.builder().auth(dev.flock.config.AuthSettings.Mode.REQUIRED)
+                .jwtSecret(dev.flock.support.Tokens.SECRET).build();
+        String good = dev.flock.support.Tokens.hs256(dev.flock.support.Tokens.claims("alice", System.currentTimeMillis()));
+        String expired = dev.flock.support.Tokens.hs256(new JsonObject().put("sub", "alice").put("exp", 1));
+        FlockServer flock = FlockServer.attach(vertx, config, FlockMetrics.inMemory());
+        HttpServer withHandshake = await(vertx.createHttpServer().webSocketHandshakeHandler(flock.webSocketHandshakeHandler())
+                .webSocketHandler(flock.webSocketHandler()).listen(0, "127.0.0.1"));
+        HttpServer bare = await(vertx.createHttpServer().webSocketHandler(flock.webSocketHandler()).listen(0, "127.0.0.1"));
+        try {
+            assertThatThrownBy(() -> await(WsProbe.connect(vertx, withHandshake.actualPort(), "/?token=" + expired)))
+                    .hasCauseInstanceOf(UpgradeRejectedException.class)
+                    .satisfies(e -> assertThat(((UpgradeRejectedException) e.getCause()).getStatus()).isEqualTo(401));
+            WsProbe late = await(WsProbe.connect(vertx, bare.actualPort(), "/?token=" + expired));
+            Await.until("close 1008", () -> late.closeCode != null);
+            assertThat(late.closeCode).isEqualTo((short) 1008);
+            for (HttpServer server : List.of(withHandshake, bare)) {
+                WsProbe ok = await(WsProbe.connect(vertx, server.actualPort(), "/?token=" + good));
+                ok.join("r", "alice");
+                Await.until("join:ack", () -> ok.has(WsProbe.type("join:ack")));
+            }
+            assertThat(flock.clientCount()).isEqualTo(2);
+        } finally {
+            await(flock.close());
+            await(withHandshake.close());
+            await(bare.close());
+        }
+    }
+
+    @Test
     void deployedIntoTheAppsVertx_listensAndCounts(Vertx vertx) throws Exception {
         FlockServer flock = await(FlockServer.start(vertx, FlockConfig.builder().port(0).host("127.0.0.1").build(),
                 FlockMetrics.inMemory()));

@@ -31,10 +31,10 @@ record CapacityConfig(
     String label,
     TokenMinter tokens) {
 
-    /** The upgrade's path, with the connection's own signed token when the run uses tokens. */
-    String pathOf(int globalIndex, String userId) {
+    /** The upgrade's path, with the signed token of the connection's user ({@code u<index>}) when the run uses tokens. */
+    String pathOf(int globalIndex) {
         String path = LoopbackUrls.path(urlOf(globalIndex));
-        return tokens == null ? path : path + (path.contains("?") ? "&" : "?") + "token=" + tokens.mint(userId);
+        return tokens == null ? path : path + (path.contains("?") ? "&" : "?") + "token=" + tokens.tokenOf(globalIndex);
     }
 
     int roomOf(int globalIndex) {

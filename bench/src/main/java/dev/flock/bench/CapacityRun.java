@@ -102,6 +102,11 @@ final class CapacityRun {
                 + "--max-per-source " + maxPerSource + ": give more --source-addrs");
         }
         LoadGen.checkFileLimit(conns);
+        if (tokens != null) {
+            long t0 = System.nanoTime();
+            tokens.prepare(first, conns);
+            System.out.printf("signed %d tokens in %.1f s%n", conns, (System.nanoTime() - t0) / 1e9);
+        }
         return cfg;
     }
 

@@ -266,7 +266,7 @@ final class CapacityWorker extends VerticleBase {
         WebSocketConnectOptions target = new WebSocketConnectOptions()
             .setHost(LoopbackUrls.host(url))
             .setPort(LoopbackUrls.port(url))
-            .setURI(cfg.pathOf(c.index, "u" + c.index));
+            .setURI(cfg.pathOf(c.index));
         if (cfg.compression() && !cfg.vertxDeflate()) {
             // a browser's offer, exactly; the servers under test decline it (with --vertx-deflate Vert.x offers its own,
             // "permessage-deflate" alone, and can speak it if a server accepts)
