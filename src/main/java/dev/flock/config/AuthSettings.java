@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 public record AuthSettings(Mode mode, String secret, String publicKeysPem, String issuer, String audience,
                            int leewaySeconds) {
 
-    /** RFC 7518 §3.2: an HMAC key at least as long as the hash; HS256's 256 bits is the floor for all three. */
+    /** RFC 7518 §3.2: an HMAC key at least as long as the hash: 32 bytes for HS256 (48 for HS384, 64 for HS512). */
     public static final int MIN_SECRET_BYTES = 32;
 
     public enum Mode { OFF, OPTIONAL, REQUIRED }

@@ -1,11 +1,11 @@
 package dev.flock.identity;
 
 import dev.flock.security.Secrets;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
 
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Map;
 
 /** The accepted API keys, compared in constant time (over SHA-256 digests, so lengths leak nothing). */
 public final class ApiKeys {
@@ -36,26 +36,22 @@ public final class ApiKeys {
     }
 
     /** A wrong key at the upgrade: refused with 401 before any socket exists (the SDK then backs off). */
-    public boolean refusesUpgrade(MultiMap headers, String query) {
-        String key = upgradeKey(headers, query);
-        return required() && key != null && !accepts(key);
+    public boolean refusesUpgrade(String upgradeKey) {
+        return required() && upgradeKey != null && !accepts(upgradeKey);
     }
 
     /** A valid key at the upgrade admits every join on that socket, whatever the join's own field says. */
-    public boolean admitsUpgrade(MultiMap headers, String query) {
-        return required() && accepts(upgradeKey(headers, query));
+    public boolean admitsUpgrade(String upgradeKey) {
+        return required() && accepts(upgradeKey);
     }
 
-    /** The upgrade's key: the {@code X-Flock-Api-Key} header, else the {@code apiKey} query parameter. */
-    static String upgradeKey(MultiMap headers, String query) {
+    /** The upgrade's key: the {@code X-Flock-Api-Key} header, else the {@code apiKey} query parameter; null if none. */
+    static String upgradeKey(MultiMap headers, Map<String, List<String>> query) {
         String header = headers.get(HEADER);
         if (header != null && !header.isEmpty()) {
             return header;
         }
-        if (query == null || query.isEmpty()) {
-            return null;
-        }
-        List<String> values = new QueryStringDecoder(query, false).parameters().get(PARAM);
+        List<String> values = query.get(PARAM);
         return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
     }
 

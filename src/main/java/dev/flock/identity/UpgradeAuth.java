@@ -7,6 +7,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Decides, at the upgrade, what a WebSocket may claim: API keys and signed tokens together. With {@code FLOCK_AUTH}
@@ -52,8 +53,11 @@ public final class UpgradeAuth {
     public record Admitted(Identity identity, boolean keyValid) implements Decision {
     }
 
-    /** {@code error}: {@code UNAUTHORIZED} (token) or {@code INVALID_API_KEY}; {@code reason}: a token refusal's name. */
-    public record Refused(String error, String reason, String message) implements Decision {
+    /**
+     * {@code status}: 401, or 400 for a query string that does not decode; {@code error}: {@code UNAUTHORIZED} (token),
+     * {@code INVALID_API_KEY} or {@code BAD_REQUEST}; {@code reason}: a token refusal's name, or null.
+     */
+    public record Refused(int status, String error, String reason, String message) implements Decision {
         /** The 401's body: one line of JSON. */
         public String json() {
             JsonObject body = new JsonObject().put("error", error);
@@ -65,7 +69,14 @@ public final class UpgradeAuth {
     }
 
     public Decision decide(MultiMap headers, String query, long nowMillis) {
-        String token = settings.enabled() ? token(headers, query) : null;
+        Map<String, List<String>> params;
+        try {
+            params = query == null || query.isEmpty() ? Map.of() : new QueryStringDecoder(query, false).parameters();
+        } catch (IllegalArgumentException e) {
+            // a stray '%': never echoed (the query may hold a token or a key), never a 500
+            return new Refused(400, "BAD_REQUEST", null, "the upgrade URL's query string is not valid percent-encoding");
+        }
+        String token = settings.enabled() ? token(headers, params) : null;
         if (token != null) {
             try {
                 Identity identity = verifier.verify(token, nowMillis);
@@ -73,22 +84,23 @@ public final class UpgradeAuth {
                 return new Admitted(identity, false); // the token is the credential: API keys do not apply
             } catch (InvalidToken e) {
                 metrics.authResult(e.refusal().reason);
-                return new Refused("UNAUTHORIZED", e.refusal().reason, e.getMessage());
+                return new Refused(401, "UNAUTHORIZED", e.refusal().reason, e.getMessage());
             }
         }
         if (settings.mode() == AuthSettings.Mode.REQUIRED) {
             metrics.authResult(TokenRefusal.MISSING.reason);
-            return new Refused("UNAUTHORIZED", TokenRefusal.MISSING.reason,
+            return new Refused(401, "UNAUTHORIZED", TokenRefusal.MISSING.reason,
                     "a token is required: ?token=<JWT> in the URL or Authorization: Bearer <JWT>");
         }
-        if (apiKeys.refusesUpgrade(headers, query)) {
-            return new Refused("INVALID_API_KEY", null, "invalid API key");
+        String key = ApiKeys.upgradeKey(headers, params);
+        if (apiKeys.refusesUpgrade(key)) {
+            return new Refused(401, "INVALID_API_KEY", null, "invalid API key");
         }
-        return new Admitted(null, apiKeys.admitsUpgrade(headers, query));
+        return new Admitted(null, apiKeys.admitsUpgrade(key));
     }
 
     /** {@code Authorization: Bearer <token>}, else {@code ?token=}; null when neither (an empty one counts as none). */
-    static String token(MultiMap headers, String query) {
+    static String token(MultiMap headers, Map<String, List<String>> query) {
         String authorization = headers.get("Authorization");
         if (authorization != null && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             String t = authorization.substring(BEARER.length()).trim();
@@ -96,10 +108,7 @@ public final class UpgradeAuth {
                 return t;
             }
         }
-        if (query == null || query.isEmpty()) {
-            return null;
-        }
-        List<String> values = new QueryStringDecoder(query, false).parameters().get(TOKEN_PARAM);
+        List<String> values = query.get(TOKEN_PARAM);
         return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
     }
 }

@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 /**
  * Turns {@code FLOCK_JWT_SECRET} and {@code FLOCK_JWT_PUBLIC_KEYS} into verification keys, each bound to the
  * algorithms its type allows: the secret to HS*, an RSA key to RS* and PS*, an EC key to the one ES* of its curve.
- * That binding is what refuses algorithm confusion (an HS token "signed" with an RSA public key as its secret
+ * The secret serves only the HS algorithms it is long enough for (RFC 7518 §3.2). That binding is what refuses
+ * algorithm confusion (an HS token "signed" with an RSA public key as its secret
  * finds no HS key). Keys are parsed by the JDK; anything unusable stops start-up with a line naming it.
  */
 final class VerificationKeys {
@@ -46,8 +47,12 @@ final class VerificationKeys {
 
     VerificationKeys(AuthSettings auth) {
         if (auth.secret() != null) {
+            byte[] secret = auth.secret().getBytes(StandardCharsets.UTF_8);
+            // RFC 7518 §3.2: a key at least as long as the hash (32, 48, 64 bytes); a shorter one does not serve it
             for (String alg : List.of("HS256", "HS384", "HS512")) {
-                add(alg, Buffer.buffer(auth.secret().getBytes(StandardCharsets.UTF_8)));
+                if (secret.length >= Integer.parseInt(alg.substring(2)) / 8) {
+                    add(alg, Buffer.buffer(secret));
+                }
             }
         }
         if (auth.publicKeysPem() != null) {

@@ -196,14 +196,14 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             close(CloseCodes.POLICY, "invalid API key", "invalid_key");
             return;
         }
-        joinedOnce = true;
         RoomSlot slot = rooms.get(join.roomId());
         if (identity != null) {
             join = asVerified(join, slot, now);
             if (join == null) {
-                return;
+                return; // a refused join is no join: the join timeout still closes a socket that never gets one
             }
         }
+        joinedOnce = true;
         if (slot == null) {
             if (rooms.size() >= MAX_ROOMS_PER_CONNECTION) {
                 sendError(ErrorCode.INVALID_MESSAGE, "more than " + MAX_ROOMS_PER_CONNECTION
@@ -269,6 +269,9 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return;
         }
         slot.lastSeenMs = now;
+        if (slot.state == RoomSlot.State.EXPIRED && message instanceof ClientMessage.PresenceUpdate) {
+            startJoin(slot, slot.join, now);
+        }
         if (identity != null && message instanceof ClientMessage.PresenceUpdate update) {
             ObjectNode patch = identity.unlocked(update.patch()); // the token's meta is not the client's to change
             if (patch.isEmpty()) {
@@ -276,9 +279,6 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
                 return;
             }
             message = patch == update.patch() ? update : new ClientMessage.PresenceUpdate(update.roomId(), patch);
-        }
-        if (slot.state == RoomSlot.State.EXPIRED && message instanceof ClientMessage.PresenceUpdate) {
-            startJoin(slot, slot.join, now);
         }
         if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, message));
@@ -307,8 +307,10 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         boolean holdsRoom = slot != null && slot.join != null && slot.state != RoomSlot.State.REFUSED;
         Identity.JoinRefusal refusal = identity.refuses(join.roomId(), join.userId(), holdsRoom, hub.clock.millis());
         if (refusal == null) {
-            ObjectNode metadata = identity.asserted(join.metadata());
-            if (metadata == join.metadata() || Metadata.fits(metadata, hub.config.maxMetadataBytes())) {
+            // in a read-only room a second join must not do what presence:update may not: it keeps the first metadata
+            ObjectNode joined = holdsRoom && identity.readOnlyIn(join.roomId()) ? slot.join.metadata() : join.metadata();
+            ObjectNode metadata = identity.asserted(joined);
+            if (metadata == joined || Metadata.fits(metadata, hub.config.maxMetadataBytes())) {
                 return metadata == join.metadata() ? join : new ClientMessage.Join(join.roomId(), join.userId(), metadata, join.apiKey());
             }
             refusal = new Identity.JoinRefusal(ErrorCode.INVALID_MESSAGE, "metadata with the token's meta is larger than "

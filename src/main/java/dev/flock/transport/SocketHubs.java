@@ -76,10 +76,12 @@ public final class SocketHubs {
         if (RequestHygiene.refusesUpgrade(handshake)) {
             return;
         }
-        if (!(credentials(handshake.headers(), handshake.query()) instanceof UpgradeAuth.Admitted credentials)) {
-            handshake.reject(401);
+        UpgradeAuth.Decision decided = credentials(handshake.headers(), handshake.query());
+        if (decided instanceof UpgradeAuth.Refused refused) {
+            handshake.reject(refused.status());
             return;
         }
+        UpgradeAuth.Admitted credentials = (UpgradeAuth.Admitted) decided;
         Admission.Decision decision = admit(handshake.headers(), handshake.remoteAddress());
         if (!decision.admitted()) {
             handshake.reject(503);
@@ -177,7 +179,7 @@ public final class SocketHubs {
         }
         UpgradeAuth.Decision credentials = credentials(request.headers(), request.query());
         if (credentials instanceof UpgradeAuth.Refused refused) {
-            rc.response().setStatusCode(401).putHeader("content-type", "application/json").end(refused.json());
+            rc.response().setStatusCode(refused.status()).putHeader("content-type", "application/json").end(refused.json());
             return;
         }
         Admission.Decision decision = admit(request.headers(), request.remoteAddress());

@@ -105,11 +105,37 @@ class SignedIdentityTest {
     }
 
     @Test
-    void hs384AndHs512_verifyWithTheSameSecret(Vertx vertx) {
-        FlockServer server = hs(vertx);
-        for (String alg : new String[]{"HS384", "HS512"}) {
-            try (WsClient a = connect(vertx, server, Tokens.hs(alg, Tokens.SECRET, claims("alice")))) {
+    void hs384AndHs512_needASecretAsLongAsTheirHash(Vertx vertx) {
+        String longSecret = "x".repeat(64);
+        FlockServer server = hs(vertx, "FLOCK_JWT_SECRET", longSecret);
+        for (String alg : new String[]{"HS256", "HS384", "HS512"}) {
+            try (WsClient a = connect(vertx, server, Tokens.hs(alg, longSecret, claims("alice")))) {
                 a.joinAndAck("doc", "alice", new JsonObject());
+            }
+        }
+        FlockServer shortSecret = hs(vertx); // 43 bytes: HS256 only
+        assertRefused(shortSecret, Tokens.hs("HS384", Tokens.SECRET, claims("alice")), "unsupported_algorithm");
+        assertRefused(shortSecret, Tokens.hs("HS512", Tokens.SECRET, claims("alice")), "unsupported_algorithm");
+    }
+
+    @Test
+    void aQueryThatDoesNotDecode_is400_andNeitherTokenNorKeyIsLogged(Vertx vertx) {
+        FlockServer server = hs(vertx, "FLOCK_AUTH", "optional", "FLOCK_API_KEYS", "the-api-key");
+        String token = Tokens.hs256(claims("u"));
+        try (dev.flock.support.LogCapture log = dev.flock.support.LogCapture.all()) {
+            for (String query : new String[]{"?token=" + token + "&x=%", "?apiKey=the-api-key&x=%zz", "?%"}) {
+                RawHttp.Response r = upgrade(server, "/" + query);
+                assertThat(r.status()).as(query).isEqualTo(400);
+                JsonObject body = new JsonObject(r.bodyText());
+                assertThat(body.getString("error")).isEqualTo("BAD_REQUEST");
+                assertThat(r.bodyText()).doesNotContain(token).doesNotContain("the-api-key");
+            }
+            try (WsClient c = connect(vertx, server, token)) { // the server is fine afterwards
+                c.joinAndAck("doc", "u", new JsonObject());
+            }
+            for (var event : log.atLeast(ch.qos.logback.classic.Level.TRACE)) {
+                String text = event.getFormattedMessage() + (event.getThrowableProxy() == null ? "" : event.getThrowableProxy().getMessage());
+                assertThat(text).doesNotContain(token.substring(token.lastIndexOf('.'))).doesNotContain("the-api-key");
             }
         }
     }
@@ -329,6 +355,44 @@ class SignedIdentityTest {
             assertThat(writer.count(is("presence:updated", "view:1", "viewer"))).isZero();
             assertThat(writer.count(is("cursor:removed", "view:1", "viewer"))).isZero();
             assertThat(viewer.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void readonly_aSecondJoinKeepsTheFirstMetadata(Vertx vertx) {
+        FlockServer server = hs(vertx);
+        try (WsClient writer = connect(vertx, server, Tokens.hs256(claims("writer")));
+             WsClient viewer = connect(vertx, server, Tokens.hs256(claims("viewer").put("readonly", new JsonArray().add("view"))))) {
+            writer.joinAndAck("view", "writer", new JsonObject());
+            viewer.joinAndAck("view", "viewer", new JsonObject().put("name", "first"));
+            writer.await(is("user:joined", "view", "viewer"));
+            viewer.joinAndAck("view", "viewer", new JsonObject().put("name", "second").put("status", "x"));
+            viewer.leave("view"); // the marker: relayed after whatever the second join made the room say
+            writer.await(is("user:left", "view", "viewer"));
+            assertThat(writer.count(is("presence:updated", "view", "viewer"))).isZero();
+        }
+    }
+
+    @Test
+    void aSocketWhoseJoinsAreAllRefused_isClosedByTheJoinTimeout(Vertx vertx) {
+        FlockServer server = hs(vertx, "FLOCK_JOIN_TIMEOUT_SECONDS", "30");
+        try (WsClient c = connect(vertx, server, Tokens.hs256(claims("u").put("rooms", new JsonArray().add("mine"))))) {
+            c.join("not-mine", "u", new JsonObject());
+            c.await(m -> type(m, "error"));
+            clock.advance(Duration.ofSeconds(32));
+            assertThat(c.awaitClose()).isEqualTo(1008);
+        }
+    }
+
+    @Test
+    void aPatchOfOnlyAssertedKeys_stillReadmitsAnExpiredRoom(Vertx vertx) {
+        FlockServer server = hs(vertx, "FLOCK_PRESENCE_TTL_SECONDS", "10", "FLOCK_JOIN_TIMEOUT_SECONDS", "3600");
+        try (WsClient u = connect(vertx, server, Tokens.hs256(claims("u").put("meta", new JsonObject().put("name", "U"))))) {
+            u.joinAndAck("doc", "u", new JsonObject());
+            clock.advance(Duration.ofSeconds(12)); // no message for the room: the TTL expires it
+            int from = u.size();
+            u.send(new JsonObject().put("type", "presence:update").put("roomId", "doc").put("metadata", new JsonObject().put("name", "x")));
+            u.awaitFrom(from, m -> type(m, "join:ack") && "doc".equals(m.getString("roomId")));
         }
     }
 

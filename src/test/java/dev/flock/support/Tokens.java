@@ -77,26 +77,17 @@ public final class Tokens {
     }
 
     public static String rs256(PrivateKey key, JsonObject claims) {
-        return signed("RS256", "SHA256withRSA", key, claims);
+        return signed("RS256", "SHA256withRSA", null, key, claims);
     }
 
     public static String ps256(PrivateKey key, JsonObject claims) {
-        try {
-            String input = input("PS256", claims);
-            Signature s = Signature.getInstance("RSASSA-PSS");
-            s.setParameter(new java.security.spec.PSSParameterSpec("SHA-256", "MGF1",
-                    java.security.spec.MGF1ParameterSpec.SHA256, 32, 1));
-            s.initSign(key);
-            s.update(input.getBytes(StandardCharsets.US_ASCII));
-            return input + "." + b64(s.sign());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return signed("PS256", "RSASSA-PSS", new java.security.spec.PSSParameterSpec("SHA-256", "MGF1",
+                java.security.spec.MGF1ParameterSpec.SHA256, 32, 1), key, claims);
     }
 
     /** ES256 with the signature as JWS wants it: R and S concatenated (IEEE P1363), not DER. */
     public static String es256(PrivateKey key, JsonObject claims) {
-        return signed("ES256", "SHA256withECDSAinP1363Format", key, claims);
+        return signed("ES256", "SHA256withECDSAinP1363Format", null, key, claims);
     }
 
     /** The unsecured JWT of RFC 7519 §6: {@code alg: none} and an empty signature. */
@@ -110,10 +101,14 @@ public final class Tokens {
         return p[0] + "." + b64(claims.encode().getBytes(StandardCharsets.UTF_8)) + "." + p[2];
     }
 
-    private static String signed(String alg, String jca, PrivateKey key, JsonObject claims) {
+    private static String signed(String alg, String jca, java.security.spec.AlgorithmParameterSpec params, PrivateKey key,
+                                 JsonObject claims) {
         String input = input(alg, claims);
         try {
             Signature s = Signature.getInstance(jca);
+            if (params != null) {
+                s.setParameter(params);
+            }
             s.initSign(key);
             s.update(input.getBytes(StandardCharsets.US_ASCII));
             return input + "." + b64(s.sign());
