@@ -29,19 +29,23 @@ public final class RedisPresenceStore implements PresenceStore {
 
     private final RedisLink link;
     private final FlockConfig config;
+    /** Our own connection entries ({@code flock:conns:*}): the presence TTL plus the grace, so our expiry decides first. */
     private final long ttlMs;
+    /** The keys the original reads too (presence and cursor hashes): exactly the configured TTL, as it writes them. */
+    private final long keyTtlMs;
 
     RedisPresenceStore(RedisLink link, FlockConfig config) {
         this.link = link;
         this.config = config;
         this.ttlMs = PresenceStore.connectionTtlMs(config);
+        this.keyTtlMs = config.presenceTtlMs();
     }
 
     @Override
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
         return eval(Scripts.ADMIT, List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
-                Integer.toString(limit), evict ? "evict" : "share")).map(r -> {
+                Integer.toString(limit), evict ? "evict" : "share", Long.toString(keyTtlMs))).map(r -> {
             Admission.Status status = Admission.Status.valueOf(r.get(0).toString().toUpperCase(java.util.Locale.ROOT));
             Response stored = r.get(1);
             ObjectNode storedMetadata = stored == null ? null : parse(stored.toString());
@@ -84,6 +88,7 @@ public final class RedisPresenceStore implements PresenceStore {
         List<String> args = new ArrayList<>(4 + touches.size() * 3 + cursors.size() * 4);
         args.add(Keys.encode(roomId));
         args.add(Long.toString(ttlMs));
+        args.add(Long.toString(keyTtlMs));
         args.add(rewrite ? "1" : "0");
         args.add(Integer.toString(touches.size()));
         for (Touch t : touches) {

@@ -14,8 +14,10 @@ import java.util.Set;
 
 /**
  * What admitted members do in the room: cursor moves, cursor leaves, presence updates and heartbeats. Cursors are
- * relayed at once; what the store must know (connections still active, the latest cursors) is written in one batch
- * at most every {@link #REFRESH_INTERVAL_MS}, never per move.
+ * relayed at once; what the store must know (connections still active, the latest cursors) is written at the first
+ * activity after a quiet interval (leading edge: a joiner on another instance 100 ms later finds the cursor), then
+ * in one batch at most every {@link #REFRESH_INTERVAL_MS} while activity goes on, and once more when it stops
+ * (trailing edge: the last position is stored). Never per move.
  */
 final class Activity {
 
@@ -42,7 +44,6 @@ final class Activity {
 
     /** A heartbeat, cursor move, cursor leave or presence update of an admitted member's connection. */
     void relay(Peer peer, Member member, ClientMessage message, long receivedNanos) {
-        touch(peer);
         if (message instanceof ClientMessage.CursorMove m) {
             moveCursor(member, m, receivedNanos);
         } else if (message instanceof ClientMessage.CursorLeave) {
@@ -50,7 +51,8 @@ final class Activity {
         } else if (message instanceof ClientMessage.PresenceUpdate m) {
             updatePresence(peer, member, m.patch());
         }
-        // a heartbeat needs nothing more: the touch keeps the connection alive in the store
+        // last, so that a leading-edge write takes this message's cursor along; a heartbeat needs only the touch
+        touch(peer);
     }
 
     /** The cursor belongs to the user: kept for snapshots, relayed now, written to the store with the next refresh. */
@@ -66,7 +68,6 @@ final class Activity {
         member.cursor = null;
         dirtyCursors.remove(member.userId);
         removedCursors.add(member.userId);
-        scheduleRefresh();
         announcer.emit(new ServerMessage.CursorRemoved(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, true);
     }
 
@@ -100,13 +101,26 @@ final class Activity {
         scheduleRefresh();
     }
 
+    /**
+     * Quiet until now (no interval open): writes at once and opens an interval. Within one, the write waits for its
+     * end; an interval that ends with something to write writes it and opens the next, one that ends with nothing
+     * closes.
+     */
     private void scheduleRefresh() {
         if (refreshTimer < 0) {
-            refreshTimer = services.clock().setTimer(REFRESH_INTERVAL_MS, id -> {
-                refreshTimer = -1;
-                flush();
-            });
+            flush();
+            openInterval();
         }
+    }
+
+    private void openInterval() {
+        refreshTimer = services.clock().setTimer(REFRESH_INTERVAL_MS, id -> {
+            refreshTimer = -1;
+            if (!touched.isEmpty() || !dirtyCursors.isEmpty() || !removedCursors.isEmpty()) {
+                flush();
+                openInterval();
+            }
+        });
     }
 
     /** Pushes out the expiry of active connections and writes changed cursors, in one store call. */

@@ -5,7 +5,8 @@
 -- ARGV[2] - user id
 -- ARGV[3] - connection id
 -- ARGV[4] - metadata JSON (written for a new user; kept from the stored hash when shared)
--- ARGV[5] - TTL in ms of the connection entry and of the user's keys
+-- ARGV[5] - TTL in ms of the connection entry (ours: the presence TTL plus a grace, so our own expiry decides first)
+-- ARGV[8] - TTL in ms of the user's presence hash: exactly the configured presence TTL, as the original writes it
 -- ARGV[6] - room limit, counted in live users (0 = none)
 -- ARGV[7] - mode: 'share' (a second connection joins the user's presence) or 'evict' (it replaces it)
 -- Returns {status, stored metadata or false, {pruned user ids}}, status one of:
@@ -15,12 +16,12 @@
 --   'full'     - new user and the limit is reached: nothing written (except the pruning)
 
 local user, conn, meta = ARGV[2], ARGV[3], ARGV[4]
-local ttl, limit, mode = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local ttl, limit, mode, keyTtl = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8])
 local pruned = {}
 local function addConn()
   redis.call('ZADD', ckey(user), now + ttl, conn)
   redis.call('PEXPIRE', ckey(user), ttl)
-  redis.call('PEXPIRE', pkey(user), ttl)
+  redis.call('PEXPIRE', pkey(user), keyTtl)
   listed(now + ttl)
 end
 local function fresh()

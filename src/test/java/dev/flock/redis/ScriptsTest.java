@@ -1,5 +1,7 @@
 package dev.flock.redis;
 
+import dev.flock.room.PresenceStore;
+
 import dev.flock.support.RedisExtension;
 import dev.flock.support.RedisServer;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,7 +58,7 @@ class ScriptsTest {
 
     private List<Object> admit(String room, String user, String conn, String meta, long limit, String mode) {
         return (List<Object>) eval(Scripts.ADMIT, Keys.encode(room), user, conn, meta, Long.toString(TTL),
-                Long.toString(limit), mode);
+                Long.toString(limit), mode, Long.toString(TTL - PresenceStore.EXPIRY_GRACE_MS));
     }
 
     private List<Object> admit(String user, String conn, String meta) {
@@ -79,7 +81,8 @@ class ScriptsTest {
     }
 
     private List<Object> refresh(long ttl, boolean rewrite, List<String[]> touches, List<String[]> cursors) {
-        List<String> argv = new ArrayList<>(List.of(ROOM, Long.toString(ttl), rewrite ? "1" : "0",
+        List<String> argv = new ArrayList<>(List.of(ROOM, Long.toString(ttl), Long.toString(ttl - PresenceStore.EXPIRY_GRACE_MS),
+                rewrite ? "1" : "0",
                 Integer.toString(touches.size())));
         touches.forEach(t -> argv.addAll(List.of(t)));
         cursors.forEach(c -> argv.addAll(List.of(c)));
