@@ -100,4 +100,9 @@ final class FailoverPresenceStore implements PresenceStore {
     public Future<List<String>> sweep(String roomId, String userId) {
         return shared.sweep(roomId, userId);
     }
+
+    @Override
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
+        return shared.takeover(roomId, userId, connectionIds, publisher);
+    }
 }

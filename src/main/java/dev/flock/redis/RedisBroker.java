@@ -215,7 +215,7 @@ public final class RedisBroker implements RoomBroker {
         BrokerEventHandler h = handler;
         // an event is applied only to the room whose channel carried it
         if (h != null && received.message() != null && roomId.equals(received.roomId()) && rooms.containsKey(roomId)) {
-            h.onPublication(roomId, received.message(), received.encoded());
+            h.onPublication(roomId, received.message(), received.encoded(), received.instanceId());
         }
     }
 

@@ -55,7 +55,8 @@ public final class RedisPresenceStore implements PresenceStore {
 
     @Override
     public Future<Boolean> remove(String roomId, String userId, String connectionId) {
-        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId)).map(r -> r.toInteger() == 1);
+        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId, Long.toString(ttlMs - keyTtlMs)))
+                .map(r -> r.toInteger() == 1);
     }
 
     @Override
@@ -127,6 +128,16 @@ public final class RedisPresenceStore implements PresenceStore {
     public Future<List<String>> sweep(String roomId, String userId) {
         List<String> args = userId == null ? List.of(Keys.encode(roomId)) : List.of(Keys.encode(roomId), userId);
         return eval(Scripts.SWEEP, args).map(RedisPresenceStore::strings);
+    }
+
+    @Override
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
+        List<String> args = new ArrayList<>(3 + connectionIds.size());
+        args.add(Keys.encode(roomId));
+        args.add(userId);
+        args.add(publisher == null ? "" : publisher);
+        args.addAll(connectionIds);
+        return eval(Scripts.TAKEOVER, args).map(r -> new Takeover(r.get(0).toInteger() > 0, r.get(1).toInteger() == 1));
     }
 
     /**

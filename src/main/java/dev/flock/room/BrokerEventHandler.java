@@ -10,9 +10,10 @@ public interface BrokerEventHandler {
 
     /**
      * Another instance published {@code message} to a room this instance subscribed to. {@code encoded}, when not
-     * null, is its JSON exactly as published, delivered as it is instead of being encoded again.
+     * null, is its JSON exactly as published, delivered as it is instead of being encoded again. {@code publisher} is
+     * the publishing instance's id (null when unknown), which tells an original Node instance from one of ours.
      */
-    void onPublication(String roomId, ServerMessage message, byte[] encoded);
+    void onPublication(String roomId, ServerMessage message, byte[] encoded, String publisher);
 
     /**
      * The store saw a presence of {@code userId} in the room expire: that user may have gone. {@code userId} null:

@@ -58,15 +58,18 @@ final class FleetSync {
      * An event published by another instance: applied only when it changes this instance's view. A cursor update
      * that arrives with its {@code encoded} bytes is delivered as it is (no second encoding of the hottest event).
      */
-    void remote(ServerMessage message, byte[] encoded) {
+    void remote(ServerMessage message, byte[] encoded, String publisher) {
         if (message instanceof ServerMessage.UserJoined j) {
-            if (members.has(j.userId())) {
-                return; // already shown (a duplicate, or a re-announcement)
+            Member m = members.get(j.userId());
+            if (m == null) {
+                members.add(j.userId(), j.metadata(), services.clock().millis());
+                announcer.emit(j, DeliveryKind.EVENT, j.userId(), false);
+            } else if (m.local() && evict()) {
+                remoteJoinOfALocalUser(m, j, publisher);
             }
-            members.add(j.userId(), j.metadata(), services.clock().millis());
-            announcer.emit(j, DeliveryKind.EVENT, j.userId(), false);
+            // otherwise already shown: a duplicate, or a re-announcement
         } else if (message instanceof ServerMessage.UserLeft l) {
-            remoteLeave(l.userId());
+            remoteLeave(l.userId(), publisher);
         } else if (message instanceof ServerMessage.CursorUpdated c) {
             Member m = members.get(c.userId());
             if (m != null) {
@@ -88,18 +91,75 @@ final class FleetSync {
         }
     }
 
-    private void remoteLeave(String userId) {
+    private boolean evict() {
+        return services.config().duplicateJoin() == FlockConfig.DuplicateJoin.EVICT;
+    }
+
+    /**
+     * Someone else announced that a user this instance holds left. Share mode: this instance still holds them, so
+     * their presence is written again (an original instance deletes the shared keys when its own socket of the user
+     * closes; the re-written presence is announced to the fleet as {@code user:joined}). Evict mode: when another
+     * instance of ours took the user over (its admission deleted our connections), this instance's sockets are
+     * superseded; when our connections are still held, the leave was an original instance's old socket closing (or
+     * its duplicate leave after an expiry), and the live user stays, as in share mode.
+     */
+    private void remoteLeave(String userId, String publisher) {
         Member m = members.get(userId);
         if (m == null) {
             return;
         }
         if (!m.local()) {
             membership.userLeft(userId, false);
-        } else if (services.config().duplicateJoin() == FlockConfig.DuplicateJoin.EVICT) {
-            membership.supersede(m); // the user joined on another instance, which took them over
-        } else {
-            membership.rewrite(List.copyOf(m.peers), null); // this instance still holds the user's connections
+            return;
         }
+        if (!evict()) {
+            membership.rewrite(List.copyOf(m.peers), null);
+            return;
+        }
+        queue.await(services.store().takeover(roomId, userId, connectionIds(m), publisher), ar -> {
+            Member now = members.get(userId);
+            if (now == null || !now.local()) {
+                return; // decided meanwhile
+            }
+            if (ar.succeeded() && !ar.result().connectionsHeld()) {
+                membership.supersede(now); // the user joined on another instance of ours, which took them over
+            } else {
+                membership.rewrite(List.copyOf(now.peers), null);
+            }
+        });
+    }
+
+    /**
+     * Evict mode: another instance announced a user this instance holds as joined. The newest join wins, so this
+     * instance's sockets are superseded and the user is shown as the other instance's, unless the announcement is a
+     * re-announcement by an instance of ours while our connections are still held (after Redis was lost, every
+     * instance re-announces the users it holds). An original Node instance's join leaves our connections in the
+     * store: they are removed (the user, who lives on there, stays).
+     */
+    private void remoteJoinOfALocalUser(Member m, ServerMessage.UserJoined j, String publisher) {
+        List<String> ours = connectionIds(m);
+        queue.await(services.store().takeover(roomId, j.userId(), ours, publisher), ar -> {
+            Member now = members.get(j.userId());
+            if (now == null || !now.local()) {
+                return;
+            }
+            PresenceStore.Takeover t = ar.succeeded() ? ar.result() : new PresenceStore.Takeover(true, true);
+            if (t.connectionsHeld() && t.publisherIsOurs()) {
+                return; // a re-announcement: this instance still holds the user
+            }
+            if (t.connectionsHeld()) {
+                for (String connectionId : connectionIds(now)) {
+                    services.store().remove(roomId, j.userId(), connectionId); // not the user: the original holds them
+                }
+            }
+            membership.supersede(now);
+            members.add(j.userId(), j.metadata(), services.clock().millis());
+            announcer.emit(j, DeliveryKind.EVENT, j.userId(), false);
+        });
+    }
+
+    private List<String> connectionIds(Member m) {
+        return m.peers.stream().map(services::connectionId).toList();
     }
 
     /** Removes members whose connections all expired ({@code userId} null = check the whole room). */

@@ -60,7 +60,7 @@ public final class MemoryBroker implements RoomBroker {
         for (MemoryBroker other : all) {
             BrokerEventHandler h = other.handler;
             if (other != this && h != null && other.rooms.containsKey(roomId)) {
-                h.onPublication(roomId, message, encoded);
+                h.onPublication(roomId, message, encoded, null);
             }
         }
     }

@@ -197,6 +197,17 @@ public final class MemoryPresenceStore implements PresenceStore {
         }));
     }
 
+    /** One process: every publisher is this one, and a connection is held while it has not expired. */
+    @Override
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
+        return Future.succeededFuture(inRoom(roomId, room -> {
+            UserPresence user = room.users.get(userId);
+            long now = clock.millis();
+            boolean held = user != null && user.alive(now) && connectionIds.stream().anyMatch(user.connections::containsKey);
+            return new Takeover(held, true);
+        }));
+    }
+
     /** Sets the stored metadata of a present user (a mirror of a decision the shared store took). */
     public void overwriteMetadata(String roomId, String userId, ObjectNode metadata) {
         inRoom(roomId, room -> {

@@ -56,6 +56,17 @@ public interface PresenceStore {
     /** Removes users whose every connection expired ({@code userId} null = all of the room); returns them. */
     Future<List<String>> sweep(String roomId, String userId);
 
+    /**
+     * Evict mode, another instance announced a user this instance holds: does the store still hold these local
+     * connections of the user (when not, another instance of ours replaced them), and is {@code publisher} one of ours
+     * (an instance that registers itself) rather than an original Node instance?
+     */
+    Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher);
+
+    /** What {@link #takeover} found. */
+    record Takeover(boolean connectionsHeld, boolean publisherIsOurs) {
+    }
+
     record Admission(Status status, ObjectNode storedMetadata, List<String> pruned) {
         public enum Status {
             /** A new user in the room. */

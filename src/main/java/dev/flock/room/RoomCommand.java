@@ -34,9 +34,10 @@ public sealed interface RoomCommand {
 
     /**
      * An event another instance published for this room (Redis mode). {@code encoded}, when not null, is the
-     * event's JSON exactly as published, delivered as it is instead of being encoded again.
+     * event's JSON exactly as published, delivered as it is instead of being encoded again. {@code publisher}: the
+     * publishing instance's id, or null.
      */
-    record Remote(dev.flock.protocol.ServerMessage message, byte[] encoded) implements RoomCommand {
+    record Remote(dev.flock.protocol.ServerMessage message, byte[] encoded, String publisher) implements RoomCommand {
     }
 
     /** Redis mode: remove members whose presence expired ({@code userId} null = check all of the room). */

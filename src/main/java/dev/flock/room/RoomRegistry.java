@@ -169,8 +169,8 @@ public final class RoomRegistry implements BrokerEventHandler {
     // ---- what brokers and housekeeping report, as room commands --------------------------------------------
 
     @Override
-    public void onPublication(String roomId, ServerMessage message, byte[] encoded) {
-        RoomBus.send(vertx, roomId, new RoomCommand.Remote(message, encoded));
+    public void onPublication(String roomId, ServerMessage message, byte[] encoded, String publisher) {
+        RoomBus.send(vertx, roomId, new RoomCommand.Remote(message, encoded, publisher));
     }
 
     @Override

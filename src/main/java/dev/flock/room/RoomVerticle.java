@@ -83,7 +83,7 @@ public final class RoomVerticle extends VerticleBase {
             } else if (body instanceof RoomCommand.Disconnect c) {
                 membership.removePeer(c.peer(), null);
             } else if (body instanceof RoomCommand.Remote c) {
-                fleet.remote(c.message(), c.encoded());
+                fleet.remote(c.message(), c.encoded(), c.publisher());
             } else if (body instanceof RoomCommand.Sweep c) {
                 fleet.sweep(c.userId());
             } else if (body instanceof RoomCommand.Resync) {

@@ -32,6 +32,7 @@ end
 if redis.call('SISMEMBER', mkey, user) == 1 then
   if alive(user) then
     if mode == 'share' then
+      noteForeign(user, ttl - keyTtl)
       local stored = redis.call('HGET', pkey(user), 'metadata')
       if not stored then
         redis.call('HSET', pkey(user), 'metadata', meta, 'joinedAt', tostring(now))

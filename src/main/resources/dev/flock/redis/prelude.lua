@@ -10,6 +10,10 @@
 -- index flock:rooms, zset: room id as encoded for keys, scored by the latest expiry, epoch ms, of a connection written
 -- in the room), listed(expiry) (keeps the room in it while its members set exists), unlisted() (takes it out once the
 -- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua).
+-- FOREIGN, noteForeign(u, grace): an original Node instance keeps a user alive by pushing out the presence hash's
+-- expiry and has no entry in our connections set; noteForeign compares that expiry with our own latest write (our
+-- newest connection entry less the grace) and, when someone wrote later, remembers the foreign expiry as the entry
+-- FOREIGN of the connections set, so that removing our last connection does not drop a user an original still holds.
 
 local function enc(s)
   if string.find(s, '[:%%]') then
@@ -38,6 +42,29 @@ end
 local function unlisted()
   if redis.call('EXISTS', mkey) == 0 then
     redis.call('ZREM', index, room)
+  end
+end
+local FOREIGN = '~foreign'
+local function noteForeign(u, grace)
+  local pttl = redis.call('PTTL', pkey(u))
+  if pttl <= 0 then
+    return
+  end
+  local theirs = now + pttl
+  local ours = -1
+  local top = redis.call('ZREVRANGE', ckey(u), 0, 1, 'WITHSCORES')
+  for i = 1, #top, 2 do
+    if top[i] ~= FOREIGN then
+      ours = tonumber(top[i + 1]) - grace
+      break
+    end
+  end
+  -- 50 ms: our own writes give equal expiries (give or take PTTL's rounding); an original's are its heartbeat later
+  if theirs > ours + 50 then
+    redis.call('ZADD', ckey(u), theirs, FOREIGN)
+    if redis.call('PTTL', ckey(u)) < pttl then
+      redis.call('PEXPIRE', ckey(u), pttl)
+    end
   end
 end
 local function drop(u)

@@ -21,10 +21,13 @@ for k = 1, n do
     redis.call('SADD', mkey, u)
     if redis.call('EXISTS', pkey(u)) == 0 then
       redis.call('HSET', pkey(u), 'metadata', meta, 'joinedAt', tostring(now))
+      -- whoever held the user beside us deleted the hash on leaving (as the original does): they are gone
+      redis.call('ZREM', ckey(u), FOREIGN)
       table.insert(recreated, u)
     end
     redis.call('ZADD', ckey(u), now + ttl, c)
   else
+    noteForeign(u, ttl - keyTtl) -- before our write hides theirs
     redis.call('ZADD', ckey(u), 'XX', now + ttl, c)
   end
   redis.call('PEXPIRE', ckey(u), ttl)

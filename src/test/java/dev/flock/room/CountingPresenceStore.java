@@ -53,6 +53,11 @@ final class CountingPresenceStore implements PresenceStore {
     }
 
     @Override
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
+        return delegate.takeover(roomId, userId, connectionIds, publisher);
+    }
+
+    @Override
     public Future<List<String>> sweep(String roomId, String userId) {
         sweeps.incrementAndGet();
         return delegate.sweep(roomId, userId);

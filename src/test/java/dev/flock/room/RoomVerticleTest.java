@@ -425,7 +425,7 @@ class RoomVerticleTest {
         start();
         FakePeer alice = new FakePeer("alice");
         join(alice, "alice");
-        send(new RoomCommand.Remote(new ServerMessage.UserJoined(ROOM, "remote", meta("{\"name\":\"R\"}")), null));
+        send(new RoomCommand.Remote(new ServerMessage.UserJoined(ROOM, "remote", meta("{\"name\":\"R\"}")), null, null));
         assertThat(userIds(inspect())).containsExactly("alice", "remote");
         assertThat(alice.events()).containsExactly("join:ack", "user:joined remote");
 

@@ -1,0 +1,23 @@
+-- Evict mode: another instance announced a user this instance holds. Tells whether the store still holds any of the
+-- given connections of ours (none: another instance of ours replaced them, as admit.lua's 'replaced' deletes them)
+-- and whether the publisher is one of ours (it keeps flock:instance:<id> alive) or an original Node instance.
+-- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- ARGV[1] - room id, as encoded for keys
+-- ARGV[2] - user id
+-- ARGV[3] - the publishing instance's id ('' when unknown)
+-- ARGV[4..] - connection ids of ours
+-- Returns {number of those connections still held, 1 when the publisher is ours else 0}.
+
+local user, publisher = ARGV[2], ARGV[3]
+local held = 0
+for i = 4, #ARGV do
+  local score = redis.call('ZSCORE', ckey(user), ARGV[i])
+  if score and tonumber(score) > now then
+    held = held + 1
+  end
+end
+local ours = 0
+if publisher ~= '' and redis.call('EXISTS', 'flock:instance:' .. publisher) == 1 then
+  ours = 1
+end
+return {held, ours}
