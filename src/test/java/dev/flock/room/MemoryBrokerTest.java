@@ -17,7 +17,7 @@ class MemoryBrokerTest {
         final List<String> publications = new ArrayList<>();
 
         @Override
-        public void onPublication(String roomId, ServerMessage message, byte[] encoded) {
+        public void onPublication(String roomId, ServerMessage message, byte[] encoded, String publisher) {
             publications.add(roomId + " " + new String(encoded, java.nio.charset.StandardCharsets.UTF_8));
         }
 
