@@ -102,7 +102,8 @@ final class FailoverPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
-        return shared.takeover(roomId, userId, connectionIds, publisher);
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher,
+                                     boolean joined) {
+        return shared.takeover(roomId, userId, connectionIds, publisher, joined);
     }
 }

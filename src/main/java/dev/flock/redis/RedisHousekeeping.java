@@ -98,8 +98,9 @@ final class RedisHousekeeping {
     /**
      * An expired presence or connections key: that user may have vanished; the sweep decides. A room shown here
      * sweeps itself on either key. A room shown nowhere here (its instance may have crashed) is pruned from here on
-     * the presence key only: every user has one (an original instance writes no connections set), and ours expires
-     * with the connections key, so one script per departed user is enough.
+     * both: the presence key is every user's (an original instance writes no connections set), and ours expires
+     * first (exactly the TTL, as the original's), while our connections key outlives it by the grace and has the
+     * last word on a crashed instance's users.
      */
     private void onExpired(Buffer payload) {
         String key = payload.toString();
@@ -108,10 +109,8 @@ final class RedisHousekeeping {
         if (ids == null || h == null) {
             return;
         }
-        if (key.startsWith(Keys.PRESENCE)) {
+        if (key.startsWith(Keys.PRESENCE) || !h.onPresenceExpired(ids[0], ids[1])) {
             pruner.prune(ids[0], ids[1]);
-        } else {
-            h.onPresenceExpired(ids[0], ids[1]);
         }
     }
 

@@ -131,11 +131,13 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
-        List<String> args = new ArrayList<>(3 + connectionIds.size());
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher,
+                                     boolean joined) {
+        List<String> args = new ArrayList<>(4 + connectionIds.size());
         args.add(Keys.encode(roomId));
         args.add(userId);
         args.add(publisher == null ? "" : publisher);
+        args.add(joined ? "1" : "0");
         args.addAll(connectionIds);
         return eval(Scripts.TAKEOVER, args).map(r -> new Takeover(r.get(0).toInteger() > 0, r.get(1).toInteger() == 1));
     }

@@ -116,7 +116,7 @@ final class FleetSync {
             membership.rewrite(List.copyOf(m.peers), null);
             return;
         }
-        queue.await(services.store().takeover(roomId, userId, connectionIds(m), publisher), ar -> {
+        queue.await(services.store().takeover(roomId, userId, connectionIds(m), publisher, false), ar -> {
             Member now = members.get(userId);
             if (now == null || !now.local()) {
                 return; // decided meanwhile
@@ -134,11 +134,10 @@ final class FleetSync {
      * instance's sockets are superseded and the user is shown as the other instance's, unless the announcement is a
      * re-announcement by an instance of ours while our connections are still held (after Redis was lost, every
      * instance re-announces the users it holds). An original Node instance's join leaves our connections in the
-     * store: they are removed (the user, who lives on there, stays).
+     * store: the same script removes them (the user, who lives on there, stays).
      */
     private void remoteJoinOfALocalUser(Member m, ServerMessage.UserJoined j, String publisher) {
-        List<String> ours = connectionIds(m);
-        queue.await(services.store().takeover(roomId, j.userId(), ours, publisher), ar -> {
+        queue.await(services.store().takeover(roomId, j.userId(), connectionIds(m), publisher, true), ar -> {
             Member now = members.get(j.userId());
             if (now == null || !now.local()) {
                 return;
@@ -146,11 +145,6 @@ final class FleetSync {
             PresenceStore.Takeover t = ar.succeeded() ? ar.result() : new PresenceStore.Takeover(true, true);
             if (t.connectionsHeld() && t.publisherIsOurs()) {
                 return; // a re-announcement: this instance still holds the user
-            }
-            if (t.connectionsHeld()) {
-                for (String connectionId : connectionIds(now)) {
-                    services.store().remove(roomId, j.userId(), connectionId); // not the user: the original holds them
-                }
             }
             membership.supersede(now);
             members.add(j.userId(), j.metadata(), services.clock().millis());

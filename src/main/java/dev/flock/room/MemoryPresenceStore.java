@@ -199,7 +199,8 @@ public final class MemoryPresenceStore implements PresenceStore {
 
     /** One process: every publisher is this one, and a connection is held while it has not expired. */
     @Override
-    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher,
+                                     boolean joined) {
         return Future.succeededFuture(inRoom(roomId, room -> {
             UserPresence user = room.users.get(userId);
             long now = clock.millis();

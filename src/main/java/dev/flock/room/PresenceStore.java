@@ -59,9 +59,11 @@ public interface PresenceStore {
     /**
      * Evict mode, another instance announced a user this instance holds: does the store still hold these local
      * connections of the user (when not, another instance of ours replaced them), and is {@code publisher} one of ours
-     * (an instance that registers itself) rather than an original Node instance?
+     * (an instance that registers itself) rather than an original Node instance? With {@code joined} (the
+     * announcement was a join) and a publisher that is not ours, the held connections are removed in the same step,
+     * and the user is kept: the original holds them now.
      */
-    Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher);
+    Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher, boolean joined);
 
     /** What {@link #takeover} found. */
     record Takeover(boolean connectionsHeld, boolean publisherIsOurs) {

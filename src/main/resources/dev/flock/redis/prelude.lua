@@ -59,8 +59,8 @@ local function noteForeign(u, grace)
       break
     end
   end
-  -- 50 ms: our own writes give equal expiries (give or take PTTL's rounding); an original's are its heartbeat later
-  if theirs > ours + 50 then
+  -- our own writes give equal expiries, give or take a millisecond of rounding; anyone else's write came later
+  if theirs > ours + 1 then
     redis.call('ZADD', ckey(u), theirs, FOREIGN)
     if redis.call('PTTL', ckey(u)) < pttl then
       redis.call('PEXPIRE', ckey(u), pttl)

@@ -13,6 +13,11 @@
 
 local ttl, keyTtl, rewrite, n = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5])
 local recreated = {}
+local function extend(u)
+  redis.call('PEXPIRE', ckey(u), ttl)
+  redis.call('PEXPIRE', pkey(u), keyTtl)
+  redis.call('PEXPIRE', kkey(u), keyTtl)
+end
 local i = 6
 for k = 1, n do
   local u, c, meta = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -26,13 +31,14 @@ for k = 1, n do
       table.insert(recreated, u)
     end
     redis.call('ZADD', ckey(u), now + ttl, c)
+    extend(u)
   else
     noteForeign(u, ttl - keyTtl) -- before our write hides theirs
-    redis.call('ZADD', ckey(u), 'XX', now + ttl, c)
+    -- a connection dropped elsewhere (replaced in evict mode) extends nothing: its write would pass for a foreign one
+    if redis.call('ZADD', ckey(u), 'XX', 'CH', now + ttl, c) == 1 then
+      extend(u)
+    end
   end
-  redis.call('PEXPIRE', ckey(u), ttl)
-  redis.call('PEXPIRE', pkey(u), keyTtl)
-  redis.call('PEXPIRE', kkey(u), keyTtl)
 end
 if n > 0 then
   listed(now + ttl)

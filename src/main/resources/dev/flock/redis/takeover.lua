@@ -5,12 +5,14 @@
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - the publishing instance's id ('' when unknown)
--- ARGV[4..] - connection ids of ours
--- Returns {number of those connections still held, 1 when the publisher is ours else 0}.
+-- ARGV[4] - '1': the announcement was a join; when the publisher is not ours (an original instance, which now holds
+--           the user), our held connections are removed, and the user is kept whatever is left
+-- ARGV[5..] - connection ids of ours
+-- Returns {number of those connections still held (before any removal), 1 when the publisher is ours else 0}.
 
-local user, publisher = ARGV[2], ARGV[3]
+local user, publisher, joined = ARGV[2], ARGV[3], ARGV[4] == '1'
 local held = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local score = redis.call('ZSCORE', ckey(user), ARGV[i])
   if score and tonumber(score) > now then
     held = held + 1
@@ -19,5 +21,10 @@ end
 local ours = 0
 if publisher ~= '' and redis.call('EXISTS', 'flock:instance:' .. publisher) == 1 then
   ours = 1
+end
+if joined and held > 0 and ours == 0 then
+  for i = 5, #ARGV do
+    redis.call('ZREM', ckey(user), ARGV[i])
+  end
 end
 return {held, ours}

@@ -88,7 +88,10 @@ class MixedFleetTest {
             watcher.await(is("user:joined", ROOM, "alice"));
             try (WsClient alice = WsClient.connect(vertx, ours.port(0))) {
                 alice.joinAndAck(ROOM, "alice", new JsonObject().put("tab", "new")); // replaces the original's
+                // evict: the watcher sees her leave and join again (the second user:joined)
+                watcher.await(m -> watcher.count(is("user:joined", ROOM, "alice")) >= 2);
                 int leftBefore = (int) watcher.count(is("user:left", ROOM, "alice"));
+                assertThat(leftBefore).isEqualTo(1);
                 original.leave(ROOM, "alice"); // its old socket closes: it deletes the shared keys, publishes user:left
                 // ours still holds alice: it writes her presence back
                 Fleet.awaitTrue("alice's presence written again", WsClient.TIMEOUT,

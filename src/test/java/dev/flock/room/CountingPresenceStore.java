@@ -53,8 +53,9 @@ final class CountingPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher) {
-        return delegate.takeover(roomId, userId, connectionIds, publisher);
+    public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher,
+                                     boolean joined) {
+        return delegate.takeover(roomId, userId, connectionIds, publisher, joined);
     }
 
     @Override
