@@ -55,8 +55,7 @@ public final class RedisPresenceStore implements PresenceStore {
 
     @Override
     public Future<Boolean> remove(String roomId, String userId, String connectionId) {
-        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId, Long.toString(ttlMs - keyTtlMs)))
-                .map(r -> r.toInteger() == 1);
+        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId)).map(r -> r.toInteger() == 1);
     }
 
     @Override

@@ -22,6 +22,7 @@ local function addConn()
   redis.call('ZADD', ckey(user), now + ttl, conn)
   redis.call('PEXPIRE', ckey(user), ttl)
   redis.call('PEXPIRE', pkey(user), keyTtl)
+  wrote(user, now + keyTtl)
   listed(now + ttl)
 end
 local function fresh()
@@ -32,7 +33,7 @@ end
 if redis.call('SISMEMBER', mkey, user) == 1 then
   if alive(user) then
     if mode == 'share' then
-      noteForeign(user, ttl - keyTtl)
+      noteForeign(user)
       local stored = redis.call('HGET', pkey(user), 'metadata')
       if not stored then
         redis.call('HSET', pkey(user), 'metadata', meta, 'joinedAt', tostring(now))

@@ -10,10 +10,12 @@
 -- index flock:rooms, zset: room id as encoded for keys, scored by the latest expiry, epoch ms, of a connection written
 -- in the room), listed(expiry) (keeps the room in it while its members set exists), unlisted() (takes it out once the
 -- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua).
--- FOREIGN, noteForeign(u, grace): an original Node instance keeps a user alive by pushing out the presence hash's
--- expiry and has no entry in our connections set; noteForeign compares that expiry with our own latest write (our
--- newest connection entry less the grace) and, when someone wrote later, remembers the foreign expiry as the entry
--- FOREIGN of the connections set, so that removing our last connection does not drop a user an original still holds.
+-- WROTE, FOREIGN, noteForeign(u), wrote(u, expiry), entries(u): besides connection ids, a user's connections set holds
+-- WROTE, scored by the latest presence-hash expiry any instance of ours wrote, and, while an original Node instance
+-- keeps the user alive (it pushes out the hash's expiry and has no entry here), FOREIGN, scored by that expiry.
+-- noteForeign compares the hash's expiry with WROTE: a later one was written by someone else. FOREIGN counts as a
+-- live entry, so our last connection leaving does not drop a user an original still holds; WROTE never counts
+-- (entries(u) is the number of live entries but WROTE).
 
 local function enc(s)
   if string.find(s, '[:%%]') then
@@ -29,9 +31,18 @@ local function ckey(u) return 'flock:conns:' .. room .. ':' .. enc(u) end
 local function kkey(u) return 'flock:cursor:' .. room .. ':' .. enc(u) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local WROTE, FOREIGN = '~wrote', '~foreign'
+local function entries(u)
+  local n = redis.call('ZCOUNT', ckey(u), '(' .. now, '+inf')
+  local w = redis.call('ZSCORE', ckey(u), WROTE)
+  if w and tonumber(w) > now then
+    n = n - 1
+  end
+  return n
+end
 local function alive(u)
   redis.call('ZREMRANGEBYSCORE', ckey(u), '-inf', now)
-  return redis.call('ZCARD', ckey(u)) > 0 or redis.call('EXISTS', pkey(u)) == 1
+  return entries(u) > 0 or redis.call('EXISTS', pkey(u)) == 1
 end
 local index = 'flock:rooms'
 local function listed(expiry)
@@ -44,22 +55,17 @@ local function unlisted()
     redis.call('ZREM', index, room)
   end
 end
-local FOREIGN = '~foreign'
-local function noteForeign(u, grace)
+local function wrote(u, expiry)
+  redis.call('ZADD', ckey(u), 'GT', expiry, WROTE)
+end
+local function noteForeign(u)
   local pttl = redis.call('PTTL', pkey(u))
   if pttl <= 0 then
     return
   end
   local theirs = now + pttl
-  local ours = -1
-  local top = redis.call('ZREVRANGE', ckey(u), 0, 1, 'WITHSCORES')
-  for i = 1, #top, 2 do
-    if top[i] ~= FOREIGN then
-      ours = tonumber(top[i + 1]) - grace
-      break
-    end
-  end
-  -- our own writes give equal expiries, give or take a millisecond of rounding; anyone else's write came later
+  local ours = tonumber(redis.call('ZSCORE', ckey(u), WROTE) or '-1')
+  -- our own writes give equal expiries, give or take a millisecond of rounding; anyone else's came later
   if theirs > ours + 1 then
     redis.call('ZADD', ckey(u), theirs, FOREIGN)
     if redis.call('PTTL', ckey(u)) < pttl then

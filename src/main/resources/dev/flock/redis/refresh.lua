@@ -17,6 +17,7 @@ local function extend(u)
   redis.call('PEXPIRE', ckey(u), ttl)
   redis.call('PEXPIRE', pkey(u), keyTtl)
   redis.call('PEXPIRE', kkey(u), keyTtl)
+  wrote(u, now + keyTtl)
 end
 local i = 6
 for k = 1, n do
@@ -33,7 +34,7 @@ for k = 1, n do
     redis.call('ZADD', ckey(u), now + ttl, c)
     extend(u)
   else
-    noteForeign(u, ttl - keyTtl) -- before our write hides theirs
+    noteForeign(u) -- before our write hides theirs
     -- a connection dropped elsewhere (replaced in evict mode) extends nothing: its write would pass for a foreign one
     if redis.call('ZADD', ckey(u), 'XX', 'CH', now + ttl, c) == 1 then
       extend(u)

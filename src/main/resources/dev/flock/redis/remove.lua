@@ -3,20 +3,19 @@
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - connection id
--- ARGV[4] - the grace in ms by which our connection entries outlive the presence hash (see noteForeign); absent: 0
 -- Returns 1 when the user is not present any more: this was their last live connection (the user and every key
 -- of theirs are deleted), or they were not a member at all (already swept or pruned: the caller, which still
 -- shows them, must say they left); else 0 (the user still has a live connection, ours or an original instance's).
 
 local user, conn = ARGV[2], ARGV[3]
 -- first, while this connection still counts as our latest write: did an original refresh the user after it?
-noteForeign(user, tonumber(ARGV[4] or '0'))
+noteForeign(user)
 redis.call('ZREM', ckey(user), conn)
 if redis.call('SISMEMBER', mkey, user) == 0 then
   return 1
 end
 redis.call('ZREMRANGEBYSCORE', ckey(user), '-inf', now)
-if redis.call('ZCARD', ckey(user)) > 0 then
+if entries(user) > 0 then
   return 0
 end
 drop(user)

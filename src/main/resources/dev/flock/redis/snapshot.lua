@@ -6,7 +6,7 @@
 
 local out = {}
 for _, u in ipairs(redis.call('SMEMBERS', mkey)) do
-  if redis.call('EXISTS', pkey(u)) == 1 or redis.call('ZCOUNT', ckey(u), '(' .. now, '+inf') > 0 then
+  if redis.call('EXISTS', pkey(u)) == 1 or entries(u) > 0 then
     local meta = redis.call('HGET', pkey(u), 'metadata') or '{}'
     local c = redis.call('HMGET', kkey(u), 'x', 'y', 'timestamp')
     table.insert(out, {u, meta, c[1] or '', c[2] or '', c[3] or ''})

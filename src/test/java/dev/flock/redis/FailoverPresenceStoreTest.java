@@ -296,7 +296,7 @@ class FailoverPresenceStoreTest {
 
         assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isFalse();
         assertThat(inRedis("alice")).isTrue();
-        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).isEqualTo(List.of("here:1"));
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().contains("here:1");
     }
 
     @Test

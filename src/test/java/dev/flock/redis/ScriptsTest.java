@@ -111,8 +111,10 @@ class ScriptsTest {
         return ((List<Object>) redis.command("SMEMBERS", Keys.members(ROOM))).stream().sorted(Comparator.comparing(Object::toString)).toList();
     }
 
+    /** The user's connection entries, without the markers ({@code ~wrote}, {@code ~foreign}). */
     private List<Object> connections(String user) {
-        return (List<Object>) redis.command("ZRANGE", Keys.connections(ROOM, user), "0", "-1");
+        return ((List<Object>) redis.command("ZRANGE", Keys.connections(ROOM, user), "0", "-1")).stream()
+                .filter(c -> !String.valueOf(c).startsWith("~")).toList();
     }
 
     private long exists(String... keys) {
@@ -560,8 +562,8 @@ class ScriptsTest {
         assertThat(hash("flock:presence:a:b%3Ac")).containsEntry("metadata", ALICE);
         assertThat(hash("flock:presence:a%3Ab:c")).containsEntry("metadata", BOB);
         assertThat(hash("flock:presence:a:b%253Ac")).containsEntry("metadata", "{}");
-        assertThat(redis.command("ZRANGE", "flock:conns:a:b%3Ac", "0", "-1")).isEqualTo(List.of("c1"));
-        assertThat(redis.command("ZRANGE", "flock:conns:a%3Ab:c", "0", "-1")).isEqualTo(List.of("c2"));
+        assertThat(redis.command("ZRANGE", "flock:conns:a:b%3Ac", "0", "-1")).asList().containsExactlyInAnyOrder("c1", "~wrote");
+        assertThat(redis.command("ZRANGE", "flock:conns:a%3Ab:c", "0", "-1")).asList().containsExactlyInAnyOrder("c2", "~wrote");
         assertThat(redis.command("SMEMBERS", "flock:room:a%3Ab:members")).isEqualTo(List.of("c"));
         List<Object> keys = new ArrayList<>((List<Object>) redis.command("KEYS", "*"));
         keys.sort(Comparator.comparing(Object::toString));
@@ -575,5 +577,42 @@ class ScriptsTest {
         assertThat(exists("flock:presence:a%3Ab:c", "flock:presence:a:b%253Ac")).isEqualTo(2L);
         assertThat(Arrays.asList(Keys.presence("a", "b:c"), Keys.presence("a:b", "c")))
                 .containsExactly("flock:presence:a:b%3Ac", "flock:presence:a%3Ab:c");
+    }
+
+    // ---- an original instance beside ours (issue 17) -------------------------------------------------------------
+
+    @Test
+    void remove_ofOurLastConnection_keepsAUserAnOriginalRefreshedAfterOurWrite() {
+        admit("alice", "c1", ALICE);
+        redis.command("PEXPIRE", Keys.presence(ROOM, "alice"), Long.toString(TTL + 5_000)); // an original's heartbeat, later
+
+        assertThat(remove("alice", "c1")).isZero(); // not her last: the original holds her
+        assertThat(connections("alice")).isEmpty();
+        assertThat(redis.command("SISMEMBER", Keys.members(ROOM), "alice")).isEqualTo(1L);
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().contains("~foreign");
+    }
+
+    @Test
+    void remove_ofTwoConnectionsOfOurs_dropsTheUser_whicheverWroteLast() {
+        admit("alice", "c1", ALICE);
+        admit("alice", "c2", ALICE);
+        // c1 (another instance of ours) writes last, and leaves first: its write is still ours, not a foreign one
+        refresh(TTL, false, List.<String[]>of(new String[]{"alice", "c1", ""}), List.of());
+        assertThat(remove("alice", "c1")).isZero();
+        assertThat(remove("alice", "c2")).isEqualTo(1L);
+        assertThat(redis.command("SISMEMBER", Keys.members(ROOM), "alice")).isEqualTo(0L);
+    }
+
+    @Test
+    void refresh_withRewrite_afterAnOriginalDeletedThePresence_forgetsTheOriginal() {
+        admit("alice", "c1", ALICE);
+        redis.command("PEXPIRE", Keys.presence(ROOM, "alice"), Long.toString(TTL + 5_000));
+        refresh(TTL, false, List.<String[]>of(new String[]{"alice", "c1", ""}), List.of()); // sees the original's write
+        redis.command("DEL", Keys.presence(ROOM, "alice")); // the original's socket closed: it deletes the hash
+        redis.command("SREM", Keys.members(ROOM), "alice");
+
+        assertThat(refresh(TTL, true, List.<String[]>of(new String[]{"alice", "c1", ALICE}), List.of())).containsExactly("alice");
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().doesNotContain("~foreign");
+        assertThat(remove("alice", "c1")).isEqualTo(1L); // so her leave on ours is her last
     }
 }
