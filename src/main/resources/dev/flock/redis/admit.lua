@@ -21,8 +21,7 @@ local pruned = {}
 local function addConn()
   redis.call('ZADD', ckey(user), now + ttl, conn)
   redis.call('PEXPIRE', ckey(user), ttl)
-  redis.call('PEXPIRE', pkey(user), keyTtl)
-  wrote(user, now + keyTtl)
+  wrote(user, keyTtl)
   listed(now + ttl)
 end
 local function fresh()

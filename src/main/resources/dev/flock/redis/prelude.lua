@@ -55,21 +55,33 @@ local function unlisted()
     redis.call('ZREM', index, room)
   end
 end
-local function wrote(u, expiry)
-  redis.call('ZADD', ckey(u), 'GT', expiry, WROTE)
+-- Sets the presence hash's expiry to exactly now + keyTtl (PEXPIREAT: a relative PEXPIRE counts from the clock at the
+-- call, which moves on during a script) and records it as WROTE.
+local function wrote(u, keyTtl)
+  redis.call('PEXPIREAT', pkey(u), now + keyTtl)
+  redis.call('ZADD', ckey(u), 'GT', now + keyTtl, WROTE)
+end
+-- The presence hash's expiry, exactly where Redis has PEXPIRETIME (7.0), else read from PTTL (then never later than
+-- the real one); nil without a hash or an expiry.
+local function expiryOf(key)
+  local at = redis.pcall('PEXPIRETIME', key)
+  if type(at) == 'number' then
+    return at > 0 and at or nil
+  end
+  local pttl = redis.call('PTTL', key)
+  return pttl > 0 and now + pttl or nil
 end
 local function noteForeign(u)
-  local pttl = redis.call('PTTL', pkey(u))
-  if pttl <= 0 then
+  local theirs = expiryOf(pkey(u))
+  if not theirs then
     return
   end
-  local theirs = now + pttl
   local ours = tonumber(redis.call('ZSCORE', ckey(u), WROTE) or '-1')
-  -- our own writes give equal expiries, give or take a millisecond of rounding; anyone else's came later
-  if theirs > ours + 1 then
+  -- our own write reads back as exactly what we wrote (or less); anything later was written by someone else
+  if theirs > ours then
     redis.call('ZADD', ckey(u), theirs, FOREIGN)
-    if redis.call('PTTL', ckey(u)) < pttl then
-      redis.call('PEXPIRE', ckey(u), pttl)
+    if redis.call('PTTL', ckey(u)) < theirs - now then
+      redis.call('PEXPIRE', ckey(u), theirs - now)
     end
   end
 end

@@ -15,9 +15,8 @@ local ttl, keyTtl, rewrite, n = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] ==
 local recreated = {}
 local function extend(u)
   redis.call('PEXPIRE', ckey(u), ttl)
-  redis.call('PEXPIRE', pkey(u), keyTtl)
-  redis.call('PEXPIRE', kkey(u), keyTtl)
-  wrote(u, now + keyTtl)
+  redis.call('PEXPIREAT', kkey(u), now + keyTtl)
+  wrote(u, keyTtl)
 end
 local i = 6
 for k = 1, n do

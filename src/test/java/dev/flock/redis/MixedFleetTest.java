@@ -134,9 +134,11 @@ class MixedFleetTest {
              OriginalPeer original = new OriginalPeer(vertx, REDIS.server(), 30, ROOM);
              WsClient watcher = WsClient.connect(vertx, ours.port(0))) {
             watcher.joinAndAck(ROOM, "watcher", new JsonObject());
+            // her first tab is on the original (the other order, an original writing after ours: ScriptsTest)
+            original.join(ROOM, "alice", new JsonObject().put("name", "A"));
+            watcher.await(is("user:joined", ROOM, "alice"));
             WsClient alice = WsClient.connect(vertx, ours.port(0));
             alice.joinAndAck(ROOM, "alice", new JsonObject().put("name", "A"));
-            original.join(ROOM, "alice", new JsonObject().put("name", "A")); // her second tab, on the original
             original.heartbeat(ROOM, "alice");
             alice.close(); // her tab on ours closes
             Fleet.awaitTrue("our connection removed", WsClient.TIMEOUT,
