@@ -324,15 +324,18 @@ public final class FlockServer {
         if (redis != null && !announceLeaves) {
             redis.drain();
         }
-        List<Future<Void>> undeploys = new ArrayList<>();
-        // the rooms are the registry's own deployments, not children of the HTTP verticles
-        undeploys.add(hubs.close().eventually(registry::closeAll));
-        for (String id : deployments) {
-            undeploys.add(vertx.undeploy(id));
-        }
+        // the sockets first, spread out (FLOCK_SHUTDOWN_SPREAD_MS), while the listener still answers /health (and /ready
+        // 503), so a load balancer sees the drain; then the rooms (the registry's own deployments), then the listener
+        List<String> listeners = List.copyOf(deployments);
         deployments.clear();
         verticles.clear();
-        Future<Void> http = Future.join(undeploys).mapEmpty();
+        Future<Void> http = hubs.close().eventually(registry::closeAll).eventually(() -> {
+            List<Future<Void>> undeploys = new ArrayList<>();
+            for (String id : listeners) {
+                undeploys.add(vertx.undeploy(id));
+            }
+            return Future.join(undeploys);
+        }).mapEmpty();
         if (memoryBroker != null) {
             http = http.onComplete(ar -> memoryBroker.close());
         }

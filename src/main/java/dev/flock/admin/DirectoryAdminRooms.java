@@ -29,7 +29,7 @@ public final class DirectoryAdminRooms implements AdminRooms {
         for (RoomInspection.MemberInspection m : r.members()) {
             Map<String, Object> metadata = ProtocolCodec.MAPPER.convertValue(m.metadata(), Map.class);
             members.add(new MemberView(m.userId(), metadata, m.lastCursorAt() == 0 ? null : m.lastCursorAt(),
-                    MemberView.Identity.of(m.connections(), m.verifiedConnections())));
+                    MemberView.Identity.of(m.connections(), m.verifiedConnections()), m.reconnecting()));
         }
         return new RoomView(r.roomId(), members);
     }

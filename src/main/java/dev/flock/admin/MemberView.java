@@ -12,8 +12,10 @@ import java.util.Objects;
   *                     user input and is escaped wherever it is shown.
   * @param lastCursorAt epoch ms of the user's last cursor move, or null when the user has no cursor
   * @param identity     how this instance's connections of the user identified it
+  * @param reconnecting present by a reconnect grace only: the connection ended without a goodbye, not back yet
   */
-public record MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt, Identity identity) {
+public record MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt, Identity identity,
+                         boolean reconnecting) {
 
     /** How a member's connections on this instance identified the user (issue 18). */
     public enum Identity {
@@ -47,7 +49,7 @@ public record MemberView(String userId, Map<String, Object> metadata, Long lastC
     }
 
     public MemberView(String userId, Map<String, Object> metadata, Long lastCursorAt) {
-        this(userId, metadata, lastCursorAt, Identity.ANONYMOUS);
+        this(userId, metadata, lastCursorAt, Identity.ANONYMOUS, false);
     }
 
     /** The {@code name} metadata field when it is a string, else null. */

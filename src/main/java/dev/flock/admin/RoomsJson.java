@@ -68,6 +68,7 @@ final class RoomsJson {
                 .put("color", member.color())
                 .put("metadata", metadata)
                 .put("lastCursorAt", member.lastCursorAt())
-                .put("identity", member.identity().label);
+                .put("identity", member.identity().label)
+                .put("reconnecting", member.reconnecting());
     }
 }

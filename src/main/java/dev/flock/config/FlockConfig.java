@@ -38,6 +38,8 @@ public record FlockConfig(
         int maxConnectionsPerIp,
         int memoryHighWaterPercent,
         AuthSettings auth,
+        int reconnectGraceMs,
+        int shutdownSpreadMs,
         boolean nativeTransport) {
 
     /** What a second connection of a user already in a room does. */
@@ -99,6 +101,7 @@ public record FlockConfig(
                         (String) v.get(Settings.JWT_SECRET), (String) v.get(Settings.JWT_PUBLIC_KEYS),
                         (String) v.get(Settings.JWT_ISSUER), (String) v.get(Settings.JWT_AUDIENCE),
                         i(v, Settings.JWT_LEEWAY_SECONDS)),
+                i(v, Settings.RECONNECT_GRACE_MS), i(v, Settings.SHUTDOWN_SPREAD_MS),
                 (Boolean) v.get(Settings.NATIVE_TRANSPORT));
     }
 

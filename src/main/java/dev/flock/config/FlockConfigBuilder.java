@@ -178,6 +178,15 @@ public final class FlockConfigBuilder {
         return set(Settings.JWT_LEEWAY_SECONDS.key(), seconds);
     }
 
+    /** 0 = off: a connection's rooms see its user leave at once, however it ended. */
+    public FlockConfigBuilder reconnectGraceMs(int ms) {
+        return set(Settings.RECONNECT_GRACE_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder shutdownSpreadMs(int ms) {
+        return set(Settings.SHUTDOWN_SPREAD_MS.key(), ms);
+    }
+
     /** Checks every value as the config file's would be checked; environment variables are not read. */
     public FlockConfig build() {
         return ConfigLoader.load(values.copy(), Map.of());

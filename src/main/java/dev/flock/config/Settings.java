@@ -88,6 +88,11 @@ public final class Settings {
     public static final Setting JWT_LEEWAY_SECONDS = integer("jwtLeewaySeconds", "FLOCK_JWT_LEEWAY_SECONDS", 30, 0, 3600,
             "clock skew allowed when checking a token's exp and nbf");
 
+    public static final Setting RECONNECT_GRACE_MS = integer("reconnectGraceMs", "FLOCK_RECONNECT_GRACE_MS", 5000, 0, 600_000,
+            "a connection that ends without a clean goodbye keeps its user present this long, so a blip shows nothing; 0 = off");
+    public static final Setting SHUTDOWN_SPREAD_MS = integer("shutdownSpreadMs", "FLOCK_SHUTDOWN_SPREAD_MS", 2000, 0, 120_000,
+            "on shutdown, sockets are closed (4001 \"server restarting\") spread evenly over this long, so clients come back spread out");
+
     public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
             "use Netty's native epoll transport when available (falls back to NIO with one log line)");
 
@@ -97,7 +102,7 @@ public final class Settings {
             SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS,
             REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, FRAME_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MAX_CONNECTIONS,
             MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, AUTH, JWT_SECRET, JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE,
-            JWT_LEEWAY_SECONDS, NATIVE_TRANSPORT);
+            JWT_LEEWAY_SECONDS, RECONNECT_GRACE_MS, SHUTDOWN_SPREAD_MS, NATIVE_TRANSPORT);
 
     private Settings() {
     }

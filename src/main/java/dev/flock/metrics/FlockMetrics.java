@@ -30,6 +30,7 @@ public final class FlockMetrics {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<String, Counter> evictions = new ConcurrentHashMap<>();
     private final Map<String, Counter> auth = new ConcurrentHashMap<>();
+    private final Map<String, Counter> graces = new ConcurrentHashMap<>();
     private final Counter delivered;
     private final Counter dropped;
     private final Counter coalesced;
@@ -56,6 +57,8 @@ public final class FlockMetrics {
         }
         delivered = Counter.builder("flock.messages.delivered").description("frames written to local connections")
                 .register(registry);
+        graceCounter("returned"); // both outcomes from the start, at 0
+        graceCounter("left");
         dropped = Counter.builder("flock.messages.dropped")
                 .description("client messages dropped silently (room not joined)").register(registry);
         coalesced = Counter.builder("flock.cursor.coalesced")
@@ -96,6 +99,16 @@ public final class FlockMetrics {
     /** An upgrade refused by admission control (capacity, per_ip, memory): no socket was opened. */
     public void upgradeRefused(String reason) {
         counter(refusals, "flock.upgrades.refused", "reason", reason, "WebSocket upgrades refused with 503, by reason").increment();
+    }
+
+    /** A reconnect grace ended: {@code returned} (the user came back within it) or {@code left} (nobody did). */
+    public void graceEnded(String outcome) {
+        graceCounter(outcome).increment();
+    }
+
+    private Counter graceCounter(String outcome) {
+        return counter(graces, "flock.reconnect.graces", "outcome", outcome,
+                "reconnect graces (a connection that ended without a goodbye), by how they ended");
     }
 
     /** A connection token at an upgrade: {@code accepted}, or the reason it was refused. */

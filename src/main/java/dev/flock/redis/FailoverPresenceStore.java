@@ -91,6 +91,25 @@ final class FailoverPresenceStore implements PresenceStore {
         return shared.refresh(roomId, touches, cursors, rewrite);
     }
 
+    /** Also while draining (shutdown): a graced entry expires after the grace instead of the TTL. */
+    @Override
+    public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
+        local.grace(roomId, userId, connectionId, graceMs);
+        if (!reachable.getAsBoolean()) {
+            return Future.succeededFuture();
+        }
+        return shared.grace(roomId, userId, connectionId, graceMs).recover(err -> Future.succeededFuture());
+    }
+
+    @Override
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
+        Future<Boolean> mirrored = local.endGrace(roomId, userId, connectionId);
+        if (!reachable.getAsBoolean()) {
+            return mirrored;
+        }
+        return shared.endGrace(roomId, userId, connectionId).recover(err -> mirrored);
+    }
+
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
         return shared.snapshot(roomId);

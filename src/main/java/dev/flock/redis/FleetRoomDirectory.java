@@ -128,7 +128,7 @@ final class FleetRoomDirectory implements RoomDirectory {
         for (PresenceStore.Snapshot s : users) {
             // joinedAt and the connection count are not in the original's layout: 0, "unknown"
             members.add(new RoomInspection.MemberInspection(s.userId(), s.metadata(), 0, 0, 0,
-                    s.cursor() == null ? 0 : s.cursor().timestamp()));
+                    s.cursor() == null ? 0 : s.cursor().timestamp(), false));
         }
         return new RoomInspection(roomId, members);
     }

@@ -58,6 +58,20 @@ public final class RedisPresenceStore implements PresenceStore {
         return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId)).map(r -> r.toInteger() == 1);
     }
 
+    /** A graced entry is the connection's id behind {@code ~g:}, scored by the grace's end (see grace.lua). */
+    @Override
+    public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
+        return eval(Scripts.GRACE, List.of(Keys.encode(roomId), userId, connectionId, Long.toString(graceMs))).mapEmpty();
+    }
+
+    @Override
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
+        return remove(roomId, userId, GRACED + connectionId);
+    }
+
+    /** The prefix of a graced entry in the connections set. */
+    static final String GRACED = "~g:";
+
     @Override
     public Future<ObjectNode> merge(String roomId, String userId, ObjectNode base, ObjectNode patch) {
         return mergeAttempt(roomId, userId, json(base), base, patch, 1);

@@ -50,6 +50,9 @@ final class Scripts {
     /** See merge.lua: compare-and-set of a user's metadata. */
     static final Script MERGE = script("merge");
 
+    /** See grace.lua: keep a connection that ended without a goodbye for the reconnect grace only. */
+    static final Script GRACE = script("grace");
+
     /** See takeover.lua: evict mode, whether our connections are still held and whether a publisher is ours. */
     static final Script TAKEOVER = script("takeover");
 

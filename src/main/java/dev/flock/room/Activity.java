@@ -90,6 +90,15 @@ final class Activity {
         touched.remove(peer);
     }
 
+    /** The user's last connection here ended without a goodbye: their cursor goes now, for everyone and in the store. */
+    void dropCursor(Member member) {
+        if (member.cursor == null) {
+            return;
+        }
+        removeCursor(member);
+        scheduleRefresh();
+    }
+
     /** The user left the room: their cursor is not written any more. */
     void forgetCursor(String userId) {
         dirtyCursors.remove(userId);

@@ -105,7 +105,7 @@ final class Members {
         return others;
     }
 
-    RoomInspection inspect(String roomId) {
+    RoomInspection inspect(String roomId, java.util.function.Predicate<String> reconnecting) {
         List<RoomInspection.MemberInspection> list = new ArrayList<>(byUser.size());
         for (Member m : byUser.values()) {
             int verified = 0;
@@ -113,7 +113,7 @@ final class Members {
                 verified += p.verified() ? 1 : 0;
             }
             list.add(new RoomInspection.MemberInspection(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(), verified,
-                    m.cursor == null ? 0 : m.cursor.timestamp()));
+                    m.cursor == null ? 0 : m.cursor.timestamp(), reconnecting.test(m.userId)));
         }
         return new RoomInspection(roomId, list);
     }

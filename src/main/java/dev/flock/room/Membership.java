@@ -33,9 +33,12 @@ final class Membership {
     private final Announcer announcer;
     private final CommandQueue<?> queue;
     private final Activity activity;
+    private final io.vertx.core.Vertx vertx;
+    /** Connections in their reconnect grace, by user id: those users stay present (and hold their seat) meanwhile. */
+    private final java.util.Map<String, Set<String>> graces = new java.util.HashMap<>();
 
     Membership(String roomId, RoomServices services, Members members, Announcer announcer, CommandQueue<?> queue,
-               Activity activity) {
+               Activity activity, io.vertx.core.Vertx vertx) {
         this.roomId = roomId;
         this.services = services;
         this.config = services.config();
@@ -44,6 +47,7 @@ final class Membership {
         this.announcer = announcer;
         this.queue = queue;
         this.activity = activity;
+        this.vertx = vertx;
     }
 
     // ---- joining ------------------------------------------------------------------------------------------
@@ -178,6 +182,69 @@ final class Membership {
         removePeer(peer, null);
     }
 
+    /**
+     * A connection ended without a clean goodbye (issue 20). When it was the user's last here, the user stays present
+     * for {@code FLOCK_RECONNECT_GRACE_MS}: the store keeps the connection as a graced entry (the seat stays taken), the
+     * cursor goes at once (a frozen cursor is worse than none), and the room sees nothing else. A return of the user
+     * within the grace, here or on another instance, takes over silently; otherwise its end announces the leave once.
+     */
+    void disconnectGraced(Peer peer) {
+        Member member = members.of(peer);
+        long graceMs = config.reconnectGraceMs();
+        if (member == null || graceMs <= 0) {
+            removePeer(peer, null);
+            return;
+        }
+        members.detach(peer, member);
+        activity.forget(peer);
+        String connectionId = services.connectionId(peer);
+        if (member.local()) {
+            store.remove(roomId, member.userId, connectionId); // another local connection keeps the user
+            return;
+        }
+        String userId = member.userId;
+        activity.dropCursor(member);
+        graces.computeIfAbsent(userId, u -> new HashSet<>()).add(connectionId);
+        queue.await(store.grace(roomId, userId, connectionId, graceMs), ar -> {
+            if (ar.failed()) {
+                LOG.debug("grace not written {} {}: {}", kv("roomId", roomId), kv("userId", userId), ar.cause().toString());
+            }
+        });
+        services.clock().setTimer(graceMs, id -> RoomBus.send(vertx, roomId, new RoomCommand.GraceEnded(userId, connectionId)));
+    }
+
+    /** The grace is over: the graced entry goes, and if nobody came back, the user leaves, announced once. */
+    void graceEnded(String userId, String connectionId) {
+        Set<String> pending = graces.get(userId);
+        if (pending == null || !pending.remove(connectionId)) {
+            return; // the room was closed meanwhile
+        }
+        if (pending.isEmpty()) {
+            graces.remove(userId);
+        }
+        queue.await(store.endGrace(roomId, userId, connectionId), ar -> {
+            Member m = members.get(userId);
+            if (m != null && !m.local() && !graces.containsKey(userId) && (ar.failed() || ar.result())) {
+                services.metrics().graceEnded("left");
+                userLeft(userId, true);
+            } else {
+                // the user came back (here or elsewhere), or another of their connections is still graced
+                services.metrics().graceEnded("returned");
+            }
+        });
+    }
+
+    /** A reconnect grace is running: the room must stay to end it. */
+    boolean gracing() {
+        return !graces.isEmpty();
+    }
+
+    /** The user has no connection here and is held by a grace of this room. */
+    boolean reconnecting(String userId) {
+        Member m = members.get(userId);
+        return graces.containsKey(userId) && m != null && !m.local();
+    }
+
     /** Removes one connection; the store decides, once for the fleet, whether that was the user's last. */
     void removePeer(Peer peer, Runnable then) {
         Member member = members.of(peer);
@@ -265,6 +332,8 @@ final class Membership {
 
     /** An operator closes the room: every member gets ROOM_CLOSED and leaves; answers how many users there were. */
     int close() {
+        graces.forEach((userId, connections) -> connections.forEach(c -> store.endGrace(roomId, userId, c)));
+        graces.clear();
         List<Member> all = members.all();
         for (Member member : all) {
             for (Peer peer : List.copyOf(member.peers)) {

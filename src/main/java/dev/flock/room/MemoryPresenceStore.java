@@ -40,6 +40,8 @@ public final class MemoryPresenceStore implements PresenceStore {
         ServerMessage.Cursor cursor;
         /** Connection id → expiry (clock millis). */
         final Map<String, Long> connections = new HashMap<>(2);
+        /** Those of {@link #connections} that ended without a goodbye and are kept for the reconnect grace only. */
+        final java.util.Set<String> graced = new java.util.HashSet<>(1);
 
         UserPresence(ObjectNode metadata) {
             this.metadata = metadata;
@@ -48,7 +50,13 @@ public final class MemoryPresenceStore implements PresenceStore {
         /** Drops expired connections; true while one is left. */
         boolean alive(long now) {
             connections.values().removeIf(expiresAt -> expiresAt <= now);
+            graced.retainAll(connections.keySet());
             return !connections.isEmpty();
+        }
+
+        /** Every live connection is a graced one: a new connection takes the user over silently, in either mode. */
+        boolean onlyGraced() {
+            return !connections.isEmpty() && graced.containsAll(connections.keySet());
         }
     }
 
@@ -68,6 +76,11 @@ public final class MemoryPresenceStore implements PresenceStore {
             UserPresence user = room.users.get(userId);
             if (user != null) {
                 if (user.alive(now)) {
+                    if (user.onlyGraced()) {
+                        graced(user);
+                        user.connections.put(connectionId, now + ttlMs);
+                        return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
+                    }
                     if (!evict) {
                         user.connections.put(connectionId, now + ttlMs);
                         return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
@@ -117,6 +130,30 @@ public final class MemoryPresenceStore implements PresenceStore {
             room.users.remove(userId);
             return true;
         }));
+    }
+
+    @Override
+    public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
+        inRoom(roomId, room -> {
+            UserPresence user = room.users.get(userId);
+            if (user != null && user.connections.containsKey(connectionId)) {
+                user.connections.put(connectionId, clock.millis() + graceMs);
+                user.graced.add(connectionId);
+            }
+            return null;
+        });
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
+        return remove(roomId, userId, connectionId);
+    }
+
+    /** A return takes the user over: the graced entries are not needed any more. */
+    private static void graced(UserPresence user) {
+        user.graced.forEach(user.connections::remove);
+        user.graced.clear();
     }
 
     @Override

@@ -53,6 +53,16 @@ public interface PresenceStore {
     /** Everyone present in the room, on any instance. */
     Future<List<Snapshot>> snapshot(String roomId);
 
+    /**
+     * A connection ended without a clean goodbye (issue 20): it stays, as a graced entry, for {@code graceMs} only,
+     * keeping the user present (and their seat). A new connection of the user admitted meanwhile, on any instance and
+     * in either mode, takes the user over silently; {@link #endGrace} removes the entry when nobody came back.
+     */
+    Future<Void> grace(String roomId, String userId, String connectionId, long graceMs);
+
+    /** The grace of this connection ended: as {@link #remove} of its graced entry (true when that was the user's last). */
+    Future<Boolean> endGrace(String roomId, String userId, String connectionId);
+
     /** Removes users whose every connection expired ({@code userId} null = all of the room); returns them. */
     Future<List<String>> sweep(String roomId, String userId);
 

@@ -24,8 +24,19 @@ public sealed interface RoomCommand {
     record Expire(Peer peer) implements RoomCommand {
     }
 
-    /** The connection's socket closed. */
-    record Disconnect(Peer peer) implements RoomCommand {
+    /**
+     * The connection's socket closed. {@code graced}: it ended without a clean goodbye (no close frame from the
+     * client, a close code other than 1000, 1001 and 1005, or a server restart's 4001), so its rooms keep the user for
+     * the reconnect grace.
+     */
+    record Disconnect(Peer peer, boolean graced) implements RoomCommand {
+        public Disconnect(Peer peer) {
+            this(peer, false);
+        }
+    }
+
+    /** The reconnect grace of this connection of {@code userId} is over. */
+    record GraceEnded(String userId, String connectionId) implements RoomCommand {
     }
 
     /** An operator closes the room: every member gets ROOM_CLOSED and leaves. Replies the number of users removed. */

@@ -51,7 +51,7 @@ public final class RoomVerticle extends VerticleBase {
         members = new Members(services.delivery(), services.metrics());
         Announcer announcer = new Announcer(roomId, members, services);
         activity = new Activity(roomId, services, members, announcer, queue);
-        membership = new Membership(roomId, services, members, announcer, queue, activity);
+        membership = new Membership(roomId, services, members, announcer, queue, activity, vertx);
         fleet = new FleetSync(roomId, services, members, announcer, membership, queue, vertx);
         consumer = vertx.eventBus().localConsumer(RoomRegistry.address(roomId), queue::offer);
         // subscribe before reading the snapshot; what arrives meanwhile waits in the queue and is applied after it
@@ -81,7 +81,13 @@ public final class RoomVerticle extends VerticleBase {
             } else if (body instanceof RoomCommand.Expire c) {
                 membership.expire(c.peer());
             } else if (body instanceof RoomCommand.Disconnect c) {
-                membership.removePeer(c.peer(), null);
+                if (c.graced()) {
+                    membership.disconnectGraced(c.peer());
+                } else {
+                    membership.removePeer(c.peer(), null);
+                }
+            } else if (body instanceof RoomCommand.GraceEnded c) {
+                membership.graceEnded(c.userId(), c.connectionId());
             } else if (body instanceof RoomCommand.Remote c) {
                 fleet.remote(c.message(), c.encoded(), c.publisher());
             } else if (body instanceof RoomCommand.Sweep c) {
@@ -93,7 +99,7 @@ public final class RoomVerticle extends VerticleBase {
             } else if (body instanceof RoomCommand.Close) {
                 message.reply(membership.close(), RoomBus.LOCAL);
             } else if (body instanceof RoomCommand.Inspect) {
-                message.reply(members.inspect(roomId), RoomBus.LOCAL);
+                message.reply(members.inspect(roomId, membership::reconnecting), RoomBus.LOCAL);
             }
         } catch (RuntimeException e) {
             LOG.error("room command failed {} {}", kv("roomId", roomId), kv("command", body.getClass().getSimpleName()), e);
@@ -112,7 +118,7 @@ public final class RoomVerticle extends VerticleBase {
     }
 
     private void retireIfEmpty() {
-        if (retiring || !members.noLocalConnections() || !registry.tryRetire(roomId)) {
+        if (retiring || !members.noLocalConnections() || membership.gracing() || !registry.tryRetire(roomId)) {
             return;
         }
         retiring = true;

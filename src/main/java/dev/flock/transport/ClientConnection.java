@@ -482,12 +482,15 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         out.abort(this::onClosed);
     }
 
-    /** Shutdown: closes with 1001; completes once the connection is gone (so the hub's count has dropped). */
+    /**
+     * Shutdown: closes with 4001 "server restarting", which the reconnect grace covers (the client comes back to
+     * another instance and its rooms see nothing); completes once the connection is gone (the hub's count dropped).
+     */
     Future<Void> goAway(String reason) {
         if (closing && failedAt >= 0) {
             cutFailed(); // failed and waiting for its peer's FIN, which the hub's scan no longer bounds
         }
-        Future<Void> closed = closing ? Future.succeededFuture() : close(CloseCodes.GOING_AWAY, reason, "shutdown");
+        Future<Void> closed = closing ? Future.succeededFuture() : close(CloseCodes.RESTARTING, reason, "shutdown");
         return closed.transform(ar -> gone.future());
     }
 
@@ -509,9 +512,10 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         }
         closing = true;
         out.stop();
+        boolean graced = endedWithoutGoodbye();
         for (RoomSlot slot : rooms.values()) {
             if (slot.inRoom() || slot.waiting != null) {
-                send(slot, new RoomCommand.Disconnect(this));
+                send(slot, new RoomCommand.Disconnect(this, graced));
             }
         }
         rooms.clear();
@@ -520,6 +524,22 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         hub.metrics.connectionClosed(closeReason);
         LOG.debug("connection closed {} {}", kv("conn", id), kv("reason", closeReason));
         gone.complete();
+    }
+
+    /**
+     * Whether the rooms should keep this user for the reconnect grace: the client went without a clean goodbye (the
+     * TCP connection ended without its close frame, which Vert.x reports as 1006, or its close code is not 1000, 1001
+     * or 1005), or this server is restarting (4001). Not when the server closed the socket for a reason of its own.
+     */
+    private boolean endedWithoutGoodbye() {
+        if ("shutdown".equals(closeReason)) {
+            return true;
+        }
+        if (!"client".equals(closeReason)) {
+            return false;
+        }
+        Short code = ws.closeStatusCode();
+        return code == null || (code != 1000 && code != 1001 && code != 1005);
     }
 
     @Override

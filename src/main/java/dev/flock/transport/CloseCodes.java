@@ -19,6 +19,8 @@ final class CloseCodes {
     static final short TRY_AGAIN_LATER = 1013;
     /** {@code evict} mode: a newer connection of the same user took over (the original server's code). */
     static final short SUPERSEDED = 4000;
+    /** Extension: shutdown of this instance; the rooms keep the user for the reconnect grace (issue 20). */
+    static final short RESTARTING = 4001;
 
     private CloseCodes() {
     }

@@ -132,14 +132,27 @@ public final class ConnectionHub {
         return connections.size();
     }
 
-    /** Closes every socket with 1001 (going away), so SDKs reconnect elsewhere. */
-    public Future<Void> closeAll(String reason) {
+    /**
+     * Closes every socket with 4001 (server restarting), spread evenly over {@code spreadMs} of the clock so that the
+     * clients, which reconnect at once, come back to the other instances spread out rather than all in one second.
+     * This hub's sockets take the places {@code first}, {@code first + 1}, ... of {@code total} in the window.
+     */
+    public Future<Void> closeAll(String reason, long spreadMs, int first, int total) {
         if (scanTimer >= 0) {
             clock.cancelTimer(scanTimer);
         }
-        List<Future<Void>> closing = new ArrayList<>();
-        for (ClientConnection c : List.copyOf(connections)) {
-            closing.add(c.goAway(reason));
+        List<ClientConnection> all = List.copyOf(connections);
+        List<Future<Void>> closing = new ArrayList<>(all.size());
+        for (int i = 0; i < all.size(); i++) {
+            ClientConnection c = all.get(i);
+            long at = spreadMs * Math.min(total - 1, first + i) / Math.max(1, total);
+            if (at == 0) {
+                closing.add(c.goAway(reason));
+            } else {
+                io.vertx.core.Promise<Void> gone = io.vertx.core.Promise.promise();
+                clock.setTimer(at, id -> c.goAway(reason).onComplete(gone));
+                closing.add(gone.future());
+            }
         }
         return Future.join(closing).mapEmpty();
     }

@@ -236,12 +236,22 @@ public final class SocketHubs {
     public Future<Void> close() {
         closed = true;
         List<Future<Void>> closing = new ArrayList<>();
+        // one window for all loops: each hub's sockets take their own stretch of it
+        int total = Math.max(1, size());
+        int next = 0;
         for (ConnectionHub hub : hubs.values()) {
             Promise<Void> done = Promise.promise();
-            hub.context.runOnContext(v -> hub.closeAll("server shutting down").onComplete(done));
+            int first = next;
+            next += hub.size();
+            hub.context.runOnContext(v -> hub.closeAll("server restarting", spreadMs(), first, total).onComplete(done));
             closing.add(done.future());
         }
         return Future.join(closing).mapEmpty();
+    }
+
+    /** The shutdown's spread, within half the shutdown timeout (the rest is for the sockets' own closing). */
+    private long spreadMs() {
+        return Math.min(config.shutdownSpreadMs(), config.shutdownTimeoutMs() / 2);
     }
 
     /** The handshake handler, as a {@link Handler}. */

@@ -31,6 +31,13 @@ local function fresh()
 end
 if redis.call('SISMEMBER', mkey, user) == 1 then
   if alive(user) then
+    if onlyGraced(user) then
+      -- the user returns within the reconnect grace: a take-over that nobody sees, in either mode
+      ungrace(user)
+      local stored = redis.call('HGET', pkey(user), 'metadata') or meta
+      addConn()
+      return {'present', stored, pruned}
+    end
     if mode == 'share' then
       noteForeign(user)
       local stored = redis.call('HGET', pkey(user), 'metadata')

@@ -31,7 +31,28 @@ local function ckey(u) return 'flock:conns:' .. room .. ':' .. enc(u) end
 local function kkey(u) return 'flock:cursor:' .. room .. ':' .. enc(u) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local WROTE, FOREIGN = '~wrote', '~foreign'
+local WROTE, FOREIGN, GRACED = '~wrote', '~foreign', '~g:'
+-- true when every live entry of u's connections set but the markers is a graced one (see grace.lua)
+local function onlyGraced(u)
+  local live = redis.call('ZRANGEBYSCORE', ckey(u), '(' .. now, '+inf')
+  local graced = 0
+  for _, c in ipairs(live) do
+    if string.sub(c, 1, 3) == GRACED then
+      graced = graced + 1
+    elseif c ~= WROTE then
+      return false
+    end
+  end
+  return graced > 0
+end
+-- a return takes the user over: their graced entries go
+local function ungrace(u)
+  for _, c in ipairs(redis.call('ZRANGE', ckey(u), 0, -1)) do
+    if string.sub(c, 1, 3) == GRACED then
+      redis.call('ZREM', ckey(u), c)
+    end
+  end
+end
 local function entries(u)
   local n = redis.call('ZCOUNT', ckey(u), '(' .. now, '+inf')
   local w = redis.call('ZSCORE', ckey(u), WROTE)

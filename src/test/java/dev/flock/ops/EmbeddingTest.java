@@ -92,8 +92,8 @@ class EmbeddingTest {
 
         await(flock.close());
         for (WsProbe c : clients) {
-            Await.until("close 1001", () -> c.closeCode != null);
-            assertThat(c.closeCode).isEqualTo((short) 1001);
+            Await.until("close 4001", () -> c.closeCode != null);
+            assertThat(c.closeCode).isEqualTo((short) 4001);
         }
         Await.until("no clients", () -> flock.clientCount() == 0);
         Await.until("no rooms", () -> flock.roomCount() == 0);

@@ -19,12 +19,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class JarProcessIT {
 
     @Test
-    void sigterm_closesSocketsWith1001_andExitsWithinSeconds(Vertx vertx) throws Exception {
+    void sigterm_closesSocketsWith4001_andExitsWithinSeconds(Vertx vertx) throws Exception {
         try (JarProcess flock = JarProcess.start(Map.of("FLOCK_LOG_LEVEL", "info"));
              WsClient client = WsClient.connect(vertx, flock.port)) {
             client.joinAndAck("r", "u", new JsonObject());
             assertThat(flock.terminate(10_000)).isTrue();
-            assertThat(client.awaitClose()).isEqualTo(1001);
+            assertThat(client.awaitClose()).isEqualTo(4001);
             String out = flock.output();
             assertThat(out).contains("\"message\":\"flock started port=" + flock.port + " mode=memory auth=off");
             assertThat(out.lines().filter(l -> !l.isBlank()).allMatch(l -> l.startsWith("{") && l.endsWith("}")))

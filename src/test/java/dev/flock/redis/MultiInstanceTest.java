@@ -416,7 +416,7 @@ class MultiInstanceTest {
 
         long stoppedAt = System.nanoTime();
         WsClient.await(b.stop()); // graceful: no leave announced, presence left to expire
-        assertThat(alice.awaitClose()).isEqualTo(1001);
+        assertThat(alice.awaitClose()).isEqualTo(4001);
         watcher.await(is("user:left", "k", "alice"));
         long tookMs = (System.nanoTime() - stoppedAt) / 1_000_000;
         assertThat(tookMs).isBetween(1500L, 7000L);
@@ -453,7 +453,7 @@ class MultiInstanceTest {
         watcher.await(is("user:joined", "g", "alice"));
         assertThat(httpStatus(b.port(), "/ready")).isEqualTo(200);
         WsClient.await(b.stop());
-        assertThat(alice.awaitClose()).isEqualTo(1001);
+        assertThat(alice.awaitClose()).isEqualTo(4001);
         WsClient again = client(a);
         JsonObject ack = again.joinAndAck("g", "alice", meta("A"));
         assertThat(userIds(ack)).containsExactly("watcher");

@@ -59,6 +59,16 @@ final class CountingPresenceStore implements PresenceStore {
     }
 
     @Override
+    public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
+        return delegate.grace(roomId, userId, connectionId, graceMs);
+    }
+
+    @Override
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
+        return delegate.endGrace(roomId, userId, connectionId);
+    }
+
+    @Override
     public Future<List<String>> sweep(String roomId, String userId) {
         sweeps.incrementAndGet();
         return delegate.sweep(roomId, userId);

@@ -228,10 +228,10 @@ class RoomProtocolTest {
     }
 
     @Test
-    void stop_closesSocketsWithGoingAway() {
+    void stop_closesSocketsWithServerRestarting_whichTheReconnectGraceCovers() {
         WsClient alice = client();
         alice.joinAndAck("r", "alice", meta("A"));
         WsClient.await(server.stop());
-        assertThat(alice.awaitClose()).isEqualTo(1001);
+        assertThat(alice.awaitClose()).isEqualTo(4001);
     }
 }

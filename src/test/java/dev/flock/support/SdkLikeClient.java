@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SdkLikeClient implements AutoCloseable {
 
-    private static final long RECONNECT_DELAY_MS = 100;
+    private volatile long reconnectDelayMs = 100;
     private static final long HEARTBEAT_MS = 1000;
 
     private final Vertx vertx;
@@ -52,6 +52,12 @@ public final class SdkLikeClient implements AutoCloseable {
         return this;
     }
 
+    /** The delay before each reconnect (the SDK's backoff starts at 1 s). */
+    public SdkLikeClient reconnectDelayMs(long ms) {
+        this.reconnectDelayMs = ms;
+        return this;
+    }
+
     public SdkLikeClient connect() {
         client.connect(port, "127.0.0.1", uri).onSuccess(this::opened).onFailure(e -> reconnectLater());
         return this;
@@ -85,7 +91,7 @@ public final class SdkLikeClient implements AutoCloseable {
 
     private void reconnectLater() {
         if (!stopped) {
-            vertx.setTimer(RECONNECT_DELAY_MS, id -> connect());
+            vertx.setTimer(reconnectDelayMs, id -> connect());
         }
     }
 

@@ -54,6 +54,8 @@ public final class TestServers {
         Map<String, String> env = new HashMap<>();
         env.put("FLOCK_PORT", "0");
         env.put("FLOCK_HOST", "127.0.0.1");
+        // shutdown closes every socket at once unless a test asks for the spread (it runs on the server's clock)
+        env.put("FLOCK_SHUTDOWN_SPREAD_MS", "0");
         for (int i = 0; i + 1 < envPairs.length; i += 2) {
             env.put(envPairs[i], envPairs[i + 1]);
         }
