@@ -36,6 +36,17 @@ public final class LoadGen {
 
     public static void main(String[] args) throws Exception {
         BenchLogging.quiet();
+        if (args.length > 0 && args[0].equals("restart")) {
+            int status;
+            try {
+                status = RestartRun.main(args);
+            } catch (Args.UsageError e) {
+                System.err.println("LoadGen restart: " + e.getMessage());
+                status = 2;
+            }
+            System.exit(status);
+            return;
+        }
         if (args.length > 0 && args[0].equals("capacity")) {
             int status;
             try {
@@ -52,7 +63,7 @@ public final class LoadGen {
             cfg = parse(args);
         } catch (Args.UsageError e) {
             System.err.println("LoadGen: " + e.getMessage());
-            System.err.println("usage: LoadGen fanout|hold|capacity [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
+            System.err.println("usage: LoadGen fanout|hold|capacity|restart [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
                 + "(see docs/BENCHMARKS.md)");
             System.exit(2);
             return;
