@@ -50,6 +50,13 @@ class ReconnectGraceTest {
         return alice;
     }
 
+    /** Alice joins behind the proxy, then her network blips: the watcher sees her cursor go, which shows it was handled. */
+    private void blip(Vertx vertx, TcpProxy proxy, WsClient watcher) {
+        aliceBehind(vertx, proxy, watcher);
+        proxy.cut();
+        watcher.await(is("cursor:removed", "doc", "alice"));
+    }
+
     @Test
     void aBlipAndARejoinWithinTheGrace_showTheRoomNothing_butTheCursorGoesAtOnce(Vertx vertx) {
         try (TestCluster cluster = startCluster(vertx, clock);
@@ -83,9 +90,7 @@ class ReconnectGraceTest {
              WsClient watcher = WsClient.connect(vertx, cluster.port(1));
              TcpProxy proxy = TcpProxy.to(vertx, cluster.port(0))) {
             watcher.joinAndAck("doc", "watcher", new JsonObject());
-            aliceBehind(vertx, proxy, watcher);
-            proxy.cut();
-            watcher.await(is("cursor:removed", "doc", "alice"));
+            blip(vertx, proxy, watcher);
             try (WsClient back = WsClient.connect(vertx, cluster.port(1))) {
                 back.joinAndAck("doc", "alice", new JsonObject().put("name", "A2"));
                 JsonObject update = watcher.await(is("presence:updated", "doc", "alice"));
@@ -102,9 +107,7 @@ class ReconnectGraceTest {
              WsClient watcher = WsClient.connect(vertx, cluster.port(1));
              TcpProxy proxy = TcpProxy.to(vertx, cluster.port(0))) {
             watcher.joinAndAck("doc", "watcher", new JsonObject());
-            aliceBehind(vertx, proxy, watcher);
-            proxy.cut();
-            watcher.await(is("cursor:removed", "doc", "alice"));
+            blip(vertx, proxy, watcher);
             clock.advance(Duration.ofMillis(4900));
             watcher.heartbeat("doc");
             watcher.await(m -> type(m, "heartbeat:ack"));
@@ -124,9 +127,7 @@ class ReconnectGraceTest {
              WsClient watcher = WsClient.connect(vertx, cluster.port(1));
              TcpProxy proxy = TcpProxy.to(vertx, cluster.port(0))) {
             watcher.joinAndAck("doc", "watcher", new JsonObject());
-            aliceBehind(vertx, proxy, watcher);
-            proxy.cut();
-            watcher.await(is("cursor:removed", "doc", "alice"));
+            blip(vertx, proxy, watcher);
             io.vertx.core.http.HttpClient http = vertx.createHttpClient();
             try {
                 dev.flock.support.HttpCalls.Response r = dev.flock.support.HttpCalls.send(vertx, http,
@@ -170,9 +171,7 @@ class ReconnectGraceTest {
              TcpProxy proxy = TcpProxy.to(vertx, cluster.port(0));
              WsClient carol = WsClient.connect(vertx, cluster.port(1))) {
             watcher.joinAndAck("doc", "watcher", new JsonObject());
-            aliceBehind(vertx, proxy, watcher);
-            proxy.cut();
-            watcher.await(is("cursor:removed", "doc", "alice"));
+            blip(vertx, proxy, watcher);
             carol.join("doc", "carol", new JsonObject());
             assertThat(carol.await(m -> type(m, "error")).getString("code")).isEqualTo("ROOM_FULL");
             clock.advance(Duration.ofSeconds(6)); // nobody came back: the seat is free
