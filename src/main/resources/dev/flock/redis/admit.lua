@@ -6,12 +6,13 @@
 -- ARGV[3] - connection id
 -- ARGV[4] - metadata JSON (written for a new user; kept from the stored hash when shared)
 -- ARGV[5] - TTL in ms of the connection entry (ours: the presence TTL plus a grace, so our own expiry decides first)
--- ARGV[8] - TTL in ms of the user's presence hash: exactly the configured presence TTL, as the original writes it
 -- ARGV[6] - room limit, counted in live users (0 = none)
 -- ARGV[7] - mode: 'share' (a second connection joins the user's presence) or 'evict' (it replaces it)
+-- ARGV[8] - TTL in ms of the user's presence hash: exactly the configured presence TTL, as the original writes it
 -- Returns {status, stored metadata or false, {pruned user ids}}, status one of:
 --   'joined'   - new user: added to the members set, presence hash written, connection added
---   'present'  - user already alive, share mode: connection added, stored metadata returned
+--   'present'  - user already alive, share mode: connection added, stored metadata returned; also, in either mode,
+--                a user held only by graced entries (a reconnect within the grace): those go, the connection takes over
 --   'replaced' - user already alive, evict mode: old connections and cursor deleted, presence rewritten
 --   'full'     - new user and the limit is reached: nothing written (except the pruning)
 
