@@ -309,19 +309,23 @@ public final class FlockServer {
     }
 
     /**
-     * Graceful stop: {@code /ready} turns 503 first, then every socket closes with 1001. In Redis mode the users of
-     * those sockets are not announced as left: their presence expires after the TTL, so clients that reconnect to
-     * another instance meanwhile cause no leave/join flicker. In memory mode the rooms empty out as usual.
+     * Graceful stop: {@code /ready} turns 503 first, then every socket closes with 4001 "server restarting", spread over
+     * {@code FLOCK_SHUTDOWN_SPREAD_MS}, each covered by the reconnect grace: clients that reconnect to another instance
+     * within it cause no leave/join flicker, the others are announced gone when their grace has expired (in Redis mode
+     * by a survivor). With the grace off, a Redis-mode server leaves the presence of those sockets to expire after the
+     * TTL instead. In memory mode the rooms empty out as usual.
      */
     public Future<Void> stop() {
         return stop(false);
     }
 
-    /** As {@link #stop()}; with {@code announceLeaves} a Redis-mode server also removes its users from Redis at once. */
+    /** As {@link #stop()}; with {@code announceLeaves} the sockets close without a grace and their users leave at once. */
     public Future<Void> stop(boolean announceLeaves) {
         readiness.markShuttingDown();
         memory.stop();
-        if (redis != null && !announceLeaves) {
+        // without a reconnect grace, a drained store leaves the presence of the closed sockets to expire; with one, the
+        // closes are graced (and clean leaves during the spread still count)
+        if (redis != null && !announceLeaves && config.reconnectGraceMs() == 0) {
             redis.drain();
         }
         // the sockets first, spread out (FLOCK_SHUTDOWN_SPREAD_MS), while the listener still answers /health (and /ready
@@ -329,7 +333,7 @@ public final class FlockServer {
         List<String> listeners = List.copyOf(deployments);
         deployments.clear();
         verticles.clear();
-        Future<Void> http = hubs.close().eventually(registry::closeAll).eventually(() -> {
+        Future<Void> http = hubs.close(!announceLeaves).eventually(registry::closeAll).eventually(() -> {
             List<Future<Void>> undeploys = new ArrayList<>();
             for (String id : listeners) {
                 undeploys.add(vertx.undeploy(id));

@@ -142,7 +142,8 @@ final class FleetSync {
             if (now == null || !now.local()) {
                 return;
             }
-            PresenceStore.Takeover t = ar.succeeded() ? ar.result() : new PresenceStore.Takeover(true, true);
+            // unknown (Redis failed): the newest join wins, as before the check existed
+            PresenceStore.Takeover t = ar.succeeded() ? ar.result() : new PresenceStore.Takeover(false, false);
             if (t.connectionsHeld() && t.publisherIsOurs()) {
                 return; // a re-announcement: this instance still holds the user
             }

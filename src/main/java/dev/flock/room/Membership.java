@@ -224,7 +224,9 @@ final class Membership {
         }
         queue.await(store.endGrace(roomId, userId, connectionId), ar -> {
             Member m = members.get(userId);
-            if (m != null && !m.local() && !graces.containsKey(userId) && (ar.failed() || ar.result())) {
+            if (m == null) {
+                services.metrics().graceEnded("left"); // announced gone meanwhile (a sweep, an operator)
+            } else if (!m.local() && !graces.containsKey(userId) && (ar.failed() || ar.result())) {
                 services.metrics().graceEnded("left");
                 userLeft(userId, true);
             } else {
@@ -332,7 +334,11 @@ final class Membership {
 
     /** An operator closes the room: every member gets ROOM_CLOSED and leaves; answers how many users there were. */
     int close() {
-        graces.forEach((userId, connections) -> connections.forEach(c -> store.endGrace(roomId, userId, c)));
+        graces.forEach((userId, connections) -> connections.forEach(c -> store.endGrace(roomId, userId, c).onSuccess(last -> {
+            if (last) {
+                announcer.publish(new ServerMessage.UserLeft(roomId, userId)); // the local view says it below
+            }
+        })));
         graces.clear();
         List<Member> all = members.all();
         for (Member member : all) {

@@ -70,6 +70,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     /** Completed once the socket is closed and the connection has left its rooms and its hub. */
     private final Promise<Void> gone = Promise.promise();
     private String closeReason = "client";
+    /** Set by a shutdown: whether this socket's rooms keep its user for the reconnect grace. */
+    private boolean graceOnRestart;
 
     ClientConnection(long id, ServerWebSocket ws, ConnectionHub hub, UpgradeAuth.Admitted credentials, Admission.Ticket ticket) {
         this.ticket = ticket;
@@ -486,7 +488,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
      * Shutdown: closes with 4001 "server restarting", which the reconnect grace covers (the client comes back to
      * another instance and its rooms see nothing); completes once the connection is gone (the hub's count dropped).
      */
-    Future<Void> goAway(String reason) {
+    Future<Void> goAway(String reason, boolean graced) {
+        graceOnRestart = graced;
         if (closing && failedAt >= 0) {
             cutFailed(); // failed and waiting for its peer's FIN, which the hub's scan no longer bounds
         }
@@ -533,7 +536,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
      */
     private boolean endedWithoutGoodbye() {
         if ("shutdown".equals(closeReason)) {
-            return true;
+            return graceOnRestart;
         }
         if (!"client".equals(closeReason)) {
             return false;

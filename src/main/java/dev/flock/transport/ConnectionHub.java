@@ -137,23 +137,25 @@ public final class ConnectionHub {
      * clients, which reconnect at once, come back to the other instances spread out rather than all in one second.
      * This hub's sockets take the places {@code first}, {@code first + 1}, ... of {@code total} in the window.
      */
-    public Future<Void> closeAll(String reason, long spreadMs, int first, int total) {
-        if (scanTimer >= 0) {
-            clock.cancelTimer(scanTimer);
-        }
+    public Future<Void> closeAll(String reason, long spreadMs, int first, int total, boolean graced) {
         List<ClientConnection> all = List.copyOf(connections);
         List<Future<Void>> closing = new ArrayList<>(all.size());
         for (int i = 0; i < all.size(); i++) {
             ClientConnection c = all.get(i);
             long at = spreadMs * Math.min(total - 1, first + i) / Math.max(1, total);
             if (at == 0) {
-                closing.add(c.goAway(reason));
+                closing.add(c.goAway(reason, graced));
             } else {
                 io.vertx.core.Promise<Void> gone = io.vertx.core.Promise.promise();
-                clock.setTimer(at, id -> c.goAway(reason).onComplete(gone));
+                clock.setTimer(at, id -> c.goAway(reason, graced).onComplete(gone));
                 closing.add(gone.future());
             }
         }
-        return Future.join(closing).mapEmpty();
+        // the scan goes on during the spread (expiries, stalled frames, request deadlines), and stops after it
+        return Future.join(closing).onComplete(ar -> {
+            if (scanTimer >= 0) {
+                clock.cancelTimer(scanTimer);
+            }
+        }).mapEmpty();
     }
 }

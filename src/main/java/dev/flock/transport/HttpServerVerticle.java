@@ -68,9 +68,12 @@ public final class HttpServerVerticle extends VerticleBase {
         return server.actualPort();
     }
 
-    /** Sockets close with 1001 (going away) before the port does, also when Vert.x itself is closed. */
+    /**
+     * Sockets close (4001, graced) before the port does, also when Vert.x itself is closed; after a
+     * {@code FlockServer.stop} they are closed already, and this closes nothing more.
+     */
     @Override
     public Future<?> stop() {
-        return hubs.close().transform(ar -> server.close());
+        return hubs.close(true).transform(ar -> server.close());
     }
 }

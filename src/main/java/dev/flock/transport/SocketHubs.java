@@ -232,8 +232,11 @@ public final class SocketHubs {
         return n;
     }
 
-    /** Refuses new sockets and closes the open ones with 1001, each on its own loop. */
-    public Future<Void> close() {
+    /**
+     * Refuses new sockets and closes the open ones with 4001 "server restarting", each on its own loop, spread over
+     * {@code FLOCK_SHUTDOWN_SPREAD_MS}; {@code graced}: their rooms keep the users for the reconnect grace.
+     */
+    public Future<Void> close(boolean graced) {
         closed = true;
         List<Future<Void>> closing = new ArrayList<>();
         // one window for all loops: each hub's sockets take their own stretch of it
@@ -243,7 +246,7 @@ public final class SocketHubs {
             Promise<Void> done = Promise.promise();
             int first = next;
             next += hub.size();
-            hub.context.runOnContext(v -> hub.closeAll("server restarting", spreadMs(), first, total).onComplete(done));
+            hub.context.runOnContext(v -> hub.closeAll("server restarting", spreadMs(), first, total, graced).onComplete(done));
             closing.add(done.future());
         }
         return Future.join(closing).mapEmpty();

@@ -24,6 +24,7 @@ for k = 1, n do
   i = i + 3
   if rewrite then
     redis.call('SADD', mkey, u)
+    noteForeign(u) -- a hash that is there may have been pushed out by an original since our last write
     if redis.call('EXISTS', pkey(u)) == 0 then
       redis.call('HSET', pkey(u), 'metadata', meta, 'joinedAt', tostring(now))
       -- whoever held the user beside us deleted the hash on leaving (as the original does): they are gone

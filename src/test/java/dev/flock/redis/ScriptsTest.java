@@ -615,4 +615,49 @@ class ScriptsTest {
         assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().doesNotContain("~foreign");
         assertThat(remove("alice", "c1")).isEqualTo(1L); // so her leave on ours is her last
     }
+
+    // ---- the reconnect grace (issue 20) --------------------------------------------------------------------------
+
+    private long grace(String user, String conn, long graceMs) {
+        return (Long) eval(Scripts.GRACE, ROOM, user, conn, Long.toString(graceMs));
+    }
+
+    @Test
+    void grace_keepsThePresenceAndTheConnectionsSet_atLeastAsLongAsTheGrace() {
+        admit("alice", "c1", ALICE);
+        redis.command("PEXPIRE", Keys.presence(ROOM, "alice"), "1000"); // a silent tab: almost expired
+        redis.command("ZADD", Keys.connections(ROOM, "alice"), "XX", "0", "~wrote"); // ... as our own last write
+
+        assertThat(grace("alice", "c1", 20_000)).isEqualTo(1L);
+
+        assertThat(pttl(Keys.presence(ROOM, "alice"))).isGreaterThan(19_000L);
+        assertThat(pttl(Keys.connections(ROOM, "alice"))).isGreaterThan(19_000L);
+        assertThat(connections("alice")).isEmpty(); // only the graced entry (a marker) is left
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().contains("~g:c1");
+    }
+
+    @Test
+    void aReturnWithinTheGrace_takesOverSilently_inEvictModeToo_andRecreatesAMissingHash() {
+        admit("alice", "c1", ALICE);
+        grace("alice", "c1", 5_000);
+        redis.command("DEL", Keys.presence(ROOM, "alice"));
+
+        List<Object> r = admit(ROOM, "alice", "c2", "{\"name\":\"Back\"}", 0, "evict");
+
+        assertThat(r.get(0)).isEqualTo("present");
+        assertThat(connections("alice")).containsExactly("c2");
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().doesNotContain("~g:c1");
+        assertThat(redis.command("HGET", Keys.presence(ROOM, "alice"), "metadata")).isEqualTo("{\"name\":\"Back\"}");
+    }
+
+    @Test
+    void aReturnAfterAnOriginalRefreshedTheUser_isAnOrdinaryAdmission_andRemembersTheOriginal() {
+        admit("alice", "c1", ALICE);
+        grace("alice", "c1", 5_000);
+        redis.command("PEXPIRE", Keys.presence(ROOM, "alice"), Long.toString(TTL + 5_000)); // an original's heartbeat
+
+        assertThat(admit(ROOM, "alice", "c2", ALICE, 0, "share").get(0)).isEqualTo("present");
+        assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().contains("~foreign");
+        assertThat(remove("alice", "c2")).isZero(); // the original still holds her
+    }
 }

@@ -65,4 +65,45 @@ class ReconnectGraceRedisTest extends ReconnectGraceTest {
             WsClient.await(dyingVertx.close());
         }
     }
+
+    @Test
+    void stopWithAnnouncedLeaves_closesWithoutAGrace(Vertx vertx) {
+        try (TestCluster cluster = startCluster(vertx, clock);
+             WsClient watcher = WsClient.connect(vertx, cluster.port(1));
+             WsClient alice = WsClient.connect(vertx, cluster.port(0))) {
+            watcher.joinAndAck("doc", "watcher", new JsonObject());
+            alice.joinAndAck("doc", "alice", new JsonObject());
+            watcher.await(is("user:joined", "doc", "alice"));
+            WsClient.await(cluster.serverFor(0).stop(true));
+            watcher.await(is("user:left", "doc", "alice")); // no clock moved: at once
+        }
+    }
+
+    @Test
+    void anOperatorClose_publishesTheLeaveOfAGracedUser(Vertx vertx) {
+        try (TestCluster cluster = startCluster(vertx, clock, "FLOCK_ADMIN_PASSWORD", "pw", "FLOCK_ADMIN_TOKEN", "t0ken");
+             WsClient watcher = WsClient.connect(vertx, cluster.port(1));
+             dev.flock.support.TcpProxy proxy = dev.flock.support.TcpProxy.to(vertx, cluster.port(0));
+             dev.flock.support.ChannelListener channel = dev.flock.support.ChannelListener.subscribe(vertx, REDIS.server().url(),
+                     "flock:broadcast:doc")) {
+            watcher.joinAndAck("doc", "watcher", new JsonObject());
+            WsClient alice = WsClient.connect(vertx, proxy.port());
+            alice.joinAndAck("doc", "alice", new JsonObject());
+            watcher.await(is("user:joined", "doc", "alice"));
+            proxy.cut();
+            Fleet.awaitTrue("alice graced", WsClient.TIMEOUT, () -> ((java.util.List<?>) REDIS.server()
+                    .command("ZRANGE", "flock:conns:doc:alice", "0", "-1")).stream().anyMatch(c -> String.valueOf(c).startsWith("~g:")));
+            io.vertx.core.http.HttpClient http = vertx.createHttpClient();
+            try {
+                dev.flock.support.HttpCalls.send(vertx, http, new io.vertx.core.http.RequestOptions()
+                        .setMethod(io.vertx.core.http.HttpMethod.POST).setHost("127.0.0.1").setPort(cluster.port(0))
+                        .setURI("/api/admin/close-room"), "roomId=doc", java.util.Map.of("Authorization", "Bearer t0ken"));
+            } finally {
+                http.close();
+            }
+            // instances that did not hear the operator (an original's) learn it from the room's channel
+            Fleet.awaitTrue("alice's leave published", WsClient.TIMEOUT,
+                    () -> channel.countMessages(m -> "user:left".equals(m.getString("type")) && "alice".equals(m.getString("userId"))) > 0);
+        }
+    }
 }
