@@ -76,12 +76,11 @@ public final class MemoryPresenceStore implements PresenceStore {
             UserPresence user = room.users.get(userId);
             if (user != null) {
                 if (user.alive(now)) {
-                    if (user.onlyGraced()) {
-                        graced(user);
-                        user.connections.put(connectionId, now + ttlMs);
-                        return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
+                    boolean returning = user.onlyGraced();
+                    if (returning) {
+                        graced(user); // a return within the reconnect grace: a silent take-over, in either mode
                     }
-                    if (!evict) {
+                    if (returning || !evict) {
                         user.connections.put(connectionId, now + ttlMs);
                         return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
                     }

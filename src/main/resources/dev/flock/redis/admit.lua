@@ -33,18 +33,12 @@ end
 if redis.call('SISMEMBER', mkey, user) == 1 then
   if alive(user) then
     noteForeign(user) -- an original's write since ours is not a grace's: then the share/evict rules apply
-    if onlyGraced(user) then
+    local returning = onlyGraced(user)
+    if returning then
       -- the user returns within the reconnect grace: a take-over that nobody sees, in either mode
       ungrace(user)
-      local stored = redis.call('HGET', pkey(user), 'metadata')
-      if not stored then
-        redis.call('HSET', pkey(user), 'metadata', meta, 'joinedAt', tostring(now))
-        stored = meta
-      end
-      addConn()
-      return {'present', stored, pruned}
     end
-    if mode == 'share' then
+    if returning or mode == 'share' then
       local stored = redis.call('HGET', pkey(user), 'metadata')
       if not stored then
         redis.call('HSET', pkey(user), 'metadata', meta, 'joinedAt', tostring(now))
