@@ -6,9 +6,6 @@ import dev.flock.support.HttpCalls;
 import dev.flock.support.RedisExtension;
 import dev.flock.support.Tokens;
 import dev.flock.support.WsClient;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -101,18 +98,12 @@ class SignedIdentityRedisTest {
     }
 
     private Map<String, String> identities(FlockServer server) {
-        HttpClient client = fleet.clientVertx().createHttpClient();
-        try {
-            HttpCalls.Response r = HttpCalls.send(fleet.clientVertx(), client, new RequestOptions().setMethod(HttpMethod.GET)
-                    .setHost("127.0.0.1").setPort(server.port()).setURI("/api/admin/rooms"), null,
-                    Map.of("Authorization", "Bearer admin-token"));
-            Map<String, String> out = new HashMap<>();
-            new JsonObject(r.body()).getJsonArray("rooms").getJsonObject(0).getJsonArray("members")
-                    .forEach(m -> out.put(((JsonObject) m).getString("userId"), ((JsonObject) m).getString("identity")));
-            return out;
-        } finally {
-            client.close();
-        }
+        HttpCalls.Response r = HttpCalls.get(fleet.clientVertx(), server.port(), "/api/admin/rooms",
+                Map.of("Authorization", "Bearer admin-token"));
+        Map<String, String> out = new HashMap<>();
+        new JsonObject(r.body()).getJsonArray("rooms").getJsonObject(0).getJsonArray("members")
+                .forEach(m -> out.put(((JsonObject) m).getString("userId"), ((JsonObject) m).getString("identity")));
+        return out;
     }
 
     /** Whether any key or value in Redis contains {@code text} (a test Redis of a few keys: KEYS is fine here). */

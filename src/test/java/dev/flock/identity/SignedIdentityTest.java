@@ -11,9 +11,6 @@ import dev.flock.support.VirtualClock;
 import dev.flock.support.WsClient;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -451,10 +448,7 @@ class SignedIdentityTest {
              WsClient a = WsClient.connect(vertx, server.port())) {
             v.joinAndAck("doc", "verified-user", new JsonObject());
             a.joinAndAck("doc", "anonymous-user", new JsonObject());
-            HttpClient client = vertx.createHttpClient();
-            HttpCalls.Response r = HttpCalls.send(vertx, client, new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1")
-                    .setPort(server.port()).setURI("/api/admin/rooms"), null, Map.of("Authorization", "Bearer admin-token"));
-            client.close();
+            HttpCalls.Response r = HttpCalls.get(vertx, server.port(), "/api/admin/rooms", Map.of("Authorization", "Bearer admin-token"));
             JsonObject room = new JsonObject(r.body()).getJsonArray("rooms").getJsonObject(0);
             Map<String, String> identities = new java.util.HashMap<>();
             room.getJsonArray("members").forEach(m -> identities.put(((JsonObject) m).getString("userId"), ((JsonObject) m).getString("identity")));

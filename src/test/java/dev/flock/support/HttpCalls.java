@@ -41,10 +41,15 @@ public final class HttpCalls {
     }
 
     public static Response get(Vertx vertx, int port, String path) {
+        return get(vertx, port, path, Map.of());
+    }
+
+    /** A GET on a client of its own, with these request headers (an {@code Authorization: Bearer}, say). */
+    public static Response get(Vertx vertx, int port, String path, Map<String, String> headers) {
         HttpClient client = vertx.createHttpClient();
         try {
             return send(vertx, client, new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
-                    .setURI(path), null, Map.of());
+                    .setURI(path), null, headers);
         } finally {
             client.close();
         }
