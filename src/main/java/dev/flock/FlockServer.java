@@ -1,6 +1,7 @@
 package dev.flock;
 
 import dev.flock.admin.AdminConfig;
+import dev.flock.api.ServerApiRoutes;
 import dev.flock.admin.AdminRooms;
 import dev.flock.admin.AdminRoutes;
 import dev.flock.admin.DemoConfig;
@@ -35,6 +36,10 @@ import dev.flock.transport.HttpServerVerticle;
 import dev.flock.transport.RequestHygiene;
 import dev.flock.transport.SocketDelivery;
 import dev.flock.transport.SocketHubs;
+import dev.flock.webhook.EventLog;
+import dev.flock.webhook.MemoryOutbox;
+import dev.flock.webhook.Outbox;
+import dev.flock.webhook.WebhookDispatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -82,6 +87,9 @@ public final class FlockServer {
     private final List<String> deployments = new ArrayList<>();
     private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
+    /** Null without webhooks. */
+    private final WebhookDispatcher webhooks;
+    private String webhookDeployment;
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock) {
@@ -92,18 +100,25 @@ public final class FlockServer {
         String instanceId = UUID.randomUUID().toString();
         RoomBroker broker;
         PresenceStore store;
+        Outbox outbox = null;
         if (config.redisEnabled()) {
             redis = new RedisBridge(config, metrics, instanceId, clock);
             memoryBroker = null;
             broker = redis.broker();
             store = redis.store();
+            outbox = redis.outbox();
             readiness.addCheck("redis", redis.link()::reason);
         } else {
             redis = null;
             memoryBroker = new MemoryBroker();
             broker = memoryBroker;
-            store = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes());
+            MemoryOutbox memoryOutbox = config.webhooks().enabled() ? new MemoryOutbox(clock, config.webhooks().maxPending(),
+                    config.webhooks().urls().stream().map(java.net.URI::toString).toList()) : null;
+            outbox = memoryOutbox;
+            store = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes(),
+                    memoryOutbox == null ? EventLog.NONE : memoryOutbox);
         }
+        this.webhooks = outbox == null ? null : new WebhookDispatcher(config.webhooks(), outbox, clock, metrics);
         RoomServices services = new RoomServices(config, metrics, store, broker, new SocketDelivery(metrics), clock,
                 instanceId);
         this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, registryRef(), services));
@@ -164,14 +179,22 @@ public final class FlockServer {
 
     private Future<Void> deploy(Consumer<Router> routes) {
         memory.start();
-        if (redis == null) {
-            return deployHttp(routes);
-        }
         // never fails for an unreachable Redis: the bridge starts degraded and reconnects in the background
-        return vertx.deployVerticle(redis).compose(id -> {
-            redisDeployment = id;
-            return deployHttp(routes);
-        });
+        Future<Void> bridge = redis == null ? Future.succeededFuture()
+                : vertx.deployVerticle(redis).map(id -> {
+                    redisDeployment = id;
+                    return null;
+                });
+        return bridge.compose(v -> webhooks == null ? Future.succeededFuture()
+                : vertx.deployVerticle(webhooks).<Void>map(id -> {
+                    webhookDeployment = id;
+                    return null;
+                })).compose(v -> deployHttp(routes));
+    }
+
+    /** The webhook deliverer, or null without {@code FLOCK_WEBHOOK_URL}. */
+    public WebhookDispatcher webhooks() {
+        return webhooks;
     }
 
     private Future<Void> deployHttp(Consumer<Router> routes) {
@@ -211,8 +234,11 @@ public final class FlockServer {
         TryItRoutes tryIt = new TryItRoutes(() -> admin.instanceCount()
                 .map(n -> new DemoConfig(config.apiKeysRequired(),
                         config.auth().mode() == dev.flock.config.AuthSettings.Mode.REQUIRED, n)));
+        ServerApiRoutes api = new ServerApiRoutes(directory, config, metrics,
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), System::currentTimeMillis);
         return router -> {
             adminRoutes.mount(router);
+            api.mount(router);
             routes.accept(router);
             if (config.demo()) {
                 tryIt.mount(router);
@@ -342,6 +368,11 @@ public final class FlockServer {
         }).mapEmpty();
         if (memoryBroker != null) {
             http = http.onComplete(ar -> memoryBroker.close());
+        }
+        if (webhookDeployment != null) {
+            String hooks = webhookDeployment;
+            webhookDeployment = null;
+            http = http.eventually(() -> vertx.undeploy(hooks));
         }
         if (redisDeployment == null) {
             return http;

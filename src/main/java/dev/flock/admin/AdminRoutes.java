@@ -1,6 +1,7 @@
 package dev.flock.admin;
 
 import dev.flock.protocol.ValidUnicode;
+import dev.flock.security.LoginThrottle;
 import dev.flock.security.Secrets;
 
 import io.vertx.core.Future;
@@ -292,13 +293,7 @@ public final class AdminRoutes {
 
     /** Behind a trusted proxy the last X-Forwarded-For entry is the one the proxy itself added. */
     private String clientAddress(HttpServerRequest request) {
-        if (config.trustProxy()) {
-            String forwarded = request.getHeader("X-Forwarded-For");
-            if (forwarded != null && !forwarded.isBlank()) {
-                return forwarded.substring(forwarded.lastIndexOf(',') + 1).trim();
-            }
-        }
-        return request.remoteAddress() == null ? "unknown" : request.remoteAddress().host();
+        return dev.flock.security.ClientAddress.of(request, config.trustProxy());
     }
 
     // ---- request and response helpers ----

@@ -40,6 +40,8 @@ public record FlockConfig(
         AuthSettings auth,
         int reconnectGraceMs,
         int shutdownSpreadMs,
+        List<String> serverApiKeys,
+        WebhookSettings webhooks,
         boolean nativeTransport) {
 
     /** What a second connection of a user already in a room does. */
@@ -47,6 +49,12 @@ public record FlockConfig(
 
     public FlockConfig {
         apiKeys = List.copyOf(apiKeys);
+        serverApiKeys = List.copyOf(serverApiKeys);
+    }
+
+    /** {@code FLOCK_SERVER_API_KEY} is set: the server API at /api/v1 answers. */
+    public boolean serverApiEnabled() {
+        return !serverApiKeys.isEmpty();
     }
 
     /** Defaults only, as if no file and no environment were given. */
@@ -102,6 +110,11 @@ public record FlockConfig(
                         (String) v.get(Settings.JWT_ISSUER), (String) v.get(Settings.JWT_AUDIENCE),
                         i(v, Settings.JWT_LEEWAY_SECONDS)),
                 i(v, Settings.RECONNECT_GRACE_MS), i(v, Settings.SHUTDOWN_SPREAD_MS),
+                (List<String>) v.get(Settings.SERVER_API_KEY),
+                WebhookSettings.of((List<String>) v.get(Settings.WEBHOOK_URL), (String) v.get(Settings.WEBHOOK_SECRET),
+                        (String) v.get(Settings.WEBHOOK_EVENTS), i(v, Settings.WEBHOOK_BATCH_MS),
+                        i(v, Settings.WEBHOOK_MAX_AGE_SECONDS), i(v, Settings.WEBHOOK_MAX_PENDING),
+                        i(v, Settings.WEBHOOK_LEADER_LEASE_MS)),
                 (Boolean) v.get(Settings.NATIVE_TRANSPORT));
     }
 
@@ -115,6 +128,7 @@ public record FlockConfig(
         return "FlockConfig[port=" + port + ", host=" + host + ", redis=" + (redisEnabled() ? "on" : "off")
                 + ", apiKeys=" + apiKeys.size() + ", ttl=" + presenceTtlSeconds + "s, maxRoomSize=" + maxRoomSize
                 + ", duplicateJoin=" + duplicateJoin + ", flushIntervalMs=" + flushIntervalMs
-                + ", auth=" + auth.mode().name().toLowerCase(java.util.Locale.ROOT) + "]";
+                + ", auth=" + auth.mode().name().toLowerCase(java.util.Locale.ROOT)
+                + ", serverApi=" + (serverApiEnabled() ? "on" : "off") + ", webhooks=" + webhooks.urls().size() + "]";
     }
 }

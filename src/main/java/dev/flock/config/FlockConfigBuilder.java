@@ -187,6 +187,34 @@ public final class FlockConfigBuilder {
         return set(Settings.SHUTDOWN_SPREAD_MS.key(), ms);
     }
 
+    /** Bearer keys of the server API (several for rotation); none = the API is off. */
+    public FlockConfigBuilder serverApiKeys(String... keys) {
+        return set(Settings.SERVER_API_KEY.key(), new io.vertx.core.json.JsonArray(List.of(keys)));
+    }
+
+    /** URLs that receive the webhooks, signed with {@code secret}. */
+    public FlockConfigBuilder webhooks(String secret, String... urls) {
+        set(Settings.WEBHOOK_SECRET.key(), secret);
+        return set(Settings.WEBHOOK_URL.key(), new io.vertx.core.json.JsonArray(List.of(urls)));
+    }
+
+    /** Comma-separated event types, e.g. {@code "user.joined,user.left,presence.updated"}. */
+    public FlockConfigBuilder webhookEvents(String types) {
+        return set(Settings.WEBHOOK_EVENTS.key(), types);
+    }
+
+    public FlockConfigBuilder webhookBatchMs(int ms) {
+        return set(Settings.WEBHOOK_BATCH_MS.key(), ms);
+    }
+
+    public FlockConfigBuilder webhookMaxAgeSeconds(int seconds) {
+        return set(Settings.WEBHOOK_MAX_AGE_SECONDS.key(), seconds);
+    }
+
+    public FlockConfigBuilder webhookMaxPending(int events) {
+        return set(Settings.WEBHOOK_MAX_PENDING.key(), events);
+    }
+
     /** Checks every value as the config file's would be checked; environment variables are not read. */
     public FlockConfig build() {
         return ConfigLoader.load(values.copy(), Map.of());

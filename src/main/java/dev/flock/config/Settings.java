@@ -93,6 +93,24 @@ public final class Settings {
     public static final Setting SHUTDOWN_SPREAD_MS = integer("shutdownSpreadMs", "FLOCK_SHUTDOWN_SPREAD_MS", 2000, 0, 120_000,
             "on shutdown, sockets are closed (4001 \"server restarting\") spread evenly over this long, so clients come back spread out");
 
+    public static final Setting SERVER_API_KEY = list("serverApiKey", "FLOCK_SERVER_API_KEY",
+            "Bearer keys of the server API at /api/v1 (several for rotation); unset = the API is off (404)");
+    public static final Setting WEBHOOK_URL = list("webhookUrl", "FLOCK_WEBHOOK_URL",
+            "http(s) URLs that receive the presence webhooks (each gets every event); unset = no webhooks");
+    public static final Setting WEBHOOK_SECRET = secret("webhookSecret", "FLOCK_WEBHOOK_SECRET",
+            "signs each webhook request (X-Flock-Signature, HMAC-SHA256); required with FLOCK_WEBHOOK_URL");
+    public static final Setting WEBHOOK_EVENTS = string("webhookEvents", "FLOCK_WEBHOOK_EVENTS",
+            "room.occupied,room.vacated,user.joined,user.left", "the webhook events sent (also: presence.updated)");
+    public static final Setting WEBHOOK_BATCH_MS = integer("webhookBatchMs", "FLOCK_WEBHOOK_BATCH_MS", 200, 0, 60_000,
+            "events of this window leave in one webhook request");
+    public static final Setting WEBHOOK_MAX_AGE_SECONDS = integer("webhookMaxAgeSeconds", "FLOCK_WEBHOOK_MAX_AGE_SECONDS",
+            3600, 1, 7 * 86400, "a webhook event not delivered this long after it happened is dropped (and counted)");
+    public static final Setting WEBHOOK_MAX_PENDING = integer("webhookMaxPending", "FLOCK_WEBHOOK_MAX_PENDING", 100_000, 1,
+            10_000_000, "webhook events waiting for delivery; beyond it the oldest are dropped (and counted)");
+    public static final Setting WEBHOOK_LEADER_LEASE_MS = integer("webhookLeaderLeaseMs", "FLOCK_WEBHOOK_LEADER_LEASE_MS",
+            10_000, 1000, 600_000, "Redis mode: one instance delivers the fleet's webhooks; after its death another takes"
+                    + " over within this long");
+
     public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
             "use Netty's native epoll transport when available (falls back to NIO with one log line)");
 
@@ -102,7 +120,9 @@ public final class Settings {
             SLOW_CONSUMER_MAX_BYTES, SLOW_CONSUMER_GRACE_MS, METRICS_ENABLED, METRICS_PORT, DEMO, TRUST_PROXY, SHUTDOWN_TIMEOUT_MS,
             REDIS_KEYSPACE_EVENTS, REDIS_SWEEP_INTERVAL_MS, FRAME_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, MAX_CONNECTIONS,
             MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, AUTH, JWT_SECRET, JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE,
-            JWT_LEEWAY_SECONDS, RECONNECT_GRACE_MS, SHUTDOWN_SPREAD_MS, NATIVE_TRANSPORT);
+            JWT_LEEWAY_SECONDS, RECONNECT_GRACE_MS, SHUTDOWN_SPREAD_MS, SERVER_API_KEY, WEBHOOK_URL, WEBHOOK_SECRET,
+            WEBHOOK_EVENTS, WEBHOOK_BATCH_MS, WEBHOOK_MAX_AGE_SECONDS, WEBHOOK_MAX_PENDING, WEBHOOK_LEADER_LEASE_MS,
+            NATIVE_TRANSPORT);
 
     private Settings() {
     }

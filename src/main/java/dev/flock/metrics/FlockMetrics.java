@@ -230,6 +230,59 @@ public final class FlockMetrics {
                 .strongReference(true).register(registry);
     }
 
+    // ---- webhooks and the server API (issue 19); registered by the parts that use them --------------------------
+
+    private final Map<String, Counter> webhookDeliveries = new ConcurrentHashMap<>();
+    private final Map<String, Counter> webhookDrops = new ConcurrentHashMap<>();
+    private final Map<String, Counter> apiAuthFailures = new ConcurrentHashMap<>();
+    private volatile Timer webhookLatency;
+
+    /** Every series of the webhook meters at 0, and the pending gauge read from {@code pending}. */
+    public void webhooks(Supplier<Number> pending) {
+        for (String r : java.util.List.of("delivered", "http_error", "timeout", "network_error")) {
+            webhookCounter(r);
+        }
+        webhookDropCounter("max_age");
+        webhookDropCounter("overflow");
+        Gauge.builder("flock.webhook.pending", pending)
+                .description("webhook events waiting for delivery, summed over the URLs (fleet-wide in Redis mode)")
+                .strongReference(true).register(registry);
+        webhookLatency = Timer.builder("flock.webhook.delivery.duration")
+                .description("one webhook request, sent to answered (or timed out)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    }
+
+    /** One webhook request: {@code delivered} (2xx), {@code http_error}, {@code timeout} or {@code network_error}. */
+    public void webhookDelivery(String result, long nanos) {
+        webhookCounter(result).increment();
+        Timer t = webhookLatency;
+        if (t != null) {
+            t.record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Webhook events given up: {@code max_age} (undelivered past FLOCK_WEBHOOK_MAX_AGE_SECONDS) or {@code overflow}. */
+    public void webhookDropped(String reason, long events) {
+        webhookDropCounter(reason).increment(events);
+    }
+
+    private Counter webhookCounter(String result) {
+        return counter(webhookDeliveries, "flock.webhook.deliveries", "result", result,
+                "webhook requests, by result (a retry counts again)");
+    }
+
+    private Counter webhookDropCounter(String reason) {
+        return counter(webhookDrops, "flock.webhook.events.dropped", "reason", reason,
+                "webhook events given up, by reason");
+    }
+
+    /** A server API request with a missing or wrong key ({@code missing}, {@code wrong}) or refused while locked out. */
+    public void apiAuthFailed(String reason) {
+        counter(apiAuthFailures, "flock.api.auth.failures", "reason", reason,
+                "server API requests refused for their key, by reason").increment();
+    }
+
     public int openConnections() {
         return connections.get();
     }

@@ -13,5 +13,7 @@ public enum ErrorCode {
     /** Extension: the connection's token does not allow this (another userId, a room it does not grant, read-only). */
     FORBIDDEN,
     /** Extension: the connection's token expired; it keeps its rooms, but joins no new one. */
-    TOKEN_EXPIRED
+    TOKEN_EXPIRED,
+    /** Extension: the app's backend removed the user from the room (server API); only a new join re-admits. */
+    KICKED
 }

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * The operators' control channel {@code flock:admin}: what an operator does on one instance (close a room, close all)
- * is published here and carried out by every other instance of ours. Original Node instances never see it.
+ * is published here and carried out by every other instance of ours (and the server API's kicks). Original Node instances never see it.
  */
 final class AdminChannel {
 
@@ -33,9 +33,9 @@ final class AdminChannel {
     }
 
     /** Publishes an operator command to every other instance of ours. */
-    Future<Void> publish(String action, String roomId) {
+    Future<Void> publish(String action, String roomId, String userId) {
         return link.send(Request.cmd(Command.PUBLISH).arg(Keys.ADMIN_CHANNEL)
-                .arg(Buffer.buffer(new AdminCommand(instanceId, action, roomId).toJson()))).mapEmpty();
+                .arg(Buffer.buffer(new AdminCommand(instanceId, action, roomId, userId).toJson()))).mapEmpty();
     }
 
     private void onMessage(Buffer payload) {

@@ -5,6 +5,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.room.MemoryPresenceStore;
 import dev.flock.room.PresenceStore;
 import dev.flock.time.Clock;
+import dev.flock.webhook.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.List;
@@ -19,6 +20,9 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Draining (shutdown) makes every removal answer "still present elsewhere" without touching Redis: the user's
  * presence expires after the TTL, so a client that reconnects to another instance meanwhile causes no flicker.
+ *
+ * <p>Webhook events are recorded by the shared store's scripts only: the mirror records none, so decisions taken
+ * locally while Redis is unreachable send no webhook (the fleet's view of them is rebuilt, not decided, on reconnect).
  */
 final class FailoverPresenceStore implements PresenceStore {
 
@@ -52,16 +56,16 @@ final class FailoverPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+    public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
         if (draining) {
             return Future.succeededFuture(false);
         }
-        Future<Boolean> mirrored = local.remove(roomId, userId, connectionId);
+        Future<Boolean> mirrored = local.remove(roomId, userId, connectionId, reason);
         if (!reachable.getAsBoolean()) {
             return mirrored;
         }
         // Redis lost mid-call: the mirror (already without this connection) answers, as admit and merge fall back
-        return shared.remove(roomId, userId, connectionId).recover(err -> mirrored);
+        return shared.remove(roomId, userId, connectionId, reason).recover(err -> mirrored);
     }
 
     @Override
@@ -102,12 +106,12 @@ final class FailoverPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
-        Future<Boolean> mirrored = local.endGrace(roomId, userId, connectionId);
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId, LeaveReason reason) {
+        Future<Boolean> mirrored = local.endGrace(roomId, userId, connectionId, reason);
         if (!reachable.getAsBoolean()) {
             return mirrored;
         }
-        return shared.endGrace(roomId, userId, connectionId).recover(err -> mirrored);
+        return shared.endGrace(roomId, userId, connectionId, reason).recover(err -> mirrored);
     }
 
     @Override

@@ -128,9 +128,66 @@ final class FleetRoomDirectory implements RoomDirectory {
         for (PresenceStore.Snapshot s : users) {
             // joinedAt and the connection count are not in the original's layout: 0, "unknown"
             members.add(new RoomInspection.MemberInspection(s.userId(), s.metadata(), 0, 0, 0,
-                    s.cursor() == null ? 0 : s.cursor().timestamp(), false));
+                    s.cursor() == null ? 0 : s.cursor().timestamp(), s.reconnecting(), s.connections(), s.cursor()));
         }
         return new RoomInspection(roomId, members);
+    }
+
+    // ---- the server API (issue 19) ------------------------------------------------------------------------------
+
+    @Override
+    public Future<List<String>> roomIds() {
+        if (!link.connected()) {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable: the fleet's rooms cannot be read"));
+        }
+        return scan(MEMBERS_PATTERN).map(keys -> {
+            Set<String> ids = new TreeSet<>(registry.roomIds());
+            for (String key : keys) {
+                String roomId = Keys.roomOfMembersKey(key);
+                if (roomId != null) {
+                    ids.add(roomId);
+                }
+            }
+            return List.copyOf(ids);
+        });
+    }
+
+    @Override
+    public Future<RoomInspection> room(String roomId) {
+        if (!link.connected()) {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable: the fleet's rooms cannot be read"));
+        }
+        return inspect(roomId).compose(fleet -> local.room(roomId).otherwise(new RoomInspection(roomId, List.of()))
+                .map(here -> withLocalFacts(List.of(fleet), List.of(here)).get(0)));
+    }
+
+    @Override
+    public Future<List<String>> roomsOf(String userId) {
+        return roomIds().compose(ids -> roomsOf(userId, ids, 0, new ArrayList<>()));
+    }
+
+    /** {@link #SCAN_COUNT} rooms per script call, so no one call holds Redis long. */
+    private Future<List<String>> roomsOf(String userId, List<String> ids, int from, List<String> out) {
+        if (from >= ids.size()) {
+            return Future.succeededFuture(out);
+        }
+        List<String> chunk = ids.subList(from, Math.min(ids.size(), from + SCAN_COUNT));
+        return presence.roomsOf(userId, chunk).compose(found -> {
+            out.addAll(found);
+            return roomsOf(userId, ids, from + chunk.size(), out);
+        });
+    }
+
+    @Override
+    public Future<Void> kick(String roomId, String userId) {
+        Future<Void> others = tellOthers(AdminCommand.KICK, roomId, userId);
+        return Future.join(others, local.kick(roomId, userId)).mapEmpty();
+    }
+
+    @Override
+    public Future<com.fasterxml.jackson.databind.node.ObjectNode> patch(String roomId, String userId,
+                                                                        com.fasterxml.jackson.databind.node.ObjectNode patch) {
+        return local.patch(roomId, userId, patch); // the merge is the store's, the broadcast reaches every instance
     }
 
     @Override
@@ -178,11 +235,15 @@ final class FleetRoomDirectory implements RoomDirectory {
 
     /** Publishes the command to the other instances; when Redis is unreachable only this instance acts. */
     private Future<Void> tellOthers(String action, String roomId) {
+        return tellOthers(action, roomId, null);
+    }
+
+    private Future<Void> tellOthers(String action, String roomId, String userId) {
         if (!link.connected()) {
             LOG.warn("Redis unavailable: {} roomId={} acts on this instance only", action, roomId);
             return Future.succeededFuture();
         }
-        return admin.publish(action, roomId).recover(err -> {
+        return admin.publish(action, roomId, userId).recover(err -> {
             LOG.warn("{} roomId={} not published to the other instances: {}", action, roomId, err.toString());
             return Future.succeededFuture();
         });
@@ -193,6 +254,7 @@ final class FleetRoomDirectory implements RoomDirectory {
         switch (command.action()) {
             case AdminCommand.CLOSE_ROOM -> local.closeRoom(command.roomId());
             case AdminCommand.CLOSE_ALL -> local.closeAll();
+            case AdminCommand.KICK -> local.kick(command.roomId(), command.userId());
             default -> {
                 // parse() admits known actions only
             }

@@ -27,6 +27,15 @@ public final class Keys {
     /** Ours: {@code flock:instance:<instanceId>}, refreshed by each live instance with a short TTL. */
     public static final String INSTANCE = "flock:instance:";
 
+    /**
+     * Ours (issue 19): the webhook outbox, a stream the scripts append each decision's event to (see prelude.lua),
+     * read through one consumer group per webhook URL; {@code :seq} numbers its events, {@code :leader} is the lease of
+     * the one instance that delivers, {@code :last-failure} the latest delivery failure (for the dashboard).
+     */
+    public static final String WEBHOOKS = "flock:webhooks";
+    public static final String WEBHOOKS_LEADER = "flock:webhooks:leader";
+    public static final String WEBHOOKS_LAST_FAILURE = "flock:webhooks:last-failure";
+
     private Keys() {
     }
 

@@ -23,6 +23,7 @@ import io.vertx.core.Vertx;
  *   {@link RoomIndexSweep} the search for rooms a crashed instance left behind;</li>
  *   <li>{@link RoomPruner}: prunes a room of departed members, through its verticle here or from here;</li>
  *   <li>{@link AdminChannel}: operator commands to every instance;</li>
+ *   <li>{@link RedisOutbox}: the webhook outbox stream the scripts write to, and its delivery lease;</li>
  *   <li>{@link RedisPresenceStore} behind {@link FailoverPresenceStore}: the shared presence, decided locally while
  *   Redis is unreachable.</li>
  * </ul>
@@ -36,11 +37,18 @@ public final class RedisBridge extends VerticleBase {
     private final RedisPresenceStore presence;
     private final RoomPruner pruner;
     private final FailoverPresenceStore store;
+    /** Null without webhooks. */
+    private final RedisOutbox outbox;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId, Clock clock) {
         this.link = new RedisLink(config, metrics);
         this.broker = new RedisBroker(link, config, metrics, instanceId);
-        this.presence = new RedisPresenceStore(link, config);
+        // with webhooks, each script records its decision's event in the outbox stream (issue 19)
+        this.presence = new RedisPresenceStore(link, config, config.webhooks().enabled()
+                ? Scripts.recording(config.webhooks().recorded(), config.webhooks().maxPending()) : Scripts.WITHOUT_EVENTS);
+        this.outbox = config.webhooks().enabled() ? new RedisOutbox(link, instanceId,
+                config.webhooks().urls().stream().map(java.net.URI::toString).toList(), config.webhooks().leaderLeaseMs())
+                : null;
         this.pruner = new RoomPruner(presence, broker);
         this.housekeeping = new RedisHousekeeping(link, broker, pruner, new RoomIndexSweep(presence, pruner), config, clock,
                 instanceId);
@@ -79,6 +87,11 @@ public final class RedisBridge extends VerticleBase {
     /** The presence store rooms use: Redis, or local decisions while it is unreachable. */
     public PresenceStore store() {
         return store;
+    }
+
+    /** The fleet's webhook outbox (a Redis Stream), or null without webhooks. */
+    public dev.flock.webhook.Outbox outbox() {
+        return outbox;
     }
 
     /** Shutdown: connections that close from now on leave no announcement; their presence expires. */

@@ -7,6 +7,7 @@ import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.room.Metadata;
 import dev.flock.room.PresenceStore;
+import dev.flock.webhook.LeaveReason;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -29,14 +30,21 @@ public final class RedisPresenceStore implements PresenceStore {
 
     private final RedisLink link;
     private final FlockConfig config;
+    private final Scripts scripts;
     /** Our own connection entries ({@code flock:conns:*}): the presence TTL plus the grace, so our expiry decides first. */
     private final long ttlMs;
     /** The keys the original reads too (presence and cursor hashes): exactly the configured TTL, as it writes them. */
     private final long keyTtlMs;
 
     RedisPresenceStore(RedisLink link, FlockConfig config) {
+        this(link, config, Scripts.WITHOUT_EVENTS);
+    }
+
+    /** {@code scripts}: which webhook events the decisions record in the outbox stream ({@link Scripts#recording}). */
+    RedisPresenceStore(RedisLink link, FlockConfig config, Scripts scripts) {
         this.link = link;
         this.config = config;
+        this.scripts = scripts;
         this.ttlMs = PresenceStore.connectionTtlMs(config);
         this.keyTtlMs = config.presenceTtlMs();
     }
@@ -44,7 +52,7 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
-        return eval(Scripts.ADMIT, List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
+        return eval(scripts.admit(), List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
                 Integer.toString(limit), evict ? "evict" : "share", Long.toString(keyTtlMs))).map(r -> {
             Admission.Status status = Admission.Status.valueOf(r.get(0).toString().toUpperCase(java.util.Locale.ROOT));
             Response stored = r.get(1);
@@ -54,19 +62,20 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
-        return eval(Scripts.REMOVE, List.of(Keys.encode(roomId), userId, connectionId)).map(r -> r.toInteger() == 1);
+    public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
+        return eval(scripts.remove(), List.of(Keys.encode(roomId), userId, connectionId, reason.wire()))
+                .map(r -> r.toInteger() == 1);
     }
 
     /** A graced entry is the connection's id behind {@code ~g:}, scored by the grace's end (see grace.lua). */
     @Override
     public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
-        return eval(Scripts.GRACE, List.of(Keys.encode(roomId), userId, connectionId, Long.toString(graceMs))).mapEmpty();
+        return eval(scripts.grace(), List.of(Keys.encode(roomId), userId, connectionId, Long.toString(graceMs))).mapEmpty();
     }
 
     @Override
-    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
-        return remove(roomId, userId, GRACED + connectionId);
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId, LeaveReason reason) {
+        return remove(roomId, userId, GRACED + connectionId, reason);
     }
 
     /** The prefix of a graced entry in the connections set. */
@@ -84,7 +93,7 @@ public final class RedisPresenceStore implements PresenceStore {
         if (!Metadata.fits(merged, config.maxMetadataBytes())) {
             return Future.failedFuture(new MetadataTooLarge());
         }
-        return eval(Scripts.MERGE, List.of(Keys.encode(roomId), userId, expected, json(merged))).compose(r -> {
+        return eval(scripts.merge(), List.of(Keys.encode(roomId), userId, expected, json(merged))).compose(r -> {
             int code = r.get(0).toInteger();
             if (code != 0) {
                 return Future.succeededFuture(merged);
@@ -122,16 +131,17 @@ public final class RedisPresenceStore implements PresenceStore {
                 args.add(Long.toString(c.cursor().timestamp()));
             }
         }
-        return eval(Scripts.REFRESH, args).map(RedisPresenceStore::strings);
+        return eval(scripts.refresh(), args).map(RedisPresenceStore::strings);
     }
 
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
-        return eval(Scripts.SNAPSHOT, List.of(Keys.encode(roomId))).map(r -> {
+        return eval(scripts.snapshot(), List.of(Keys.encode(roomId))).map(r -> {
             List<Snapshot> out = new ArrayList<>(r.size());
             for (Response u : r) {
                 out.add(new Snapshot(u.get(0).toString(), parse(u.get(1).toString()),
-                        cursor(u.get(2).toString(), u.get(3).toString(), u.get(4).toString())));
+                        cursor(u.get(2).toString(), u.get(3).toString(), u.get(4).toString()), u.get(5).toInteger(),
+                        u.get(6).toInteger() == 1));
             }
             return out;
         });
@@ -140,7 +150,7 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<List<String>> sweep(String roomId, String userId) {
         List<String> args = userId == null ? List.of(Keys.encode(roomId)) : List.of(Keys.encode(roomId), userId);
-        return eval(Scripts.SWEEP, args).map(RedisPresenceStore::strings);
+        return eval(scripts.sweep(), args).map(RedisPresenceStore::strings);
     }
 
     @Override
@@ -152,7 +162,7 @@ public final class RedisPresenceStore implements PresenceStore {
         args.add(publisher == null ? "" : publisher);
         args.add(joined ? "1" : "0");
         args.addAll(connectionIds);
-        return eval(Scripts.TAKEOVER, args).map(r -> new Takeover(r.get(0).toInteger() > 0, r.get(1).toInteger() == 1));
+        return eval(scripts.takeover(), args).map(r -> new Takeover(r.get(0).toInteger() > 0, r.get(1).toInteger() == 1));
     }
 
     /**
@@ -160,7 +170,16 @@ public final class RedisPresenceStore implements PresenceStore {
      * original instance writes to); each comes up again one connection TTL later unless a sweep unlists it.
      */
     Future<List<String>> claimDueRooms(int limit) {
-        return eval(Scripts.DUE, List.of("", Long.toString(ttlMs), Integer.toString(limit))).map(r -> strings(r).stream().map(Keys::decode).toList());
+        return eval(scripts.due(), List.of("", Long.toString(ttlMs), Integer.toString(limit))).map(r -> strings(r).stream().map(Keys::decode).toList());
+    }
+
+    /** Which of {@code roomIds} the user is present in (see rooms-of.lua); the caller keeps each call's list short. */
+    Future<List<String>> roomsOf(String userId, List<String> roomIds) {
+        List<String> args = new ArrayList<>(2 + roomIds.size());
+        args.add("");
+        args.add(userId);
+        roomIds.forEach(r -> args.add(Keys.encode(r)));
+        return eval(scripts.roomsOf(), args).map(r -> strings(r).stream().map(Keys::decode).toList());
     }
 
     // ---- scripts -------------------------------------------------------------------------------------------------

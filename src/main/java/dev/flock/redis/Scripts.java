@@ -6,6 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import dev.flock.webhook.EventType;
 
 /**
  * The Lua scripts behind every shared-presence decision. Each runs atomically in Redis, so a decision ("admit
@@ -19,9 +23,12 @@ import java.util.HexFormat;
  * <p>The scripts live in {@code src/main/resources/dev/flock/redis/<name>.lua}, each opening with a comment
  * header that documents its ARGV and return value; {@code prelude.lua} holds the helpers every script starts
  * with. They are read once, at class initialisation: a script's text is the prelude followed by its body, each
- * without its header (so the text sent to Redis, and its SHA1, carry no documentation).
+ * without its header (so the text sent to Redis, and its SHA1, carry no documentation), after one generated line that
+ * says which webhook events the scripts record and how long the outbox may grow (prelude.lua's HOOKS and HOOK_MAX):
+ * a server with other webhook settings sends other texts, with other SHA1s.
  */
-final class Scripts {
+record Scripts(Script admit, Script remove, Script sweep, Script due, Script refresh, Script snapshot, Script merge,
+               Script grace, Script takeover, Script roomsOf) {
 
     /** A script's text and its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
     record Script(String name, String text, String sha) {
@@ -29,38 +36,28 @@ final class Scripts {
 
     private static final String PRELUDE = body("prelude");
 
-    /** See admit.lua: join, share or replace a user's presence, within the room limit. */
-    static final Script ADMIT = script("admit");
+    /** The scripts recording no webhook event (webhooks off). */
+    static final Scripts WITHOUT_EVENTS = recording(Set.of(), 1);
 
-    /** See remove.lua: remove one connection; 1 when the user is present nowhere any more. */
-    static final Script REMOVE = script("remove");
-
-    /** See sweep.lua: remove the members (or the one given) that are no longer alive. */
-    static final Script SWEEP = script("sweep");
-
-    /** See due.lua: claim rooms of the room index whose every connection expired. */
-    static final Script DUE = script("due");
-
-    /** See refresh.lua: extend active connections (or re-create them on rewrite) and write cursors. */
-    static final Script REFRESH = script("refresh");
-
-    /** See snapshot.lua: the live members with metadata and cursor. */
-    static final Script SNAPSHOT = script("snapshot");
-
-    /** See merge.lua: compare-and-set of a user's metadata. */
-    static final Script MERGE = script("merge");
-
-    /** See grace.lua: keep a connection that ended without a goodbye for the reconnect grace only. */
-    static final Script GRACE = script("grace");
-
-    /** See takeover.lua: evict mode, whether our connections are still held and whether a publisher is ours. */
-    static final Script TAKEOVER = script("takeover");
-
-    private Scripts() {
+    /**
+     * The scripts, recording the events of {@code events} in the outbox stream, which keeps at most {@code maxPending}
+     * entries. See admit.lua, remove.lua, sweep.lua, due.lua, refresh.lua, snapshot.lua, merge.lua, grace.lua,
+     * takeover.lua and rooms-of.lua for what each does.
+     */
+    static Scripts recording(Set<EventType> events, int maxPending) {
+        String hooks = events.stream().map(t -> "['" + t.wire() + "']=true").sorted().collect(Collectors.joining(", "));
+        String header = "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";
+        return new Scripts(script(header, "admit"), script(header, "remove"), script(header, "sweep"), script(header, "due"),
+                script(header, "refresh"), script(header, "snapshot"), script(header, "merge"), script(header, "grace"),
+                script(header, "takeover"), script(header, "rooms-of"));
     }
 
-    private static Script script(String name) {
-        String text = PRELUDE + body(name);
+    java.util.List<Script> all() {
+        return java.util.List.of(admit, remove, sweep, due, refresh, snapshot, merge, grace, takeover, roomsOf);
+    }
+
+    private static Script script(String header, String name) {
+        String text = header + PRELUDE + body(name);
         try {
             byte[] sha = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
             return new Script(name, text, HexFormat.of().formatHex(sha));

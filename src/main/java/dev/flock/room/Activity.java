@@ -72,17 +72,39 @@ final class Activity {
     }
 
     private void updatePresence(Peer peer, Member member, ObjectNode patch) {
+        applyPatch(member, patch).onFailure(err -> announcer.refusePatch(peer));
+    }
+
+    /**
+     * The server API's patch (issue 19): merged and broadcast exactly as a client's {@code presence:update} of the
+     * user would be, whether the user's connections are here or on another instance. Fails with
+     * {@link java.util.NoSuchElementException} when the room does not show the user, and with
+     * {@link PresenceStore.MetadataTooLarge} when the result would not fit.
+     */
+    io.vertx.core.Future<ObjectNode> serverPatch(String userId, ObjectNode patch) {
+        Member member = members.get(userId);
+        if (member == null) {
+            return io.vertx.core.Future.failedFuture(new java.util.NoSuchElementException("the user is not in the room"));
+        }
+        return applyPatch(member, patch);
+    }
+
+    /** One merge path for both patches: the store merges (once for the fleet), then the room tells everyone else. */
+    private io.vertx.core.Future<ObjectNode> applyPatch(Member member, ObjectNode patch) {
+        io.vertx.core.Promise<ObjectNode> done = io.vertx.core.Promise.promise();
         queue.await(services.store().merge(roomId, member.userId, member.metadata, patch), ar -> {
             ObjectNode merged = ar.succeeded() ? ar.result() : Metadata.merged(member.metadata, patch);
             if ((ar.failed() && ar.cause() instanceof PresenceStore.MetadataTooLarge)
                     || !Metadata.fits(merged, services.config().maxMetadataBytes())) {
-                announcer.refusePatch(peer);
+                done.fail(new PresenceStore.MetadataTooLarge());
                 return;
             }
             member.metadata = merged;
             announcer.emit(new ServerMessage.PresenceUpdated(roomId, member.userId, patch), DeliveryKind.EVENT,
                     member.userId, true);
+            done.complete(merged.deepCopy());
         });
+        return done.future();
     }
 
     /** The connection left the room: nothing of it is refreshed any more. */

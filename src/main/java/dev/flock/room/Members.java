@@ -113,7 +113,7 @@ final class Members {
                 verified += p.verified() ? 1 : 0;
             }
             list.add(new RoomInspection.MemberInspection(m.userId, m.metadata.deepCopy(), m.joinedAt, m.peers.size(), verified,
-                    m.cursor == null ? 0 : m.cursor.timestamp(), reconnecting.test(m.userId)));
+                    m.cursor == null ? 0 : m.cursor.timestamp(), reconnecting.test(m.userId), m.peers.size(), m.cursor));
         }
         return new RoomInspection(roomId, list);
     }

@@ -5,6 +5,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.ServerMessage;
+import dev.flock.webhook.LeaveReason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,8 @@ final class Membership {
     void join(Peer peer, long seq, ClientMessage.Join join) {
         Member current = members.of(peer);
         if (current != null && !current.userId.equals(join.userId())) {
-            removePeer(peer, () -> admit(peer, seq, join)); // the same socket switches user: the old one leaves first
+            // the same socket switches user: the old one leaves first
+            removePeer(peer, LeaveReason.LEFT, () -> admit(peer, seq, join));
         } else {
             admit(peer, seq, join);
         }
@@ -134,7 +136,7 @@ final class Membership {
                 announcer.refuse(peer, seq, ErrorCode.INVALID_MESSAGE, announcer.tooLarge(""),
                         current == null ? Peer.JoinResult.REJECTED : Peer.JoinResult.ADMITTED);
                 if (current == null) {
-                    store.remove(roomId, userId, services.connectionId(peer));
+                    store.remove(roomId, userId, services.connectionId(peer), LeaveReason.LEFT);
                 }
                 return;
             }
@@ -179,7 +181,7 @@ final class Membership {
         if (members.of(peer) != null) {
             services.metrics().eviction("ttl");
         }
-        removePeer(peer, null);
+        removePeer(peer, LeaveReason.EXPIRED, null);
     }
 
     /**
@@ -192,14 +194,14 @@ final class Membership {
         Member member = members.of(peer);
         long graceMs = config.reconnectGraceMs();
         if (member == null || graceMs <= 0) {
-            removePeer(peer, null);
+            removePeer(peer, LeaveReason.CLOSED, null);
             return;
         }
         members.detach(peer, member);
         activity.forget(peer);
         String connectionId = services.connectionId(peer);
         if (member.local()) {
-            store.remove(roomId, member.userId, connectionId); // another local connection keeps the user
+            store.remove(roomId, member.userId, connectionId, LeaveReason.CLOSED); // another local connection keeps the user
             return;
         }
         String userId = member.userId;
@@ -222,7 +224,7 @@ final class Membership {
         if (pending.isEmpty()) {
             graces.remove(userId);
         }
-        queue.await(store.endGrace(roomId, userId, connectionId), ar -> {
+        queue.await(store.endGrace(roomId, userId, connectionId, LeaveReason.CLOSED), ar -> {
             Member m = members.get(userId);
             if (m == null) {
                 services.metrics().graceEnded("left"); // announced gone meanwhile (a sweep, an operator)
@@ -247,8 +249,11 @@ final class Membership {
         return graces.containsKey(userId) && m != null && !m.local();
     }
 
-    /** Removes one connection; the store decides, once for the fleet, whether that was the user's last. */
-    void removePeer(Peer peer, Runnable then) {
+    /**
+     * Removes one connection; the store decides, once for the fleet, whether that was the user's last (and records the
+     * leave, with {@code reason}, for the webhooks).
+     */
+    void removePeer(Peer peer, LeaveReason reason, Runnable then) {
         Member member = members.of(peer);
         if (member == null) {
             run(then);
@@ -258,11 +263,12 @@ final class Membership {
         activity.forget(peer);
         String connectionId = services.connectionId(peer);
         if (member.local()) {
-            store.remove(roomId, member.userId, connectionId); // another local connection keeps the user present
+            // another local connection keeps the user present
+            store.remove(roomId, member.userId, connectionId, reason);
             run(then);
             return;
         }
-        queue.await(store.remove(roomId, member.userId, connectionId), ar -> {
+        queue.await(store.remove(roomId, member.userId, connectionId, reason), ar -> {
             if (ar.failed()) {
                 LOG.debug("presence removal failed roomId={} userId={}: {}", roomId, member.userId, ar.cause().toString());
             }
@@ -334,7 +340,8 @@ final class Membership {
 
     /** An operator closes the room: every member gets ROOM_CLOSED and leaves; answers how many users there were. */
     int close() {
-        graces.forEach((userId, connections) -> connections.forEach(c -> store.endGrace(roomId, userId, c).onSuccess(last -> {
+        graces.forEach((userId, connections) -> connections.forEach(c -> store.endGrace(roomId, userId, c,
+                LeaveReason.CLOSED_BY_ADMIN).onSuccess(last -> {
             if (last) {
                 announcer.publish(new ServerMessage.UserLeft(roomId, userId)); // the local view says it below
             }
@@ -346,7 +353,7 @@ final class Membership {
                 members.detach(peer, member);
                 activity.forget(peer);
                 String userId = member.userId;
-                store.remove(roomId, userId, services.connectionId(peer)).onSuccess(last -> {
+                store.remove(roomId, userId, services.connectionId(peer), LeaveReason.CLOSED_BY_ADMIN).onSuccess(last -> {
                     if (last) {
                         announcer.publish(new ServerMessage.UserLeft(roomId, userId));
                     }
@@ -360,6 +367,37 @@ final class Membership {
         }
         LOG.info("room closed by operator {} {}", kv("roomId", roomId), kv("users", all.size()));
         return all.size();
+    }
+
+    /**
+     * The server API kicks the user (issue 19): each of their connections here gets {@code KICKED} and leaves the room
+     * (the socket and its other rooms stay), and their reconnect graces here end; the store decides, once for the fleet,
+     * which removal was the user's last, and that one announces the leave. Answers how many connections were kicked.
+     */
+    int kick(String userId) {
+        Member member = members.get(userId);
+        int kicked = 0;
+        if (member != null) {
+            for (Peer peer : List.copyOf(member.peers)) {
+                announcer.error(peer, ErrorCode.KICKED, "removed from the room by the server",
+                        () -> peer.removed(roomId, Peer.Removal.KICKED));
+                removePeer(peer, LeaveReason.KICKED, null);
+                kicked++;
+            }
+        }
+        Set<String> graced = graces.remove(userId);
+        if (graced != null) {
+            for (String connectionId : graced) {
+                queue.await(store.endGrace(roomId, userId, connectionId, LeaveReason.KICKED), ar -> {
+                    Member m = members.get(userId);
+                    if (m != null && !m.local() && (ar.failed() || ar.result())) {
+                        services.metrics().graceEnded("left");
+                        userLeft(userId, true);
+                    }
+                });
+            }
+        }
+        return kicked;
     }
 
     private static void run(Runnable then) {

@@ -3,6 +3,9 @@ package dev.flock.room;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.time.Clock;
+import dev.flock.webhook.EventLog;
+import dev.flock.webhook.EventType;
+import dev.flock.webhook.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.ArrayList;
@@ -21,7 +24,8 @@ import java.util.function.Function;
  * once on the caller's context.
  *
  * <p>Each room's state is changed inside {@link ConcurrentHashMap#compute} for that room, so rooms on different
- * event loops (or several servers sharing one store) never interleave inside a decision.
+ * event loops (or several servers sharing one store) never interleave inside a decision, and the webhook event of a
+ * decision is recorded ({@link EventLog}) inside it, in the order the decisions were taken.
  */
 public final class MemoryPresenceStore implements PresenceStore {
 
@@ -29,6 +33,7 @@ public final class MemoryPresenceStore implements PresenceStore {
     private final Clock clock;
     private final long ttlMs;
     private final int maxMetadataBytes;
+    private final EventLog events;
 
     /** One room's users by id, in join order. */
     private static final class RoomPresence {
@@ -62,9 +67,15 @@ public final class MemoryPresenceStore implements PresenceStore {
 
     /** {@code ttlMs}: how long a connection lives without a refresh (the local TTL plus {@link #EXPIRY_GRACE_MS}). */
     public MemoryPresenceStore(Clock clock, long ttlMs, int maxMetadataBytes) {
+        this(clock, ttlMs, maxMetadataBytes, EventLog.NONE);
+    }
+
+    /** As {@link #MemoryPresenceStore(Clock, long, int)}, recording each decision's webhook event in {@code events}. */
+    public MemoryPresenceStore(Clock clock, long ttlMs, int maxMetadataBytes, EventLog events) {
         this.clock = clock;
         this.ttlMs = ttlMs;
         this.maxMetadataBytes = maxMetadataBytes;
+        this.events = events;
     }
 
     @Override
@@ -90,7 +101,7 @@ public final class MemoryPresenceStore implements PresenceStore {
                     user.connections.put(connectionId, now + ttlMs);
                     return new Admission(Admission.Status.REPLACED, null, pruned);
                 }
-                room.users.remove(userId);
+                drop(room, roomId, userId, LeaveReason.EXPIRED);
                 pruned.add(userId);
             }
             if (limit > 0) {
@@ -101,6 +112,7 @@ public final class MemoryPresenceStore implements PresenceStore {
                         count++;
                     } else {
                         it.remove();
+                        left(room, roomId, e.getKey(), e.getValue(), LeaveReason.EXPIRED);
                         pruned.add(e.getKey());
                     }
                 }
@@ -110,13 +122,13 @@ public final class MemoryPresenceStore implements PresenceStore {
             }
             UserPresence fresh = new UserPresence(metadata.deepCopy());
             fresh.connections.put(connectionId, now + ttlMs);
-            room.users.put(userId, fresh);
+            add(room, roomId, userId, fresh);
             return new Admission(Admission.Status.JOINED, null, pruned);
         }));
     }
 
     @Override
-    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+    public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
         return Future.succeededFuture(inRoom(roomId, room -> {
             UserPresence user = room.users.get(userId);
             if (user == null) {
@@ -126,7 +138,7 @@ public final class MemoryPresenceStore implements PresenceStore {
             if (user.alive(clock.millis())) {
                 return false;
             }
-            room.users.remove(userId);
+            drop(room, roomId, userId, reason);
             return true;
         }));
     }
@@ -145,8 +157,8 @@ public final class MemoryPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
-        return remove(roomId, userId, connectionId);
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId, LeaveReason reason) {
+        return remove(roomId, userId, connectionId, reason);
     }
 
     /** A return takes the user over: the graced entries are not needed any more. */
@@ -166,6 +178,7 @@ public final class MemoryPresenceStore implements PresenceStore {
             }
             if (user != null) {
                 user.metadata = merged;
+                events.record(EventType.PRESENCE_UPDATED, roomId, userId, null, merged.deepCopy());
             }
             return merged.deepCopy();
         });
@@ -183,8 +196,13 @@ public final class MemoryPresenceStore implements PresenceStore {
                 if (rewrite) {
                     // an expired user counts as lost, as in Redis, where their presence hash is gone by then
                     if (user == null || !user.alive(now)) {
-                        user = new UserPresence(t.metadata().deepCopy());
-                        room.users.put(t.userId(), user);
+                        UserPresence back = new UserPresence(t.metadata().deepCopy());
+                        if (user == null) {
+                            add(room, roomId, t.userId(), back); // announced gone before: present again
+                        } else {
+                            room.users.put(t.userId(), back); // never announced gone: nobody saw them leave
+                        }
+                        user = back;
                         recreated.add(t.userId());
                     }
                     user.connections.put(t.connectionId(), expiresAt);
@@ -210,7 +228,9 @@ public final class MemoryPresenceStore implements PresenceStore {
             List<Snapshot> out = new ArrayList<>(room.users.size());
             room.users.forEach((userId, user) -> {
                 if (user.alive(now)) {
-                    out.add(new Snapshot(userId, user.metadata.deepCopy(), user.cursor));
+                    int graced = user.graced.size();
+                    out.add(new Snapshot(userId, user.metadata.deepCopy(), user.cursor, user.connections.size() - graced,
+                            user.onlyGraced()));
                 }
             });
             return out;
@@ -225,7 +245,7 @@ public final class MemoryPresenceStore implements PresenceStore {
             for (String u : userId == null ? List.copyOf(room.users.keySet()) : List.of(userId)) {
                 UserPresence user = room.users.get(u);
                 if (user != null && !user.alive(now)) {
-                    room.users.remove(u);
+                    drop(room, roomId, u, LeaveReason.EXPIRED);
                     removed.add(u);
                 }
             }
@@ -243,6 +263,33 @@ public final class MemoryPresenceStore implements PresenceStore {
             boolean held = user != null && user.alive(now) && connectionIds.stream().anyMatch(user.connections::containsKey);
             return new Takeover(held, true);
         }));
+    }
+
+    // ---- the decisions' events (as prelude.lua's member() and drop()) ------------------------------------------
+
+    /** A user becomes present: the room's first one occupies it. */
+    private void add(RoomPresence room, String roomId, String userId, UserPresence user) {
+        if (room.users.isEmpty()) {
+            events.record(EventType.ROOM_OCCUPIED, roomId, null, null, null);
+        }
+        room.users.put(userId, user);
+        events.record(EventType.USER_JOINED, roomId, userId, null, user.metadata.deepCopy());
+    }
+
+    /** A user is present no more: the room's last one vacates it. */
+    private void drop(RoomPresence room, String roomId, String userId, LeaveReason reason) {
+        UserPresence user = room.users.remove(userId);
+        if (user != null) {
+            left(room, roomId, userId, user, reason);
+        }
+    }
+
+    /** {@code user} has just been taken out of {@code room}. */
+    private void left(RoomPresence room, String roomId, String userId, UserPresence user, LeaveReason reason) {
+        events.record(EventType.USER_LEFT, roomId, userId, reason, user.metadata.deepCopy());
+        if (room.users.isEmpty()) {
+            events.record(EventType.ROOM_VACATED, roomId, null, null, null);
+        }
     }
 
     /** Sets the stored metadata of a present user (a mirror of a decision the shared store took). */

@@ -26,6 +26,8 @@ public interface Peer {
         /** {@code evict} mode: the same user joined from another connection; the peer closes its socket. */
         SUPERSEDED,
         /** An operator closed the room; only a new join re-admits. */
-        CLOSED_BY_OPERATOR
+        CLOSED_BY_OPERATOR,
+        /** The server API kicked the user from the room; only a new join re-admits. */
+        KICKED
     }
 }

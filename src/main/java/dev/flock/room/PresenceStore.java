@@ -3,6 +3,7 @@ package dev.flock.room;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ServerMessage;
+import dev.flock.webhook.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.List;
@@ -13,6 +14,12 @@ import java.util.List;
  * every membership decision through this interface, in every mode. {@link MemoryPresenceStore} is the embedded
  * default (and the reference); {@code dev.flock.redis.RedisPresenceStore} keeps the same model in Redis, shared
  * by every instance; {@code dev.flock.redis.FailoverPresenceStore} decides locally while Redis is unreachable.
+ *
+ * <p>Each decision also records its webhook event (issue 19) in the same atomic step: {@code user.joined} (and
+ * {@code room.occupied} for the room's first user) when {@link #admit} answers JOINED, {@code user.left} with its
+ * {@link LeaveReason} (and {@code room.vacated} for the last) when a removal, grace end, sweep or prune drops a user,
+ * {@code presence.updated} for a merge. A share-mode second connection, an evict-mode replacement and a return within
+ * the reconnect grace record nothing: the user stayed present throughout.
  *
  * <p>Futures complete on the caller's context (the memory store's at once).
  */
@@ -36,7 +43,7 @@ public interface PresenceStore {
      * Removes one connection; true when the user is present nowhere any more: it was their last connection, or the
      * store had already dropped them (expired and swept). The caller, which still shows the user, announces the leave.
      */
-    Future<Boolean> remove(String roomId, String userId, String connectionId);
+    Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason);
 
     /**
      * Merges {@code patch} into the stored metadata, atomically against merges elsewhere. {@code base} is the
@@ -60,8 +67,11 @@ public interface PresenceStore {
      */
     Future<Void> grace(String roomId, String userId, String connectionId, long graceMs);
 
-    /** The grace of this connection ended: as {@link #remove} of its graced entry (true when that was the user's last). */
-    Future<Boolean> endGrace(String roomId, String userId, String connectionId);
+    /**
+     * The grace of this connection ended ({@link LeaveReason#CLOSED}) or was cut short (a kick, a close): as
+     * {@link #remove} of its graced entry (true when that was the user's last).
+     */
+    Future<Boolean> endGrace(String roomId, String userId, String connectionId, LeaveReason reason);
 
     /** Removes users whose every connection expired ({@code userId} null = all of the room); returns them. */
     Future<List<String>> sweep(String roomId, String userId);
@@ -99,7 +109,13 @@ public interface PresenceStore {
     record CursorWrite(String userId, ServerMessage.Cursor cursor) {
     }
 
-    record Snapshot(String userId, ObjectNode metadata, ServerMessage.Cursor cursor) {
+    /**
+     * One present user. {@code connections}: their live connections on every instance (graced ones not counted; a user
+     * held by an original Node instance, which writes no connections, counts 1); {@code reconnecting}: present only by
+     * reconnect graces.
+     */
+    record Snapshot(String userId, ObjectNode metadata, ServerMessage.Cursor cursor, int connections,
+                    boolean reconnecting) {
     }
 
     final class MetadataTooLarge extends RuntimeException {

@@ -66,6 +66,22 @@ public sealed interface RoomCommand {
     record Recheck(java.util.Set<String> userIds) implements RoomCommand {
     }
 
+    /**
+     * The server API kicks a user (issue 19): their connections here get {@code KICKED} and leave the room, their
+     * reconnect graces here end. Replies the number of connections kicked.
+     */
+    record Kick(String userId) implements RoomCommand {
+    }
+
+    /**
+     * The server API patches a user's metadata (issue 19), merged and broadcast as a client's {@code presence:update}
+     * is. Replies the merged metadata; fails with {@link #NOT_PRESENT} or {@link #TOO_LARGE}.
+     */
+    record ServerPatch(String userId, com.fasterxml.jackson.databind.node.ObjectNode patch) implements RoomCommand {
+        public static final int NOT_PRESENT = 404;
+        public static final int TOO_LARGE = 413;
+    }
+
     /** An operator reads the room. Replies a {@link RoomInspection}. */
     record Inspect() implements RoomCommand {
     }

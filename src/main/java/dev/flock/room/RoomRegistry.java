@@ -62,7 +62,10 @@ public final class RoomRegistry implements BrokerEventHandler {
         return ADDRESS_PREFIX + roomId;
     }
 
-    /** Routes a join: completes once a room verticle for {@code roomId} listens on its address. */
+    /**
+     * Routes a join (or a server API command, {@link #route}): completes once a room verticle for {@code roomId} listens
+     * on its address.
+     */
     public Future<Void> routeJoin(String roomId) {
         synchronized (this) {
             Entry e = rooms.get(roomId);
@@ -80,6 +83,19 @@ public final class RoomRegistry implements BrokerEventHandler {
             e.joinsInFlight++;
             return e.live.mapEmpty();
         }
+    }
+
+    /**
+     * Routes a server API command to the room, deploying its verticle when this instance has none (Redis mode: the
+     * user is held elsewhere); the verticle retires again once the command is done and nobody is in it here.
+     */
+    public Future<Void> route(String roomId) {
+        return routeJoin(roomId);
+    }
+
+    /** The room verticle processed a command sent with {@link #route}. */
+    void commandArrived(String roomId) {
+        joinArrived(roomId);
     }
 
     /** The room verticle processed a routed join (admitted or not). */

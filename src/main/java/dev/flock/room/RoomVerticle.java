@@ -1,6 +1,7 @@
 package dev.flock.room;
 
 import dev.flock.protocol.ClientMessage;
+import dev.flock.webhook.LeaveReason;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -84,7 +85,7 @@ public final class RoomVerticle extends VerticleBase {
                 if (c.graced()) {
                     membership.disconnectGraced(c.peer());
                 } else {
-                    membership.removePeer(c.peer(), null);
+                    membership.removePeer(c.peer(), LeaveReason.CLOSED, null);
                 }
             } else if (body instanceof RoomCommand.GraceEnded c) {
                 membership.graceEnded(c.userId(), c.connectionId());
@@ -98,6 +99,19 @@ public final class RoomVerticle extends VerticleBase {
                 fleet.recheck(c.userIds());
             } else if (body instanceof RoomCommand.Close) {
                 message.reply(membership.close(), RoomBus.LOCAL);
+            } else if (body instanceof RoomCommand.Kick c) {
+                registry.commandArrived(roomId);
+                message.reply(membership.kick(c.userId()), RoomBus.LOCAL);
+            } else if (body instanceof RoomCommand.ServerPatch c) {
+                registry.commandArrived(roomId);
+                activity.serverPatch(c.userId(), c.patch()).onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        message.reply(ar.result(), RoomBus.LOCAL);
+                    } else {
+                        message.fail(ar.cause() instanceof PresenceStore.MetadataTooLarge ? RoomCommand.ServerPatch.TOO_LARGE
+                                : RoomCommand.ServerPatch.NOT_PRESENT, ar.cause().getMessage());
+                    }
+                });
             } else if (body instanceof RoomCommand.Inspect) {
                 message.reply(members.inspect(roomId, membership::reconnecting), RoomBus.LOCAL);
             }
@@ -111,7 +125,7 @@ public final class RoomVerticle extends VerticleBase {
         if (member == null) {
             services.metrics().dropped(); // raced with an eviction or expiry: the connection learns it on its loop
         } else if (c.message() instanceof ClientMessage.Leave) {
-            membership.removePeer(c.peer(), null);
+            membership.removePeer(c.peer(), LeaveReason.LEFT, null);
         } else {
             activity.relay(c.peer(), member, c.message(), c.receivedNanos());
         }

@@ -10,7 +10,8 @@
 -- ARGV[7] - mode: 'share' (a second connection joins the user's presence) or 'evict' (it replaces it)
 -- ARGV[8] - TTL in ms of the user's presence hash: exactly the configured presence TTL, as the original writes it
 -- Returns {status, stored metadata or false, {pruned user ids}}, status one of:
---   'joined'   - new user: added to the members set, presence hash written, connection added
+--   'joined'   - new user: added to the members set, presence hash written, connection added (events: room.occupied for
+--                the room's first user, user.joined; a pruned user: user.left 'expired', room.vacated for the last)
 --   'present'  - user already alive, share mode: connection added, stored metadata returned; also, in either mode,
 --                a user held only by graced entries (a reconnect within the grace): those go, the connection takes over
 --   'replaced' - user already alive, evict mode: old connections and cursor deleted, presence rewritten
@@ -50,7 +51,7 @@ if redis.call('SISMEMBER', mkey, user) == 1 then
     fresh()
     return {'replaced', false, pruned}
   end
-  drop(user)
+  drop(user, 'expired')
   table.insert(pruned, user)
 end
 if limit > 0 then
@@ -59,7 +60,7 @@ if limit > 0 then
     if alive(u) then
       count = count + 1
     else
-      drop(u)
+      drop(u, 'expired')
       table.insert(pruned, u)
     end
   end
@@ -67,6 +68,6 @@ if limit > 0 then
     return {'full', false, pruned}
   end
 end
-redis.call('SADD', mkey, user)
+member(user, meta)
 fresh()
 return {'joined', false, pruned}

@@ -4,7 +4,7 @@
 -- ARGV[2] - user id
 -- ARGV[3] - expected metadata JSON (what the caller believes stored)
 -- ARGV[4] - new metadata JSON
--- Returns {1} when written; {0, current metadata JSON} when another instance changed it first (nothing
+-- Returns {1} when written (event presence.updated); {0, current metadata JSON} when another instance changed it first (nothing
 -- written: the caller merges into current and retries); {2} when the user has no presence hash.
 
 local user, expected, new = ARGV[2], ARGV[3], ARGV[4]
@@ -16,4 +16,5 @@ if cur ~= expected then
   return {0, cur}
 end
 redis.call('HSET', pkey(user), 'metadata', new)
+event('presence.updated', user, nil, new)
 return {1}

@@ -6,7 +6,7 @@
 -- joinedAt), ckey(u) (flock:conns:<room>:<user>, zset: connection id scored by expiry, epoch ms), kkey(u)
 -- (flock:cursor:<room>:<user>, hash: x, y, timestamp); now (Redis TIME, epoch ms, so every instance shares one
 -- clock); alive(u) (prunes u's expired connections; true while one remains or the presence hash exists);
--- drop(u) (removes u from the members set and deletes u's presence, cursor and connections keys); index (the room
+-- drop(u, reason) (removes u from the members set and deletes u's presence, cursor and connections keys); index (the room
 -- index flock:rooms, zset: room id as encoded for keys, scored by the latest expiry, epoch ms, of a connection written
 -- in the room), listed(expiry) (keeps the room in it while its members set exists), unlisted() (takes it out once the
 -- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua).
@@ -16,6 +16,13 @@
 -- noteForeign compares the hash's expiry with WROTE: a later one was written by someone else. FOREIGN counts as a
 -- live entry, so our last connection leaving does not drop a user an original still holds; WROTE never counts
 -- (entries(u) is the number of live entries but WROTE).
+-- Webhook events (issue 19): event(type, u, reason, meta) appends one to the outbox stream flock:webhooks (fields type,
+-- room (as encoded for keys), user, reason, meta, t (epoch ms), n (flock:webhooks:seq, one more per event, so a
+-- deliverer sees a gap where the bounded stream dropped events)), in the same script that took the decision, when the
+-- type is in HOOKS; the stream keeps at most HOOK_MAX entries (MAXLEN). HOOKS and HOOK_MAX are defined in a line the
+-- server puts before this prelude, from FLOCK_WEBHOOK_EVENTS and FLOCK_WEBHOOK_MAX_PENDING (an empty HOOKS without
+-- webhooks). member(u, meta) makes u present (room.occupied for the room's first user, then user.joined);
+-- drop(u, reason) removes u (user.left with the reason, then room.vacated for the last).
 
 local function enc(s)
   if string.find(s, '[:%%]') then
@@ -106,8 +113,40 @@ local function noteForeign(u)
     end
   end
 end
-local function drop(u)
+local function event(kind, u, reason, meta)
+  if not HOOKS[kind] then
+    return
+  end
+  local n = redis.call('INCR', 'flock:webhooks:seq')
+  local f = {'type', kind, 'room', room, 't', tostring(now), 'n', tostring(n)}
+  if u then
+    f[#f + 1] = 'user'
+    f[#f + 1] = u
+  end
+  if reason then
+    f[#f + 1] = 'reason'
+    f[#f + 1] = reason
+  end
+  if meta then
+    f[#f + 1] = 'meta'
+    f[#f + 1] = meta
+  end
+  redis.call('XADD', 'flock:webhooks', 'MAXLEN', HOOK_MAX, '*', unpack(f))
+end
+local function member(u, meta)
+  if redis.call('SCARD', mkey) == 0 then
+    event('room.occupied')
+  end
+  redis.call('SADD', mkey, u)
+  event('user.joined', u, nil, meta)
+end
+local function drop(u, reason)
+  local meta = redis.call('HGET', pkey(u), 'metadata')
   redis.call('SREM', mkey, u)
   redis.call('DEL', pkey(u), kkey(u), ckey(u))
   unlisted()
+  event('user.left', u, reason, meta or '{}')
+  if redis.call('SCARD', mkey) == 0 then
+    event('room.vacated')
+  end
 end

@@ -23,7 +23,9 @@ for k = 1, n do
   local u, c, meta = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   i = i + 3
   if rewrite then
-    redis.call('SADD', mkey, u)
+    if redis.call('SISMEMBER', mkey, u) == 0 then
+      member(u, meta) -- dropped (and announced gone) meanwhile: present again
+    end
     noteForeign(u) -- a hash that is there may have been pushed out by an original since our last write
     if redis.call('EXISTS', pkey(u)) == 0 then
       redis.call('HSET', pkey(u), 'metadata', meta, 'joinedAt', tostring(now))

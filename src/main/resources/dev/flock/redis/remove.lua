@@ -3,11 +3,12 @@
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - connection id
+-- ARGV[4] - the leave's reason for the webhook event: left, closed, expired, kicked, closed_by_admin
 -- Returns 1 when the user is not present any more: this was their last live connection (the user and every key
--- of theirs are deleted), or they were not a member at all (already swept or pruned: the caller, which still
+-- of theirs are deleted, events user.left and, for the room's last, room.vacated), or they were not a member at all (already swept or pruned: the caller, which still
 -- shows them, must say they left); else 0 (the user still has a live connection, ours or an original instance's).
 
-local user, conn = ARGV[2], ARGV[3]
+local user, conn, reason = ARGV[2], ARGV[3], ARGV[4]
 -- first, while this connection still counts as our latest write: did an original refresh the user after it?
 noteForeign(user)
 redis.call('ZREM', ckey(user), conn)
@@ -18,5 +19,5 @@ redis.call('ZREMRANGEBYSCORE', ckey(user), '-inf', now)
 if entries(user) > 0 then
   return 0
 end
-drop(user)
+drop(user, reason)
 return 1

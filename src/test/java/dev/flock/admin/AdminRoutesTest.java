@@ -1,5 +1,6 @@
 package dev.flock.admin;
 
+import dev.flock.security.LoginThrottle;
 import dev.flock.support.HttpCalls;
 
 import io.vertx.core.MultiMap;

@@ -1,5 +1,6 @@
 package dev.flock.redis;
 
+import dev.flock.webhook.LeaveReason;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
 import dev.flock.metrics.FlockMetrics;
@@ -175,10 +176,10 @@ class FailoverPresenceStoreTest {
         admit(store, "alice", "here:1", 0);
         admit(other, "alice", "there:1", 0);
 
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isFalse(); // the mirror alone would say "last"
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:1", LeaveReason.LEFT))).isFalse(); // the mirror alone would say "last"
 
         assertThat(inRedis("alice")).isTrue();
-        assertThat(await(() -> other.remove(ROOM, "alice", "there:1"))).isTrue();
+        assertThat(await(() -> other.remove(ROOM, "alice", "there:1", LeaveReason.LEFT))).isTrue();
     }
 
     @Test
@@ -216,9 +217,9 @@ class FailoverPresenceStoreTest {
         admit(other, "bob", "there:1", 0);
         outage();
 
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isFalse();
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:2"))).isTrue(); // admitted while up, removed while down
-        assertThat(await(() -> store.remove(ROOM, "bob", "there:1"))).isTrue(); // another instance's: not mirrored, so present nowhere here
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:1", LeaveReason.LEFT))).isFalse();
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:2", LeaveReason.LEFT))).isTrue(); // admitted while up, removed while down
+        assertThat(await(() -> store.remove(ROOM, "bob", "there:1", LeaveReason.LEFT))).isTrue(); // another instance's: not mirrored, so present nowhere here
     }
 
     @Test
@@ -233,7 +234,7 @@ class FailoverPresenceStoreTest {
         assertThat(tab.status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
         assertThat(tab.storedMetadata()).isEqualTo(meta("{\"name\":\"Dave\"}"));
         assertThat(admit(store, "erin", "here:5", 0).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
-        assertThat(await(() -> store.remove(ROOM, "erin", "here:5"))).isTrue();
+        assertThat(await(() -> store.remove(ROOM, "erin", "here:5", LeaveReason.LEFT))).isTrue();
     }
 
     @Test
@@ -243,7 +244,7 @@ class FailoverPresenceStoreTest {
         assertThat(admit(store, "carol", "here:1", 1).status()).isEqualTo(PresenceStore.Admission.Status.FULL);
         outage();
 
-        assertThat(await(() -> store.remove(ROOM, "carol", "here:1"))).isTrue(); // the mirror never had carol
+        assertThat(await(() -> store.remove(ROOM, "carol", "here:1", LeaveReason.LEFT))).isTrue(); // the mirror never had carol
         assertThat(admit(store, "carol", "here:1", 1).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
     }
 
@@ -283,7 +284,7 @@ class FailoverPresenceStoreTest {
 
         await(() -> store.refresh(ROOM, List.of(new PresenceStore.Touch("alice", "here:1", meta("{}"))), List.of(), true));
 
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isTrue();
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:1", LeaveReason.LEFT))).isTrue();
     }
 
     // ---- draining ------------------------------------------------------------------------------------------------
@@ -294,7 +295,7 @@ class FailoverPresenceStoreTest {
 
         store.drain();
 
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isFalse();
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:1", LeaveReason.LEFT))).isFalse();
         assertThat(inRedis("alice")).isTrue();
         assertThat(redis.command("ZRANGE", Keys.connections(ROOM, "alice"), "0", "-1")).asList().contains("here:1");
     }
@@ -307,6 +308,6 @@ class FailoverPresenceStoreTest {
 
         store.drain();
 
-        assertThat(await(() -> store.remove(ROOM, "alice", "here:1"))).isFalse();
+        assertThat(await(() -> store.remove(ROOM, "alice", "here:1", LeaveReason.LEFT))).isFalse();
     }
 }

@@ -57,7 +57,7 @@ class ScriptsTest {
     }
 
     private List<Object> admit(String room, String user, String conn, String meta, long limit, String mode) {
-        return (List<Object>) eval(Scripts.ADMIT, Keys.encode(room), user, conn, meta, Long.toString(TTL),
+        return (List<Object>) eval(Scripts.WITHOUT_EVENTS.admit(), Keys.encode(room), user, conn, meta, Long.toString(TTL),
                 Long.toString(limit), mode, Long.toString(TTL - PresenceStore.EXPIRY_GRACE_MS));
     }
 
@@ -66,18 +66,18 @@ class ScriptsTest {
     }
 
     private long remove(String user, String conn) {
-        return (Long) eval(Scripts.REMOVE, ROOM, user, conn);
+        return (Long) eval(Scripts.WITHOUT_EVENTS.remove(), ROOM, user, conn);
     }
 
     private List<Object> merge(String user, String expected, String next) {
-        return (List<Object>) eval(Scripts.MERGE, ROOM, user, expected, next);
+        return (List<Object>) eval(Scripts.WITHOUT_EVENTS.merge(), ROOM, user, expected, next);
     }
 
     private List<Object> sweep(String... user) {
         String[] argv = new String[1 + user.length];
         argv[0] = ROOM;
         System.arraycopy(user, 0, argv, 1, user.length);
-        return (List<Object>) eval(Scripts.SWEEP, argv);
+        return (List<Object>) eval(Scripts.WITHOUT_EVENTS.sweep(), argv);
     }
 
     private List<Object> refresh(long ttl, boolean rewrite, List<String[]> touches, List<String[]> cursors) {
@@ -86,7 +86,7 @@ class ScriptsTest {
                 Integer.toString(touches.size())));
         touches.forEach(t -> argv.addAll(List.of(t)));
         cursors.forEach(c -> argv.addAll(List.of(c)));
-        return (List<Object>) eval(Scripts.REFRESH, argv.toArray(String[]::new));
+        return (List<Object>) eval(Scripts.WITHOUT_EVENTS.refresh(), argv.toArray(String[]::new));
     }
 
     /** A member whose only connection expired long ago and whose presence hash is gone. */
@@ -148,12 +148,14 @@ class ScriptsTest {
     // ---- loading -------------------------------------------------------------------------------------------------
 
     @Test
-    void everyScript_isThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
+    void everyScript_isTheHooksLineAndThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
         String prelude = Scripts.body("prelude");
         assertThat(prelude).startsWith("local function enc(s)");
-        for (Scripts.Script s : List.of(Scripts.ADMIT, Scripts.REMOVE, Scripts.SWEEP, Scripts.REFRESH, Scripts.SNAPSHOT,
-                Scripts.MERGE, Scripts.DUE)) {
-            assertThat(s.text()).as(s.name()).isEqualTo(prelude + Scripts.body(s.name()));
+        Scripts recording = Scripts.recording(java.util.EnumSet.of(dev.flock.webhook.EventType.USER_LEFT,
+                dev.flock.webhook.EventType.USER_JOINED), 7);
+        for (Scripts.Script s : recording.all()) {
+            assertThat(s.text()).as(s.name()).isEqualTo("local HOOKS, HOOK_MAX = {['user.joined']=true, ['user.left']=true}, 7\n"
+                    + prelude + Scripts.body(s.name()));
             assertThat(s.text()).as(s.name()).doesNotContain("-- ARGV");
             assertThat(Scripts.read(s.name() + ".lua")).as(s.name() + ".lua header").contains("-- ARGV[1]", "-- Returns");
             assertThat(redis.command("SCRIPT", "LOAD", s.text())).as(s.name()).isEqualTo(s.sha());
@@ -446,7 +448,7 @@ class ScriptsTest {
         redis.command("ZADD", Keys.connections(ROOM, "conns-only"), "9999999999999", "k1");
         expiredMember("ghost");
 
-        List<Object> rows = new ArrayList<>((List<Object>) eval(Scripts.SNAPSHOT, ROOM));
+        List<Object> rows = new ArrayList<>((List<Object>) eval(Scripts.WITHOUT_EVENTS.snapshot(), ROOM));
         rows.sort(Comparator.comparing(r -> (String) ((List<Object>) r).get(0)));
 
         assertThat(rows).containsExactly(
@@ -469,7 +471,7 @@ class ScriptsTest {
     }
 
     private List<Object> due(long lease, int limit) {
-        return (List<Object>) eval(Scripts.DUE, "", Long.toString(lease), Integer.toString(limit));
+        return (List<Object>) eval(Scripts.WITHOUT_EVENTS.due(), "", Long.toString(lease), Integer.toString(limit));
     }
 
     /** A room whose index entry says every connection in it expired long ago (its instance crashed). */
@@ -572,7 +574,7 @@ class ScriptsTest {
                 "flock:room:a%3Ab:members", "flock:room:a:members", Keys.ROOM_INDEX);
         assertThat(indexed()).containsExactlyInAnyOrder("a", "a%3Ab");
 
-        assertThat(eval(Scripts.REMOVE, Keys.encode("a"), "b:c", "c1")).isEqualTo(1L);
+        assertThat(eval(Scripts.WITHOUT_EVENTS.remove(), Keys.encode("a"), "b:c", "c1")).isEqualTo(1L);
         assertThat(exists("flock:presence:a:b%3Ac")).isZero();
         assertThat(exists("flock:presence:a%3Ab:c", "flock:presence:a:b%253Ac")).isEqualTo(2L);
         assertThat(Arrays.asList(Keys.presence("a", "b:c"), Keys.presence("a:b", "c")))
@@ -619,7 +621,7 @@ class ScriptsTest {
     // ---- the reconnect grace (issue 20) --------------------------------------------------------------------------
 
     private long grace(String user, String conn, long graceMs) {
-        return (Long) eval(Scripts.GRACE, ROOM, user, conn, Long.toString(graceMs));
+        return (Long) eval(Scripts.WITHOUT_EVENTS.grace(), ROOM, user, conn, Long.toString(graceMs));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.flock.room;
 
+import dev.flock.webhook.LeaveReason;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 
@@ -29,9 +30,9 @@ final class CountingPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> remove(String roomId, String userId, String connectionId) {
+    public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
         removes.incrementAndGet();
-        return delegate.remove(roomId, userId, connectionId);
+        return delegate.remove(roomId, userId, connectionId, reason);
     }
 
     @Override
@@ -64,8 +65,8 @@ final class CountingPresenceStore implements PresenceStore {
     }
 
     @Override
-    public Future<Boolean> endGrace(String roomId, String userId, String connectionId) {
-        return delegate.endGrace(roomId, userId, connectionId);
+    public Future<Boolean> endGrace(String roomId, String userId, String connectionId, LeaveReason reason) {
+        return delegate.endGrace(roomId, userId, connectionId, reason);
     }
 
     @Override

@@ -96,6 +96,6 @@ class MemoryPresenceStoreTest extends PresenceStoreContract {
         store.overwriteMetadata(ROOM, "alice", meta("{\"name\":\"Mirror\"}"));
         store.overwriteMetadata(ROOM, "ghost", meta("{\"name\":\"G\"}"));
 
-        assertThat(snapshot(ROOM)).containsExactly(new PresenceStore.Snapshot("alice", meta("{\"name\":\"Mirror\"}"), null));
+        assertThat(snapshot(ROOM)).containsExactly(new Presence("alice", meta("{\"name\":\"Mirror\"}"), null));
     }
 }

@@ -1,19 +1,19 @@
-package dev.flock.admin;
+package dev.flock.security;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
-  * Slows password guessing per client address: a few free failures, then a lockout that doubles
+  * Slows password and key guessing (the admin login, the admin and server API keys) per client address: a few free failures, then a lockout that doubles
   * with every further failure. Locked-out clients are refused at once (429), so nothing waits on
   * the event loop. Thread-safe.
   */
-final class LoginThrottle {
+public final class LoginThrottle {
 
-    static final int FREE_FAILURES = 3;
+    public static final int FREE_FAILURES = 3;
     static final long FIRST_LOCK_MILLIS = 2_000;
-    static final long MAX_LOCK_MILLIS = 5 * 60_000;
+    public static final long MAX_LOCK_MILLIS = 5 * 60_000;
     /** A client that stops failing for this long starts over. */
     static final long FORGET_AFTER_MILLIS = 15 * 60_000;
     static final int MAX_TRACKED = 10_000;
@@ -24,17 +24,17 @@ final class LoginThrottle {
     private final Map<String, Failures> byAddress = new ConcurrentHashMap<>();
     private final LongSupplier clock;
 
-    LoginThrottle(LongSupplier clock) {
+    public LoginThrottle(LongSupplier clock) {
         this.clock = clock;
     }
 
     /** Milliseconds until this address may try again; 0 when it may try now. */
-    long retryAfterMillis(String address) {
+    public long retryAfterMillis(String address) {
         Failures failures = byAddress.get(address);
         return failures == null ? 0 : Math.max(0, failures.lockedUntil() - clock.getAsLong());
     }
 
-    void failed(String address) {
+    public void failed(String address) {
         long now = clock.getAsLong();
         byAddress.compute(address, (key, previous) -> {
             int count = previous == null || now - previous.lastFailureAt() > FORGET_AFTER_MILLIS ? 1 : previous.count() + 1;
@@ -45,7 +45,7 @@ final class LoginThrottle {
         }
     }
 
-    void succeeded(String address) {
+    public void succeeded(String address) {
         byAddress.remove(address);
     }
 

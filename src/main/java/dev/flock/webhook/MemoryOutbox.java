@@ -1,0 +1,94 @@
+package dev.flock.webhook;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.time.Clock;
+import io.vertx.core.Future;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The outbox of a single instance: an in-process queue, bounded by {@code FLOCK_WEBHOOK_MAX_PENDING} (beyond it the
+ * oldest event goes; the deliverer counts the gap), holding each event until every subscriber acknowledged it. What it
+ * holds is lost with the process, as the rest of memory mode's presence is. Thread-safe: rooms on every event loop
+ * record into it.
+ */
+public final class MemoryOutbox implements Outbox, EventLog {
+
+    private final Clock clock;
+    private final int maxPending;
+    private final String idPrefix = "evt_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + "-";
+    private final ArrayDeque<WebhookEvent> events = new ArrayDeque<>();
+    /** The highest sequence number each subscriber acknowledged. */
+    private final Map<String, Long> acked = new HashMap<>();
+    private long lastSeq;
+    private String lastFailure;
+
+    public MemoryOutbox(Clock clock, int maxPending, List<String> subscribers) {
+        this.clock = clock;
+        this.maxPending = maxPending;
+        subscribers.forEach(s -> acked.put(s, 0L));
+    }
+
+    @Override
+    public synchronized void record(EventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata) {
+        long seq = ++lastSeq;
+        events.addLast(new WebhookEvent(idPrefix + seq, seq, type, roomId, userId, reason, metadata, clock.millis()));
+        while (events.size() > maxPending) {
+            events.pollFirst();
+        }
+    }
+
+    @Override
+    public Future<Boolean> lead() {
+        return Future.succeededFuture(true);
+    }
+
+    @Override
+    public synchronized Future<List<WebhookEvent>> next(String subscriber, int max) {
+        long after = acked.getOrDefault(subscriber, 0L);
+        List<WebhookEvent> out = new ArrayList<>(Math.min(max, events.size()));
+        for (WebhookEvent e : events) {
+            if (out.size() >= max) {
+                break;
+            }
+            if (e.seq() > after) {
+                out.add(e);
+            }
+        }
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public synchronized Future<Void> ack(String subscriber, List<WebhookEvent> done) {
+        long upTo = done.stream().mapToLong(WebhookEvent::seq).max().orElse(0);
+        acked.merge(subscriber, upTo, Math::max);
+        long everyone = acked.values().stream().mapToLong(Long::longValue).min().orElse(upTo);
+        while (!events.isEmpty() && events.peekFirst().seq() <= everyone) {
+            events.pollFirst();
+        }
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public synchronized Future<Long> pending(String subscriber) {
+        long after = acked.getOrDefault(subscriber, 0L);
+        return Future.succeededFuture(events.stream().filter(e -> e.seq() > after).count());
+    }
+
+    @Override
+    public synchronized Future<Void> failed(String description) {
+        lastFailure = description;
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public synchronized Future<String> lastFailure() {
+        return Future.succeededFuture(lastFailure);
+    }
+}
