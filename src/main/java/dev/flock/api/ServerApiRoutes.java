@@ -77,8 +77,9 @@ public final class ServerApiRoutes {
     /** Mounts the API (answering 404 everywhere while it is off). Mount before any catch-all. */
     public void mount(Router router) {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(BODY_LIMIT);
-        router.routeWithRegex("^" + BASE + "(/.*)?$").handler(this::headers).handler(body).handler(this::handle)
-                .failureHandler(this::failure);
+        String paths = "^" + BASE + "(/.*)?$";
+        router.routeWithRegex(paths).handler(this::headers);
+        router.routeWithRegex(paths).handler(body).handler(this::handle).failureHandler(this::failure);
     }
 
     private void headers(RoutingContext ctx) {

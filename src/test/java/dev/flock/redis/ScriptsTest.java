@@ -452,10 +452,10 @@ class ScriptsTest {
         rows.sort(Comparator.comparing(r -> (String) ((List<Object>) r).get(0)));
 
         assertThat(rows).containsExactly(
-                List.of("alice", ALICE, "10", "20", "30"),
-                List.of("bob", BOB, "", "", ""),
-                List.of("conns-only", "{}", "", "", ""),
-                List.of("node-user", "{\"name\":\"Node\"}", "", "", ""));
+                List.of("alice", ALICE, "10", "20", "30", 1L, 0L),
+                List.of("bob", BOB, "", "", "", 1L, 0L),
+                List.of("conns-only", "{}", "", "", "", 1L, 0L),
+                List.of("node-user", "{\"name\":\"Node\"}", "", "", "", 1L, 0L)); // an original's user counts 1
         assertThat(members()).contains("ghost"); // a read: it lists, it does not prune
     }
 
