@@ -94,6 +94,12 @@
       var node = document.getElementById(id);
       if (node) node.textContent = String(data.totals[key]);
     });
+    if (data.webhooks) {
+      var pending = document.getElementById('stat-webhooks');
+      if (pending) pending.textContent = String(data.webhooks.pending);
+      var failure = document.getElementById('webhook-failure');
+      if (failure) failure.textContent = 'Last webhook failure: ' + (data.webhooks.lastFailure || 'none');
+    }
     // Rows are rebuilt only when something other than cursor times changed, so a click on a
     // "Close room" button is not lost to a refresh; otherwise only the activity lists change.
     var structure = JSON.stringify(data.rooms.map(function (r) {

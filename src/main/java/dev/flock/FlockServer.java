@@ -7,6 +7,7 @@ import dev.flock.admin.AdminRoutes;
 import dev.flock.admin.DemoConfig;
 import dev.flock.admin.DirectoryAdminRooms;
 import dev.flock.admin.TryItRoutes;
+import dev.flock.admin.WebhookStatus;
 import dev.flock.config.FlockConfig;
 import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
@@ -128,7 +129,8 @@ public final class FlockServer {
             memoryBroker.register(registry);
         }
         this.directory = redis == null ? new LocalRoomDirectory(vertx, registry) : redis.directory(vertx, registry);
-        this.admin = new DirectoryAdminRooms(directory);
+        this.admin = new DirectoryAdminRooms(directory, webhooks == null ? null
+                : () -> webhooks.lastFailure().map(failure -> new WebhookStatus(webhooks.pending(), failure)));
         this.memory = new MemoryGuard(config.memoryHighWaterPercent(), clock);
         this.admission = new Admission(config, memory::reason);
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));

@@ -28,6 +28,11 @@ final class AdminPages {
     }
 
     static String dashboard(List<RoomView> rooms, int instances, String csrfToken, long nowMillis) {
+        return dashboard(rooms, instances, null, csrfToken, nowMillis);
+    }
+
+    /** {@code webhooks}: null without webhooks (nothing shown). */
+    static String dashboard(List<RoomView> rooms, int instances, WebhookStatus webhooks, String csrfToken, long nowMillis) {
         int members = rooms.stream().mapToInt(r -> r.members().size()).sum();
         long activeCursors = rooms.stream().flatMap(r -> r.members().stream())
                 .filter(m -> RoomsJson.isCursorActive(m, nowMillis)).count();
@@ -43,7 +48,11 @@ final class AdminPages {
                 .append(stat("stat-members", members, "Connected users"))
                 .append(stat("stat-cursors", activeCursors, "Moving cursors (10 s)"))
                 .append(stat("stat-instances", instances, "Instances"))
-                .append("</section>\n<section class=\"card\"><header class=\"card-header\"><h2>Rooms</h2>")
+                .append(webhooks == null ? "" : stat("stat-webhooks", webhooks.pending(), "Webhooks pending"))
+                .append("</section>\n")
+                .append(webhooks == null ? "" : "<p class=\"sub\" id=\"webhook-failure\">Last webhook failure: "
+                        + Html.escape(webhooks.lastFailure() == null ? "none" : webhooks.lastFailure()) + "</p>\n")
+                .append("<section class=\"card\"><header class=\"card-header\"><h2>Rooms</h2>")
                 .append("<form method=\"post\" action=\"api/admin/close-all\" id=\"close-all\"><input type=\"hidden\" name=\"csrf\" value=\"")
                 .append(csrf).append("\"><button type=\"submit\" class=\"danger\">Close all rooms</button></form></header>\n")
                 .append("<table><thead><tr><th>Room</th><th>Users</th><th>Who's here</th><th>Cursor activity</th><th></th></tr></thead>\n")

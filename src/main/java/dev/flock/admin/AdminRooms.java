@@ -24,6 +24,11 @@ public interface AdminRooms {
     /** Closes every room as {@link #closeRoom} does; answers how many rooms were closed. */
     Future<Integer> closeAll();
 
+    /** The webhooks' pending count and last failure; null when no webhook URL is configured. */
+    default Future<WebhookStatus> webhooks() {
+        return Future.succeededFuture(null);
+    }
+
     /** Instances sharing the fleet (1 without Redis). Shown on the dashboard only. */
     default Future<Integer> instanceCount() {
         return Future.succeededFuture(1);

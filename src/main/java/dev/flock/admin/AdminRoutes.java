@@ -115,14 +115,15 @@ public final class AdminRoutes {
             html(ctx, 200, AdminPages.login(null));
             return;
         }
-        Future.all(rooms.rooms(), rooms.instanceCount()).onComplete(ar -> {
+        Future.all(rooms.rooms(), rooms.instanceCount(), rooms.webhooks().otherwiseEmpty()).onComplete(ar -> {
             if (ar.failed()) {
                 html(ctx, 500, AdminPages.login("Could not read the rooms; see the server log."));
                 return;
             }
             List<RoomView> list = ar.result().resultAt(0);
             int instances = ar.result().resultAt(1);
-            html(ctx, 200, AdminPages.dashboard(list, instances, session.get().csrfToken(), clock.getAsLong()));
+            WebhookStatus hooks = ar.result().resultAt(2);
+            html(ctx, 200, AdminPages.dashboard(list, instances, hooks, session.get().csrfToken(), clock.getAsLong()));
         });
     }
 
@@ -161,14 +162,15 @@ public final class AdminRoutes {
         if (authorize(ctx, false) == null) {
             return;
         }
-        Future.all(rooms.rooms(), rooms.instanceCount()).onComplete(ar -> {
+        Future.all(rooms.rooms(), rooms.instanceCount(), rooms.webhooks().otherwiseEmpty()).onComplete(ar -> {
             if (ar.failed()) {
                 json(ctx, 500, error("could not read the rooms"));
                 return;
             }
             List<RoomView> list = ar.result().resultAt(0);
             int instances = ar.result().resultAt(1);
-            json(ctx, 200, RoomsJson.of(list, instances, clock.getAsLong()));
+            WebhookStatus hooks = ar.result().resultAt(2);
+            json(ctx, 200, RoomsJson.of(list, instances, hooks, clock.getAsLong()));
         });
     }
 

@@ -13,9 +13,21 @@ import java.util.Map;
 public final class DirectoryAdminRooms implements AdminRooms {
 
     private final RoomDirectory directory;
+    /** Null without webhooks. */
+    private final java.util.function.Supplier<Future<WebhookStatus>> webhooks;
 
     public DirectoryAdminRooms(RoomDirectory directory) {
+        this(directory, null);
+    }
+
+    public DirectoryAdminRooms(RoomDirectory directory, java.util.function.Supplier<Future<WebhookStatus>> webhooks) {
         this.directory = directory;
+        this.webhooks = webhooks;
+    }
+
+    @Override
+    public Future<WebhookStatus> webhooks() {
+        return webhooks == null ? Future.succeededFuture(null) : webhooks.get();
     }
 
     @Override

@@ -15,6 +15,11 @@ final class RoomsJson {
     }
 
     static JsonObject of(List<RoomView> rooms, int instances, long nowMillis) {
+        return of(rooms, instances, null, nowMillis);
+    }
+
+    /** With {@code webhooks} (null without them): {@code "webhooks": {"pending": n, "lastFailure": text|null}}. */
+    static JsonObject of(List<RoomView> rooms, int instances, WebhookStatus webhooks, long nowMillis) {
         JsonArray roomsJson = new JsonArray();
         int members = 0;
         int activeCursors = 0;
@@ -39,6 +44,8 @@ final class RoomsJson {
                         .put("members", members)
                         .put("activeCursors", activeCursors)
                         .put("instances", instances))
+                .put("webhooks", webhooks == null ? null
+                        : new JsonObject().put("pending", webhooks.pending()).put("lastFailure", webhooks.lastFailure()))
                 .put("now", nowMillis);
     }
 

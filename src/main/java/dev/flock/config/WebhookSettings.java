@@ -1,6 +1,6 @@
 package dev.flock.config;
 
-import dev.flock.webhook.EventType;
+import dev.flock.protocol.WebhookEventType;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -19,7 +19,7 @@ import java.util.Set;
  * @param events        {@code FLOCK_WEBHOOK_EVENTS}
  * @param leaderLeaseMs Redis mode: how long the delivering instance's lease lasts without a renewal
  */
-public record WebhookSettings(List<URI> urls, String secret, Set<EventType> events, int batchMs, int maxAgeSeconds,
+public record WebhookSettings(List<URI> urls, String secret, Set<WebhookEventType> events, int batchMs, int maxAgeSeconds,
                               int maxPending, int leaderLeaseMs) {
 
     /** Shorter secrets are refused: the signature is only as strong as its key. */
@@ -35,7 +35,7 @@ public record WebhookSettings(List<URI> urls, String secret, Set<EventType> even
     }
 
     /** The events the store records: none without a URL. */
-    public Set<EventType> recorded() {
+    public Set<WebhookEventType> recorded() {
         return enabled() ? events : Set.of();
     }
 
@@ -67,14 +67,14 @@ public record WebhookSettings(List<URI> urls, String secret, Set<EventType> even
         }
     }
 
-    private static Set<EventType> events(String raw) {
-        Set<EventType> out = EnumSet.noneOf(EventType.class);
+    private static Set<WebhookEventType> events(String raw) {
+        Set<WebhookEventType> out = EnumSet.noneOf(WebhookEventType.class);
         for (String name : raw.split(",")) {
             String n = name.trim();
             if (n.isEmpty()) {
                 continue;
             }
-            EventType t = EventType.of(n);
+            WebhookEventType t = WebhookEventType.of(n);
             if (t == null) {
                 throw new ConfigException("FLOCK_WEBHOOK_EVENTS: unknown event \"" + n + "\"; known: room.occupied,"
                         + " room.vacated, user.joined, user.left, presence.updated");

@@ -5,7 +5,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.room.MemoryPresenceStore;
 import dev.flock.room.PresenceStore;
 import dev.flock.time.Clock;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.List;

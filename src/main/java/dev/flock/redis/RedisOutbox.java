@@ -1,7 +1,7 @@
 package dev.flock.redis;
 
-import dev.flock.webhook.EventType;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
+import dev.flock.protocol.LeaveReason;
 import dev.flock.webhook.Outbox;
 import dev.flock.webhook.WebhookEvent;
 import io.vertx.core.Future;
@@ -190,7 +190,7 @@ final class RedisOutbox implements Outbox {
         for (int i = 0; i + 1 < fields.size(); i += 2) { // stream entry fields are a flat array in RESP2 and RESP3
             f.put(fields.get(i).toString(), fields.get(i + 1).toString());
         }
-        EventType type = EventType.of(f.get("type"));
+        WebhookEventType type = WebhookEventType.of(f.get("type"));
         String room = f.get("room");
         if (type == null || room == null) {
             return null;

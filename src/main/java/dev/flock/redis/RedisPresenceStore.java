@@ -7,7 +7,7 @@ import dev.flock.protocol.ProtocolCodec;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.room.Metadata;
 import dev.flock.room.PresenceStore;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;

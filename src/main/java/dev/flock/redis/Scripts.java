@@ -9,7 +9,7 @@ import java.util.HexFormat;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import dev.flock.webhook.EventType;
+import dev.flock.protocol.WebhookEventType;
 
 /**
  * The Lua scripts behind every shared-presence decision. Each runs atomically in Redis, so a decision ("admit
@@ -44,7 +44,7 @@ record Scripts(Script admit, Script remove, Script sweep, Script due, Script ref
      * entries. See admit.lua, remove.lua, sweep.lua, due.lua, refresh.lua, snapshot.lua, merge.lua, grace.lua,
      * takeover.lua and rooms-of.lua for what each does.
      */
-    static Scripts recording(Set<EventType> events, int maxPending) {
+    static Scripts recording(Set<WebhookEventType> events, int maxPending) {
         String hooks = events.stream().map(t -> "['" + t.wire() + "']=true").sorted().collect(Collectors.joining(", "));
         String header = "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";
         return new Scripts(script(header, "admit"), script(header, "remove"), script(header, "sweep"), script(header, "due"),

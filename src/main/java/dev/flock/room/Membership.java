@@ -5,7 +5,7 @@ import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.ServerMessage;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

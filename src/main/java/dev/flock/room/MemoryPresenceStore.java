@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.time.Clock;
 import dev.flock.webhook.EventLog;
-import dev.flock.webhook.EventType;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
+import dev.flock.protocol.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.ArrayList;
@@ -178,7 +178,7 @@ public final class MemoryPresenceStore implements PresenceStore {
             }
             if (user != null) {
                 user.metadata = merged;
-                events.record(EventType.PRESENCE_UPDATED, roomId, userId, null, merged.deepCopy());
+                events.record(WebhookEventType.PRESENCE_UPDATED, roomId, userId, null, merged.deepCopy());
             }
             return merged.deepCopy();
         });
@@ -270,10 +270,10 @@ public final class MemoryPresenceStore implements PresenceStore {
     /** A user becomes present: the room's first one occupies it. */
     private void add(RoomPresence room, String roomId, String userId, UserPresence user) {
         if (room.users.isEmpty()) {
-            events.record(EventType.ROOM_OCCUPIED, roomId, null, null, null);
+            events.record(WebhookEventType.ROOM_OCCUPIED, roomId, null, null, null);
         }
         room.users.put(userId, user);
-        events.record(EventType.USER_JOINED, roomId, userId, null, user.metadata.deepCopy());
+        events.record(WebhookEventType.USER_JOINED, roomId, userId, null, user.metadata.deepCopy());
     }
 
     /** A user is present no more: the room's last one vacates it. */
@@ -286,9 +286,9 @@ public final class MemoryPresenceStore implements PresenceStore {
 
     /** {@code user} has just been taken out of {@code room}. */
     private void left(RoomPresence room, String roomId, String userId, UserPresence user, LeaveReason reason) {
-        events.record(EventType.USER_LEFT, roomId, userId, reason, user.metadata.deepCopy());
+        events.record(WebhookEventType.USER_LEFT, roomId, userId, reason, user.metadata.deepCopy());
         if (room.users.isEmpty()) {
-            events.record(EventType.ROOM_VACATED, roomId, null, null, null);
+            events.record(WebhookEventType.ROOM_VACATED, roomId, null, null, null);
         }
     }
 

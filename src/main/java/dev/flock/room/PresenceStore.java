@@ -3,7 +3,7 @@ package dev.flock.room;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ServerMessage;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import io.vertx.core.Future;
 
 import java.util.List;

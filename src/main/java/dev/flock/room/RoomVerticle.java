@@ -1,7 +1,7 @@
 package dev.flock.room;
 
 import dev.flock.protocol.ClientMessage;
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;

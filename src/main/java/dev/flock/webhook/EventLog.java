@@ -1,5 +1,7 @@
 package dev.flock.webhook;
 
+import dev.flock.protocol.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -13,5 +15,5 @@ public interface EventLog {
     EventLog NONE = (type, roomId, userId, reason, metadata) -> { };
 
     /** {@code userId}, {@code reason} and {@code metadata} may be null (room events carry none). */
-    void record(EventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata);
+    void record(WebhookEventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata);
 }

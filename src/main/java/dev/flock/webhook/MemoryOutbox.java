@@ -1,5 +1,7 @@
 package dev.flock.webhook;
 
+import dev.flock.protocol.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.time.Clock;
 import io.vertx.core.Future;
@@ -36,7 +38,7 @@ public final class MemoryOutbox implements Outbox, EventLog {
     }
 
     @Override
-    public synchronized void record(EventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata) {
+    public synchronized void record(WebhookEventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata) {
         long seq = ++lastSeq;
         events.addLast(new WebhookEvent(idPrefix + seq, seq, type, roomId, userId, reason, metadata, clock.millis()));
         while (events.size() > maxPending) {

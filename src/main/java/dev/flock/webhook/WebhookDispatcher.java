@@ -85,6 +85,16 @@ public final class WebhookDispatcher extends VerticleBase {
         return http.close();
     }
 
+    /** Events waiting for delivery, summed over the URLs, as last counted (fleet-wide in Redis mode). */
+    public long pending() {
+        return pending.get();
+    }
+
+    /** The latest delivery failure (fleet-wide in Redis mode), or null. */
+    public Future<String> lastFailure() {
+        return outbox.lastFailure().otherwiseEmpty();
+    }
+
     /** Whether this instance delivers now (the lease holder), for the admin dashboard and tests. */
     public boolean leading() {
         return leading;

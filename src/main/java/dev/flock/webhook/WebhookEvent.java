@@ -1,5 +1,7 @@
 package dev.flock.webhook;
 
+import dev.flock.protocol.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -7,6 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * per event recorded in the outbox, so a gap seen by the deliverer counts events the bounded outbox dropped.
  * {@code userId}, {@code reason} and {@code metadata} are null where the type carries none.
  */
-public record WebhookEvent(String id, long seq, EventType type, String roomId, String userId, LeaveReason reason,
+public record WebhookEvent(String id, long seq, WebhookEventType type, String roomId, String userId, LeaveReason reason,
                            ObjectNode metadata, long timeMs) {
 }

@@ -151,8 +151,8 @@ class ScriptsTest {
     void everyScript_isTheHooksLineAndThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
         String prelude = Scripts.body("prelude");
         assertThat(prelude).startsWith("local function enc(s)");
-        Scripts recording = Scripts.recording(java.util.EnumSet.of(dev.flock.webhook.EventType.USER_LEFT,
-                dev.flock.webhook.EventType.USER_JOINED), 7);
+        Scripts recording = Scripts.recording(java.util.EnumSet.of(dev.flock.protocol.WebhookEventType.USER_LEFT,
+                dev.flock.protocol.WebhookEventType.USER_JOINED), 7);
         for (Scripts.Script s : recording.all()) {
             assertThat(s.text()).as(s.name()).isEqualTo("local HOOKS, HOOK_MAX = {['user.joined']=true, ['user.left']=true}, 7\n"
                     + prelude + Scripts.body(s.name()));

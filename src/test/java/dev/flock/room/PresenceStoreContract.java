@@ -1,6 +1,6 @@
 package dev.flock.room;
 
-import dev.flock.webhook.LeaveReason;
+import dev.flock.protocol.LeaveReason;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ProtocolCodec;

@@ -1,9 +1,9 @@
-package dev.flock.webhook;
+package dev.flock.protocol;
 
 import java.util.Locale;
 
 /** What a webhook event reports (issue 19); {@link #wire()} is the {@code type} in the body and in FLOCK_WEBHOOK_EVENTS. */
-public enum EventType {
+public enum WebhookEventType {
     /** A room got its first user, fleet-wide. */
     ROOM_OCCUPIED,
     /** A room lost its last user, fleet-wide. */
@@ -22,8 +22,8 @@ public enum EventType {
     }
 
     /** The type named {@code wire} ({@code user.left}), or null. */
-    public static EventType of(String wire) {
-        for (EventType t : values()) {
+    public static WebhookEventType of(String wire) {
+        for (WebhookEventType t : values()) {
             if (t.wire.equals(wire)) {
                 return t;
             }

@@ -1,4 +1,4 @@
-package dev.flock.webhook;
+package dev.flock.protocol;
 
 import java.util.Locale;
 
