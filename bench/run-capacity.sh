@@ -20,6 +20,8 @@
 #            with FLOCK_AUTH=required and keys made by openssl for the run; each generated user upgrades with its own
 #            token), compared with flock of the same run: server CPU per joined connection and RSS per held one
 #   e.g. bench/run-capacity.sh -n 3 --connections 5000 --rate 1000 -t flock,flock-hs256,flock-rs256,flock-es256
+#            webhooks (issue 19): flock-webhooks (flock with FLOCK_WEBHOOK_URL at bench/webhook-receiver.py on
+#            loopback, every event type; the receiver's totals are printed at the end), compared with flock the same way
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        FLOOR_CAPACITY_PORT (8781), FLOCK_CAPACITY_PORT (8786); FLOCK_MAX_CONNECTIONS_PER_IP (500) is passed to flock
 set -euo pipefail
@@ -72,6 +74,14 @@ echo "flock: $JAR --conf conf/flock.json, FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP; 
 
 OUT=$(mktemp -d /tmp/flock-capacity.XXXXXX)
 # keys for the flock-<alg> targets, made once per invocation (loopback only, deleted with $OUT by nobody: /tmp)
+HOOK_PID=
+if [[ $TARGETS == *flock-webhooks* ]]; then
+  HOOK_PORT=${WEBHOOK_RECEIVER_PORT:-8789}
+  refuse_busy "$HOOK_PORT"
+  HOOK_SECRET=$(openssl rand -hex 32)
+  python3 bench/webhook-receiver.py "$HOOK_PORT" "$HOOK_SECRET" "$OUT/webhooks.totals" --max-seconds 7200 &
+  HOOK_PID=$!
+fi
 if [[ $TARGETS == *flock-* ]]; then
   openssl rand -base64 48 | tr -d '\n' >"$OUT/hs256.secret"
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$OUT/rs256.key" 2>/dev/null
@@ -83,6 +93,8 @@ token_env() {
   case $1 in
     flock-hs256) echo "FLOCK_AUTH=required FLOCK_JWT_SECRET=$(cat "$OUT/hs256.secret")" ;;
     flock-rs256|flock-es256) echo "FLOCK_AUTH=required FLOCK_JWT_PUBLIC_KEYS=$OUT/${1#flock-}.pub" ;;
+    flock-webhooks) echo "FLOCK_WEBHOOK_URL=http://127.0.0.1:$HOOK_PORT/hooks FLOCK_WEBHOOK_SECRET=$HOOK_SECRET" \
+                         "FLOCK_WEBHOOK_EVENTS=room.occupied,room.vacated,user.joined,user.left,presence.updated" ;;
   esac
 }
 token_args() {
@@ -106,6 +118,7 @@ GEN_PIDS=()
 stop_all() {
   for g in "${GEN_PIDS[@]}"; do kill "$g" 2>/dev/null || true; done
   stop_server
+  [ -z "$HOOK_PID" ] || kill "$HOOK_PID" 2>/dev/null || true
 }
 trap stop_all EXIT
 
@@ -121,13 +134,13 @@ start_server() {
            (ulimit -n "$FD_LIMIT"; MALLOC_ARENA_MAX=2 exec java $SERVER_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer \
              --port "$PORT" --native $release) >"$log" 2>&1 &
            ;;
-    flock|flock-hs256|flock-rs256|flock-es256) PORT=$FLOCK_PORT_
+    flock|flock-hs256|flock-rs256|flock-es256|flock-webhooks) PORT=$FLOCK_PORT_
            refuse_busy "$PORT"
            # shellcheck disable=SC2086,SC2046
            (ulimit -n "$FD_LIMIT"; export $(token_env "$target"); MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
              FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP exec java $SERVER_OPTS -jar "$JAR" --conf conf/flock.json) >"$log" 2>&1 &
            ;;
-    *) echo "unknown target $target (floor, floor-release, floor-lean, flock, flock-hs256, flock-rs256, flock-es256)" >&2; exit 2 ;;
+    *) echo "unknown target $target (floor, floor-release, floor-lean, flock, flock-hs256, flock-rs256, flock-es256, flock-webhooks)" >&2; exit 2 ;;
   esac
   PID=$!
   wait_port "$PORT" "$PID" "$target" "$log"
@@ -323,5 +336,8 @@ for phase, n in [("hold", conns), ("push", push)]:
                       if t in v and "flock" in v and v[t].get(k) and v["flock"].get(k)]
             if ratios:
                 print(f"  {t} / flock {k}: median {statistics.median(ratios):.3f}, per run {[round(x, 3) for x in ratios]}")
+import os
+if os.path.exists(os.path.join(out, "webhooks.totals")):
+    print(f"  webhook receiver totals (all flock-webhooks runs): {open(os.path.join(out, 'webhooks.totals')).read()}")
 print(f"\nlogs and RESULT lines: {out}")
 PY
