@@ -22,6 +22,9 @@
 #   e.g. bench/run-capacity.sh -n 3 --connections 5000 --rate 1000 -t flock,flock-hs256,flock-rs256,flock-es256
 #            webhooks (issue 19): flock-webhooks (flock with FLOCK_WEBHOOK_URL at bench/webhook-receiver.py on
 #            loopback, every event type; the receiver's totals are printed at the end), compared with flock the same way
+#   --redis: flock targets run in Redis mode on a fresh redis-server (REDIS_CAPACITY_PORT, 6391; flushed before each
+#            phase); each RESULT also gets redisCpuPerJoinMs (the redis-server's CPU over the phase per joined connection)
+#   e.g. bench/run-capacity.sh -n 3 --connections 5000 --rate 1000 --redis -t flock,flock-webhooks
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        FLOOR_CAPACITY_PORT (8781), FLOCK_CAPACITY_PORT (8786); FLOCK_MAX_CONNECTIONS_PER_IP (500) is passed to flock
 set -euo pipefail
@@ -29,6 +32,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 
 RUNS=3
+REDIS=0
 CONNECTIONS=10000
 PUSH=0
 TARGETS=floor,flock
@@ -43,7 +47,7 @@ JAR=${JAR:-target/flock-server.jar}
 FD_LIMIT=20000
 # sockets per generator process before the phase is split over two (CAPACITY_GEN_MAX, for testing the split)
 GEN_MAX=${CAPACITY_GEN_MAX:-$((FD_LIMIT - 300))}
-usage() { sed -n '2,26p' "$0"; exit 2; }
+usage() { sed -n '2,31p' "$0"; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     -n) RUNS=$2; shift 2 ;;
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --hold|-H) HOLD=$2; shift 2 ;;
     -j) EXTRA=$2; shift 2 ;;
     -g) GEN_OPTS=$2; shift 2 ;;
+    --redis) REDIS=1; shift ;;
     *) usage ;;
   esac
 done
@@ -74,6 +79,22 @@ echo "flock: $JAR --conf conf/flock.json, FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP; 
 
 OUT=$(mktemp -d /tmp/flock-capacity.XXXXXX)
 # keys for the flock-<alg> targets, made once per invocation (loopback only, deleted with $OUT by nobody: /tmp)
+REDIS_PID=
+REDIS_ENV=
+if [ "$REDIS" = 1 ]; then
+  REDIS_PORT=${REDIS_CAPACITY_PORT:-6391}
+  refuse_busy "$REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$OUT/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  REDIS_ENV="FLOCK_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+  echo "Redis mode: redis-server pid $REDIS_PID on 127.0.0.1:$REDIS_PORT"
+fi
+# the redis-server's CPU seconds so far (utime + stime), 0 without one
+redis_cpu() {
+  [ -n "$REDIS_PID" ] || { echo 0; return; }
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$REDIS_PID/stat"
+}
 HOOK_PID=
 if [[ $TARGETS == *flock-webhooks* ]]; then
   HOOK_PORT=${WEBHOOK_RECEIVER_PORT:-8789}
@@ -119,6 +140,7 @@ stop_all() {
   for g in "${GEN_PIDS[@]}"; do kill "$g" 2>/dev/null || true; done
   stop_server
   [ -z "$HOOK_PID" ] || kill "$HOOK_PID" 2>/dev/null || true
+  [ -z "$REDIS_PID" ] || kill "$REDIS_PID" 2>/dev/null || true
 }
 trap stop_all EXIT
 
@@ -137,7 +159,8 @@ start_server() {
     flock|flock-hs256|flock-rs256|flock-es256|flock-webhooks) PORT=$FLOCK_PORT_
            refuse_busy "$PORT"
            # shellcheck disable=SC2086,SC2046
-           (ulimit -n "$FD_LIMIT"; export $(token_env "$target"); MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
+           [ -z "$REDIS_PID" ] || redis-cli -p "$REDIS_PORT" flushall >/dev/null
+           (ulimit -n "$FD_LIMIT"; export $(token_env "$target") $REDIS_ENV; MALLOC_ARENA_MAX=2 FLOCK_PORT=$PORT FLOCK_HOST=127.0.0.1 \
              FLOCK_MAX_CONNECTIONS_PER_IP=$PER_IP exec java $SERVER_OPTS -jar "$JAR" --conf conf/flock.json) >"$log" 2>&1 &
            ;;
     *) echo "unknown target $target (floor, floor-release, floor-lean, flock, flock-hs256, flock-rs256, flock-es256, flock-webhooks)" >&2; exit 2 ;;
@@ -214,6 +237,7 @@ phase() {
   local gens=1
   [ "$conns" -gt "$GEN_MAX" ] && gens=2
   start_server "$target" "$log"
+  local redis_before; redis_before=$(redis_cpu)
   echo "== run $run/$RUNS, $name: $target (pid $PID), $conns connections from $gens generator(s) at $RATE/s, hold $HOLD s"
   GEN_PIDS=()
   local first=0 files=()
@@ -240,11 +264,14 @@ phase() {
     grep '^RESULT ' "$OUT/$target.$name.$run.g$g.log" | cut -c8- >"${files[$((g - 1))]}" || true
     [ -s "${files[$((g - 1))]}" ] || { echo "generator $g of $target/$name printed no RESULT (log $OUT/$target.$name.$run.g$g.log)" >&2; }
   done
-  local state merged
+  local state merged redis_s
+  redis_s=$(python3 -c "print(round($(redis_cpu) - $redis_before, 3))")
   state=$(server_state "$log")
   merged=$(merge_results "${files[@]}")
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(json.loads(sys.argv[2])); r.update(target=sys.argv[3], phase=sys.argv[4], run=int(sys.argv[5])); print("RESULT " + json.dumps(r))' \
-    "$merged" "$state" "$target" "$name" "$run" >>"$OUT/results.log"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(json.loads(sys.argv[2])); r.update(target=sys.argv[3], phase=sys.argv[4], run=int(sys.argv[5]))
+if sys.argv[6] != "0" and r.get("joined"): r.update(redisCpuS=float(sys.argv[6]), redisCpuPerJoinMs=float(sys.argv[6]) * 1000 / r["joined"])
+print("RESULT " + json.dumps(r))' \
+    "$merged" "$state" "$target" "$name" "$run" "$redis_s" >>"$OUT/results.log"
   tail -n 1 "$OUT/results.log"
   tail -n 1 "$OUT/results.log" | cut -c8- >>"$OUT/$name.jsonl"
   if [[ $target == flock* ]] && kill -0 "$PID" 2>/dev/null; then
@@ -274,7 +301,7 @@ import json, os, statistics, sys
 out, conns, push, targets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 keys = ["joined", "aliveAtEnd", "refused503", "closed1013", "otherFailures", "serverRssIdleMb", "serverRssAtHoldMb",
         "serverHwmMb", "serverRssPerHeldKb", "heartbeatsUnanswered", "connectSeconds", "serverCpuConnectS",
-        "serverCpuPerJoinMs"]
+        "serverCpuPerJoinMs", "redisCpuPerJoinMs"]
 def med(rows, k):
     vals = [r[k] for r in rows if r.get(k) is not None]
     return statistics.median(vals) if vals else None
@@ -331,7 +358,7 @@ for phase, n in [("hold", conns), ("push", push)]:
         per_run = {}
         for r in rows:
             per_run.setdefault(r["run"], {})[r["target"]] = r
-        for k in ["serverCpuPerJoinMs", "serverRssPerHeldKb"]:
+        for k in ["serverCpuPerJoinMs", "serverRssPerHeldKb", "redisCpuPerJoinMs"]:
             ratios = [v[t][k] / v["flock"][k] for v in per_run.values()
                       if t in v and "flock" in v and v[t].get(k) and v["flock"].get(k)]
             if ratios:
