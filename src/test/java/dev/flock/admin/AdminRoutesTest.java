@@ -259,6 +259,24 @@ class AdminRoutesTest {
     }
 
     @Test
+    void webhooks_showTheirPendingCountAndLastFailure_onlyWhenConfigured() throws Exception {
+        startEnabled();
+        Map<String, String> bearer = Map.of("Authorization", "Bearer " + TOKEN);
+        assertThat(new JsonObject(get("/api/admin/rooms", bearer).body()).getValue("webhooks")).isNull();
+
+        rooms.webhooks = new WebhookStatus(42, "2026-12-01T10:00:00Z https://hooks.example/in: HTTP 503 (attempt 3, 7 events)");
+        JsonObject hooks = new JsonObject(get("/api/admin/rooms", bearer).body()).getJsonObject("webhooks");
+        assertThat(hooks.getLong("pending")).isEqualTo(42);
+        assertThat(hooks.getString("lastFailure")).contains("HTTP 503");
+
+        String page = AdminPages.dashboard(List.of(), 1, rooms.webhooks, "csrf", clock.get());
+        assertThat(page).contains("id=\"stat-webhooks\">42<", "Last webhook failure: 2026-12-01T10:00:00Z https://hooks.example/in: HTTP 503");
+        assertThat(AdminPages.dashboard(List.of(), 1, null, "csrf", clock.get())).doesNotContain("stat-webhooks", "webhook failure");
+        rooms.webhooks = new WebhookStatus(0, "<script>x</script>");
+        assertThat(AdminPages.dashboard(List.of(), 1, rooms.webhooks, "csrf", clock.get())).doesNotContain("<script>x");
+    }
+
+    @Test
     void apiRefusesMissingOrWrongCredentials() throws Exception {
         startEnabled();
         assertThat(get("/api/admin/rooms", Map.of()).status()).isEqualTo(401);

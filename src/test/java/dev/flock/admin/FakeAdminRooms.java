@@ -11,6 +11,13 @@ final class FakeAdminRooms implements AdminRooms {
 
     final List<RoomView> rooms = new CopyOnWriteArrayList<>();
     final List<String> closed = new CopyOnWriteArrayList<>();
+    /** What {@link #webhooks()} answers; null = webhooks off. */
+    volatile WebhookStatus webhooks;
+
+    @Override
+    public Future<WebhookStatus> webhooks() {
+        return Future.succeededFuture(webhooks);
+    }
 
     @Override
     public Future<List<RoomView>> rooms() {
