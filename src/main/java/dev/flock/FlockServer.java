@@ -85,6 +85,7 @@ public final class FlockServer {
     /** One connection hub per event loop, for the sockets of Flock's own port and of {@link #mount}. */
     private final SocketHubs hubs;
     private final RequestHygiene hygiene;
+    private final Clock clock;
     private final List<String> deployments = new ArrayList<>();
     private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
@@ -98,6 +99,7 @@ public final class FlockServer {
         this.vertx = vertx;
         this.config = config;
         this.metrics = metrics;
+        this.clock = clock;
         String instanceId = UUID.randomUUID().toString();
         RoomBroker broker;
         PresenceStore store;
@@ -237,7 +239,7 @@ public final class FlockServer {
                 .map(n -> new DemoConfig(config.apiKeysRequired(),
                         config.auth().mode() == dev.flock.config.AuthSettings.Mode.REQUIRED, n)));
         ServerApiRoutes api = new ServerApiRoutes(directory, config, metrics,
-                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), System::currentTimeMillis);
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock::monotonicMillis);
         return router -> {
             adminRoutes.mount(router);
             api.mount(router);
