@@ -137,7 +137,12 @@ final class RedisOutbox implements Outbox {
 
     private Future<List<WebhookEvent>> read(String subscriber, String group, String from, int max) {
         return link.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(max)
-                .arg("STREAMS").arg(Keys.WEBHOOKS).arg(from)).compose(r -> {
+                .arg("STREAMS").arg(Keys.WEBHOOKS).arg(from)).recover(err -> {
+            if (String.valueOf(err.getMessage()).startsWith("NOGROUP")) {
+                groupsCreated.clear(); // Redis lost the stream (a restart without persistence, a flush): the next lead() re-creates it
+            }
+            return Future.failedFuture(err);
+        }).compose(r -> {
             List<WebhookEvent> events = new ArrayList<>();
             List<String> gone = new ArrayList<>();
             if (r != null && r.size() > 0) {
