@@ -124,18 +124,18 @@ final class RedisOutbox implements Outbox {
     public Future<List<WebhookEvent>> next(String subscriber, int max) {
         String g = groups.get(subscriber);
         if (mayHavePending.contains(subscriber)) {
-            return read(subscriber, g, "0", max).compose(events -> {
+            return read(g, "0", max).compose(events -> {
                 if (!events.isEmpty()) {
                     return Future.succeededFuture(events);
                 }
                 mayHavePending.remove(subscriber);
-                return read(subscriber, g, ">", max);
+                return read(g, ">", max);
             });
         }
-        return read(subscriber, g, ">", max);
+        return read(g, ">", max);
     }
 
-    private Future<List<WebhookEvent>> read(String subscriber, String group, String from, int max) {
+    private Future<List<WebhookEvent>> read(String group, String from, int max) {
         return link.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(max)
                 .arg("STREAMS").arg(Keys.WEBHOOKS).arg(from)).recover(err -> {
             if (String.valueOf(err.getMessage()).startsWith("NOGROUP")) {
