@@ -388,15 +388,17 @@ class WebhookDeliveryTest {
         closing.add(bobBehind);
         bobBehind.joinAndAck("doc", "bob", meta());
         assertThat(shape(events(drain()))).containsExactly("user.joined:bob");
+        int mark = receiver.count();
         proxy.cut();
         bobBehind.awaitClose();
         clock.advance(1000);
         client().joinAndAck("doc", "bob", meta()); // back within the 3 s grace
-        clock.advance(5000); // past the grace
+        clock.advance(5000); // past the grace (the deliverer polls on the way: what it sends counts too)
         client().joinAndAck("marker", "mark", meta());
         List<JsonObject> got = new ArrayList<>();
         for (int i = 0; i < 20 && got.stream().noneMatch(e -> "mark".equals(e.getString("userId"))); i++) {
-            got.addAll(events(tick()));
+            tick();
+            got = events(receiver.requests().subList(mark, receiver.count()));
         }
         assertThat(shape(got)).containsExactly("room.occupied", "user.joined:mark");
     }
@@ -447,7 +449,9 @@ class WebhookDeliveryTest {
         }
         assertThat(shape(third.events())).containsExactly("room.occupied", "user.joined:alice");
 
-        List<Request> rest = drain();
+        // the clock moved up to the maximum: the next poll may have gone out within that advance already
+        drain();
+        List<Request> rest = receiver.requests().subList(before + 2, receiver.count());
         assertThat(rest).hasSize(1);
         assertThat(shape(rest.get(0).events())).containsExactly("user.joined:bob");
         assertThat(rest.get(0).deliveryId()).isNotEqualTo(first.get(0).deliveryId());
