@@ -116,16 +116,11 @@ public final class FlockServer {
             memoryBroker = new MemoryBroker();
             broker = memoryBroker;
             MemoryOutbox memoryOutbox = config.webhooks().enabled() ? new MemoryOutbox(clock, config.webhooks().maxPending(),
-                    config.webhooks().urls().stream().map(java.net.URI::toString).toList()) : null;
+                    config.webhooks().urls().stream().map(java.net.URI::toString).toList(), config.webhooks().recorded())
+                    : null;
             outbox = memoryOutbox;
-            // only the types FLOCK_WEBHOOK_EVENTS lists are recorded (as the Redis scripts do)
-            java.util.Set<dev.flock.webhook.EventType> recorded = config.webhooks().recorded();
-            EventLog log = memoryOutbox == null ? EventLog.NONE : (type, roomId, userId, reason, metadata) -> {
-                if (recorded.contains(type)) {
-                    memoryOutbox.record(type, roomId, userId, reason, metadata);
-                }
-            };
-            store = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes(), log);
+            store = new MemoryPresenceStore(clock, PresenceStore.connectionTtlMs(config), config.maxMetadataBytes(),
+                    memoryOutbox == null ? EventLog.NONE : memoryOutbox);
         }
         this.webhooks = outbox == null ? null : new WebhookDispatcher(config.webhooks(), outbox, clock, metrics);
         RoomServices services = new RoomServices(config, metrics, store, broker, new SocketDelivery(metrics), clock,

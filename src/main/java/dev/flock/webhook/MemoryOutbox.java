@@ -24,6 +24,7 @@ public final class MemoryOutbox implements Outbox, EventLog {
 
     private final Clock clock;
     private final int maxPending;
+    private final java.util.Set<WebhookEventType> recorded;
     private final String idPrefix = "evt_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + "-";
     private final ArrayDeque<WebhookEvent> events = new ArrayDeque<>();
     /** The highest sequence number each subscriber acknowledged. */
@@ -31,14 +32,19 @@ public final class MemoryOutbox implements Outbox, EventLog {
     private long lastSeq;
     private String lastFailure;
 
-    public MemoryOutbox(Clock clock, int maxPending, List<String> subscribers) {
+    /** Records only the types of {@code recorded} (FLOCK_WEBHOOK_EVENTS), as the Redis scripts do. */
+    public MemoryOutbox(Clock clock, int maxPending, List<String> subscribers, java.util.Set<WebhookEventType> recorded) {
         this.clock = clock;
         this.maxPending = maxPending;
+        this.recorded = java.util.Set.copyOf(recorded);
         subscribers.forEach(s -> acked.put(s, 0L));
     }
 
     @Override
     public synchronized void record(WebhookEventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata) {
+        if (!recorded.contains(type)) {
+            return; // before the sequence number: an unlisted type leaves no gap
+        }
         long seq = ++lastSeq;
         events.addLast(new WebhookEvent(idPrefix + seq, seq, type, roomId, userId, reason, metadata, clock.millis()));
         while (events.size() > maxPending) {

@@ -4,6 +4,7 @@ import dev.flock.FlockServer;
 import dev.flock.config.ConfigException;
 import dev.flock.config.FlockConfig;
 import dev.flock.ops.Await;
+import dev.flock.protocol.WebhookEventType;
 import dev.flock.support.HttpCalls;
 import dev.flock.support.TcpProxy;
 import dev.flock.support.TestServers;
@@ -627,8 +628,8 @@ class WebhookDeliveryTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("FLOCK_WEBHOOK_EVENTS")
                 .hasMessageContaining("user.teleported");
         assertThat(config("FLOCK_WEBHOOK_URL", "https://example.com/hooks", "FLOCK_WEBHOOK_SECRET", SECRET).webhooks()
-                .events()).containsExactlyInAnyOrder(EventType.ROOM_OCCUPIED, EventType.ROOM_VACATED,
-                EventType.USER_JOINED, EventType.USER_LEFT);
+                .events()).containsExactlyInAnyOrder(WebhookEventType.ROOM_OCCUPIED, WebhookEventType.ROOM_VACATED,
+                WebhookEventType.USER_JOINED, WebhookEventType.USER_LEFT);
     }
 
     @SuppressWarnings("unused")
