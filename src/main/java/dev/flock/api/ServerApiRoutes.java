@@ -80,6 +80,19 @@ public final class ServerApiRoutes {
         String paths = "^" + BASE + "(/.*)?$";
         router.routeWithRegex(paths).handler(this::headers);
         router.routeWithRegex(paths).handler(body).handler(this::handle).failureHandler(this::failure);
+        // a path Vert.x cannot normalize (a malformed percent escape such as %zz) fails before any route matches, so
+        // no route's failure handler runs: the router's 400 handler gives the API's JSON error for API paths
+        router.errorHandler(400, ctx -> {
+            String raw = ctx.request().path();
+            if (raw != null && (raw.equals(BASE) || raw.startsWith(BASE + "/"))) {
+                ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store").putHeader("X-Content-Type-Options", "nosniff");
+                error(ctx, config.serverApiEnabled()
+                        ? ApiError.badRequest("the path is not valid percent-encoding")
+                        : new ApiError(404, "NOT_FOUND", "the server API is off: set FLOCK_SERVER_API_KEY to enable it"));
+            } else if (!ctx.response().ended()) {
+                ctx.response().setStatusCode(400).end("Bad Request"); // what Vert.x answers without a handler
+            }
+        });
     }
 
     private void headers(RoutingContext ctx) {
