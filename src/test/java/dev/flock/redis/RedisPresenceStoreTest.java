@@ -10,12 +10,20 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flock.protocol.WebhookEventType;
+import dev.flock.webhook.WebhookEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +46,7 @@ class RedisPresenceStoreTest extends PresenceStoreContract {
     private static Context context;
     private static RedisLink link;
     private static RedisPresenceStore store;
+    private static RedisPresenceStore silent;
 
     @BeforeAll
     static void connect() throws Exception {
@@ -49,7 +58,8 @@ class RedisPresenceStoreTest extends PresenceStoreContract {
         context.runOnContext(v -> link.start(vertx).onComplete(started));
         started.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(link.connected()).as("the link is connected").isTrue();
-        store = new RedisPresenceStore(link, config);
+        store = new RedisPresenceStore(link, config, Scripts.recording(EnumSet.allOf(WebhookEventType.class), 1000));
+        silent = new RedisPresenceStore(link, config);
     }
 
     @AfterAll
@@ -85,6 +95,30 @@ class RedisPresenceStoreTest extends PresenceStoreContract {
         Promise<T> result = Promise.promise();
         context.runOnContext(v -> call.get().onComplete(result));
         return result.future();
+    }
+
+    /** The outbox stream, read with XRANGE and decoded as the deliverer decodes it. */
+    @Override
+    protected List<WebhookEvent> recordedEvents() {
+        Response r = await(() -> link.send(Request.cmd(Command.XRANGE).arg(Keys.WEBHOOKS).arg("-").arg("+")));
+        List<WebhookEvent> out = new ArrayList<>();
+        for (Response entry : r) {
+            WebhookEvent e = RedisOutbox.event(entry.get(0).toString(), entry.get(1));
+            assertThat(e).as("stream entry %s decodes", entry).isNotNull();
+            out.add(e);
+        }
+        return out;
+    }
+
+    @Override
+    protected PresenceStore storeWithoutEvents() {
+        return silent;
+    }
+
+    /** The presence hash expires with the presence TTL, before the connections (TTL + grace): its metadata is gone. */
+    @Override
+    protected ObjectNode expiredLeaveMetadata(ObjectNode last) {
+        return meta("{}");
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.flock.room;
 
 import dev.flock.support.VirtualClock;
+import dev.flock.webhook.MemoryOutbox;
+import dev.flock.webhook.WebhookEvent;
 import io.vertx.core.Future;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,13 +24,25 @@ class MemoryPresenceStoreTest extends PresenceStoreContract {
 
     private VirtualClock clock;
     private MemoryPresenceStore store;
+    private MemoryOutbox outbox;
     /** Connections this test expired (never refreshed again by {@link #expireConnection}). */
     private final Set<Conn> expired = new HashSet<>();
 
     @BeforeEach
     void newStore() {
         clock = new VirtualClock();
-        store = new MemoryPresenceStore(clock, TTL_MS, contractConfig().maxMetadataBytes());
+        outbox = new MemoryOutbox(clock, 100_000, List.of("test"));
+        store = new MemoryPresenceStore(clock, TTL_MS, contractConfig().maxMetadataBytes(), outbox);
+    }
+
+    @Override
+    protected List<WebhookEvent> recordedEvents() {
+        return outbox.next("test", Integer.MAX_VALUE).result();
+    }
+
+    @Override
+    protected PresenceStore storeWithoutEvents() {
+        return new MemoryPresenceStore(clock, TTL_MS, contractConfig().maxMetadataBytes());
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.flock.room;
 
 import dev.flock.protocol.LeaveReason;
+import dev.flock.protocol.WebhookEventType;
+import dev.flock.webhook.WebhookEvent;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
 import dev.flock.protocol.ProtocolCodec;
@@ -62,6 +64,24 @@ public abstract class PresenceStoreContract {
      * stay live), as if its TTL had passed without a refresh. Nothing is pruned yet: the next decision sees it.
      */
     protected abstract void expireConnection(String roomId, String userId, String connectionId);
+
+    /**
+     * Every webhook event {@link #store()} (and {@link #storeWithoutEvents()}) recorded so far in this test, oldest
+     * first: the memory store's {@code EventLog}, the Redis scripts' outbox stream.
+     */
+    protected abstract List<WebhookEvent> recordedEvents();
+
+    /** A store over the same presence that records no webhook event (webhooks off). */
+    protected abstract PresenceStore storeWithoutEvents();
+
+    /**
+     * The metadata of the {@code user.left "expired"} of a user whose connections all expired, given their last
+     * metadata: the memory store still has it; in Redis the presence hash expired (with the presence TTL, before the
+     * connections) and the event carries {@code {}}.
+     */
+    protected ObjectNode expiredLeaveMetadata(ObjectNode last) {
+        return last;
+    }
 
     // ---- helpers -------------------------------------------------------------------------------------------------
 
@@ -157,6 +177,274 @@ public abstract class PresenceStoreContract {
 
     protected ObjectNode merge(String userId, String base, String patch) {
         return await(() -> store().merge(ROOM, userId, meta(base), meta(patch)));
+    }
+
+    /** A recorded webhook event without its id, sequence number and time. */
+    protected record Event(WebhookEventType type, String roomId, String userId, LeaveReason reason, ObjectNode metadata) {
+    }
+
+    private int eventsSeen;
+
+    /** The events recorded since the previous call (the first call: since the test began). */
+    protected List<Event> newEvents() {
+        List<WebhookEvent> all = recordedEvents();
+        List<Event> out = all.subList(Math.min(eventsSeen, all.size()), all.size()).stream()
+                .map(e -> new Event(e.type(), e.roomId(), e.userId(), e.reason(), e.metadata())).toList();
+        eventsSeen = all.size();
+        return out;
+    }
+
+    protected static Event occupied() {
+        return new Event(WebhookEventType.ROOM_OCCUPIED, ROOM, null, null, null);
+    }
+
+    protected static Event vacated() {
+        return new Event(WebhookEventType.ROOM_VACATED, ROOM, null, null, null);
+    }
+
+    protected static Event joined(String userId, String metadata) {
+        return new Event(WebhookEventType.USER_JOINED, ROOM, userId, null, meta(metadata));
+    }
+
+    protected static Event left(String userId, LeaveReason reason, String metadata) {
+        return left(userId, reason, meta(metadata));
+    }
+
+    protected static Event left(String userId, LeaveReason reason, ObjectNode metadata) {
+        return new Event(WebhookEventType.USER_LEFT, ROOM, userId, reason, metadata);
+    }
+
+    protected static Event updated(String userId, String metadata) {
+        return new Event(WebhookEventType.PRESENCE_UPDATED, ROOM, userId, null, meta(metadata));
+    }
+
+    protected Event expiredLeft(String userId, String lastMetadata) {
+        return left(userId, LeaveReason.EXPIRED, expiredLeaveMetadata(meta(lastMetadata)));
+    }
+
+    protected void grace(String userId, String conn, long graceMs) {
+        await(() -> store().grace(ROOM, userId, conn, graceMs));
+    }
+
+    protected boolean endGrace(String userId, String conn, LeaveReason reason) {
+        return await(() -> store().endGrace(ROOM, userId, conn, reason));
+    }
+
+    // ---- webhook events (issue 19) -------------------------------------------------------------------------------
+
+    @Test
+    void events_firstAdmit_occupiesTheRoom_andJoinsTheUserWithTheirMetadata_aSecondUserOnlyJoins() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        assertThat(newEvents()).containsExactly(occupied(), joined("alice", "{\"name\":\"A\"}"));
+
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        assertThat(newEvents()).containsExactly(joined("bob", "{\"name\":\"B\"}"));
+    }
+
+    @Test
+    void events_aShareModeSecondConnection_anEvictModeReplacement_andRemovingANonLastConnection_recordNothing() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        newEvents();
+
+        assertThat(admit("alice", "a2", "{\"name\":\"A2\"}").status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(newEvents()).isEmpty();
+        assertThat(admit(ROOM, "alice", "a3", meta("{\"name\":\"A3\"}"), 0, true).status())
+                .isEqualTo(PresenceStore.Admission.Status.REPLACED);
+        assertThat(newEvents()).isEmpty();
+        assertThat(admit("alice", "a4", "{}").status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(remove("alice", "a3")).isFalse();
+        assertThat(newEvents()).isEmpty();
+        // the replacement's metadata is what the user leaves with
+        assertThat(await(() -> store().remove(ROOM, "alice", "a4", LeaveReason.CLOSED))).isTrue();
+        assertThat(newEvents()).containsExactly(left("alice", LeaveReason.CLOSED, "{\"name\":\"A3\"}"), vacated());
+    }
+
+    @Test
+    void events_theLastConnectionRemoved_leavesWithTheReasonAndTheLastMetadata_theRoomsLastUserVacatesIt() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        merge("alice", "{\"name\":\"A\"}", "{\"color\":\"red\"}");
+        newEvents();
+
+        assertThat(await(() -> store().remove(ROOM, "alice", "a1", LeaveReason.KICKED))).isTrue();
+        assertThat(newEvents()).containsExactly(left("alice", LeaveReason.KICKED, "{\"name\":\"A\",\"color\":\"red\"}"));
+        assertThat(remove("alice", "a1")).isTrue(); // gone already: nothing more
+        assertThat(newEvents()).isEmpty();
+
+        assertThat(await(() -> store().remove(ROOM, "bob", "b1", LeaveReason.CLOSED_BY_ADMIN))).isTrue();
+        assertThat(newEvents()).containsExactly(left("bob", LeaveReason.CLOSED_BY_ADMIN, "{\"name\":\"B\"}"), vacated());
+        assertThat(remove("nobody", "n1")).isTrue();
+        assertThat(newEvents()).isEmpty();
+    }
+
+    @Test
+    void events_endGrace_leavesWithItsReason_aReturnWithinTheGrace_recordsNothing() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        newEvents();
+        grace("alice", "a1", 5000);
+        grace("bob", "b1", 5000);
+        assertThat(newEvents()).isEmpty();
+
+        // alice returns, in either mode: the same user, present throughout
+        assertThat(admit(ROOM, "alice", "a2", meta("{\"name\":\"A again\"}"), 0, true).status())
+                .isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(newEvents()).isEmpty();
+
+        assertThat(endGrace("bob", "b1", LeaveReason.CLOSED)).isTrue();
+        assertThat(newEvents()).containsExactly(left("bob", LeaveReason.CLOSED, "{\"name\":\"B\"}"));
+
+        grace("alice", "a2", 5000);
+        assertThat(endGrace("alice", "a2", LeaveReason.KICKED)).isTrue();
+        assertThat(newEvents()).containsExactly(left("alice", LeaveReason.KICKED, "{\"name\":\"A\"}"), vacated());
+    }
+
+    @Test
+    void events_aSweptUser_leavesExpired_andTheLastVacatesTheRoom() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        newEvents();
+        expireConnection(ROOM, "bob", "b1");
+
+        assertThat(sweep(null)).containsExactly("bob");
+        assertThat(newEvents()).containsExactly(expiredLeft("bob", "{\"name\":\"B\"}"));
+
+        expireConnection(ROOM, "alice", "a1");
+        assertThat(sweep("alice")).containsExactly("alice");
+        assertThat(newEvents()).containsExactly(expiredLeft("alice", "{\"name\":\"A\"}"), vacated());
+        assertThat(sweep(null)).isEmpty();
+        assertThat(newEvents()).isEmpty();
+    }
+
+    @Test
+    void events_anAdmitThatPrunesAnExpiredUser_leavesThemExpired_beforeTheNewJoin() {
+        admitWithLimit("alice", "a1", 2);
+        admitWithLimit("bob", "b1", 2);
+        newEvents();
+        expireConnection(ROOM, "bob", "b1");
+
+        assertThat(admitWithLimit("carol", "c1", 2).pruned()).containsExactly("bob");
+
+        assertThat(newEvents()).containsExactly(expiredLeft("bob", "{\"name\":\"bob\"}"),
+                joined("carol", "{\"name\":\"carol\"}"));
+    }
+
+    @Test
+    void events_anAdmitThatPrunesTheRoomsLastUser_vacatesAndOccupiesItAgain() {
+        admit("alice", "a1", "{\"name\":\"Before\"}");
+        newEvents();
+        expireConnection(ROOM, "alice", "a1");
+
+        assertThat(admit("alice", "a2", "{\"name\":\"After\"}").pruned()).containsExactly("alice");
+
+        assertThat(newEvents()).containsExactly(expiredLeft("alice", "{\"name\":\"Before\"}"), vacated(), occupied(),
+                joined("alice", "{\"name\":\"After\"}"));
+    }
+
+    @Test
+    void events_aLimitedAdmitThatPrunesEveryone_vacatesAndOccupiesItAgain() {
+        admitWithLimit("bob", "b1", 1);
+        newEvents();
+        expireConnection(ROOM, "bob", "b1");
+
+        assertThat(admitWithLimit("carol", "c1", 1).status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+
+        assertThat(newEvents()).containsExactly(expiredLeft("bob", "{\"name\":\"bob\"}"), vacated(), occupied(),
+                joined("carol", "{\"name\":\"carol\"}"));
+    }
+
+    @Test
+    void events_aMerge_updatesThePresenceWithTheMergedMetadata_aMergeOfNobodyRecordsNothing() {
+        admit("alice", "a1", "{\"name\":\"A\",\"color\":\"red\"}");
+        newEvents();
+
+        merge("alice", "{\"name\":\"A\",\"color\":\"red\"}", "{\"color\":\"blue\"}");
+        assertThat(newEvents()).containsExactly(updated("alice", "{\"name\":\"A\",\"color\":\"blue\"}"));
+
+        merge("ghost", "{}", "{\"color\":\"green\"}");
+        assertThat(newEvents()).isEmpty();
+    }
+
+    @Test
+    void events_aFullRoom_recordsNothing() {
+        admitWithLimit("alice", "a1", 1);
+        newEvents();
+
+        assertThat(admitWithLimit("bob", "b1", 1).status()).isEqualTo(PresenceStore.Admission.Status.FULL);
+
+        assertThat(newEvents()).isEmpty();
+    }
+
+    @Test
+    void events_aRefreshWithRewrite_recreatingADroppedUser_joinsThemAgain_andOccupiesAnEmptyRoom() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        remove("alice", "a1");
+        newEvents();
+
+        refresh(List.of(new PresenceStore.Touch("alice", "a1", meta("{\"name\":\"A again\"}")),
+                new PresenceStore.Touch("bob", "b1", meta("{\"name\":\"ignored\"}"))), List.of(), true);
+        assertThat(newEvents()).containsExactly(joined("alice", "{\"name\":\"A again\"}"));
+
+        remove("alice", "a1");
+        remove("bob", "b1");
+        assertThat(newEvents()).containsExactly(left("alice", LeaveReason.LEFT, "{\"name\":\"A again\"}"),
+                left("bob", LeaveReason.LEFT, "{\"name\":\"B\"}"), vacated());
+
+        refresh(List.of(new PresenceStore.Touch("bob", "b1", meta("{\"name\":\"B back\"}"))), List.of(), true);
+        assertThat(newEvents()).containsExactly(occupied(), joined("bob", "{\"name\":\"B back\"}"));
+        // without rewrite, and for users that are there: nothing
+        refresh(List.of(new PresenceStore.Touch("bob", "b1", meta("{}")), new PresenceStore.Touch("alice", "a1", meta("{}"))),
+                List.of(), false);
+        refresh(List.of(new PresenceStore.Touch("bob", "b1", meta("{}"))), List.of(), true);
+        assertThat(newEvents()).isEmpty();
+    }
+
+    @Test
+    void events_aStoreBuiltWithoutEvents_recordsNothing() {
+        PresenceStore silent = storeWithoutEvents();
+        await(() -> silent.admit(ROOM, "alice", "a1", meta("{}"), 0, false));
+        await(() -> silent.admit(ROOM, "bob", "b1", meta("{}"), 0, false));
+        await(() -> silent.merge(ROOM, "alice", meta("{}"), meta("{\"k\":1}")));
+        await(() -> silent.remove(ROOM, "alice", "a1", LeaveReason.LEFT));
+        await(() -> silent.refresh(ROOM, List.of(new PresenceStore.Touch("alice", "a1", meta("{}"))), List.of(), true));
+        await(() -> silent.remove(ROOM, "alice", "a1", LeaveReason.LEFT));
+        await(() -> silent.remove(ROOM, "bob", "b1", LeaveReason.LEFT));
+
+        assertThat(recordedEvents()).isEmpty();
+    }
+
+    // ---- snapshot's connection counts ----------------------------------------------------------------------------
+
+    @Test
+    void snapshot_countsTheUsersLiveConnections() {
+        admit("alice", "a1", "{}");
+        admit("alice", "a2", "{}");
+        admit("bob", "b1", "{}");
+
+        assertThat(snapshotOf("alice").connections()).isEqualTo(2);
+        assertThat(snapshotOf("alice").reconnecting()).isFalse();
+        assertThat(snapshotOf("bob").connections()).isEqualTo(1);
+        assertThat(remove("alice", "a1")).isFalse();
+        assertThat(snapshotOf("alice").connections()).isEqualTo(1);
+    }
+
+    @Test
+    void snapshot_ofAUserPresentByGracesOnly_countsNoConnection_andIsReconnecting() {
+        admit("alice", "a1", "{}");
+        admit("alice", "a2", "{}");
+        grace("alice", "a1", 5000);
+
+        assertThat(snapshotOf("alice").connections()).isEqualTo(1);
+        assertThat(snapshotOf("alice").reconnecting()).isFalse();
+
+        grace("alice", "a2", 5000);
+        assertThat(snapshotOf("alice").connections()).isZero();
+        assertThat(snapshotOf("alice").reconnecting()).isTrue();
+
+        admit("alice", "a3", "{}"); // back
+        assertThat(snapshotOf("alice").connections()).isEqualTo(1);
+        assertThat(snapshotOf("alice").reconnecting()).isFalse();
     }
 
     // ---- admit ---------------------------------------------------------------------------------------------------
