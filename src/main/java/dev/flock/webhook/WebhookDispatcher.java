@@ -4,6 +4,7 @@ import dev.flock.config.WebhookSettings;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.time.Clock;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -18,6 +19,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
@@ -82,7 +84,12 @@ public final class WebhookDispatcher extends VerticleBase {
         vertx.cancelTimer(leaseTimer);
         clock.cancelTimer(pendingTimer);
         subscriptions.forEach(Subscription::cancel);
-        return http.close();
+        // a request in flight is let finish (at most its timeout) and, if delivered, acknowledged: closing the client
+        // under it would leave delivered events unacknowledged, and the next lease holder would send them again
+        List<Future<Void>> inFlight = subscriptions.stream()
+                .map(s -> s.inFlight == null ? Future.<Void>succeededFuture() : s.inFlight.future()).toList();
+        return Future.join(inFlight).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty()
+                .otherwiseEmpty().eventually(() -> http.close());
     }
 
     /** Events waiting for delivery, summed over the URLs, as last counted (fleet-wide in Redis mode). */
@@ -130,6 +137,8 @@ public final class WebhookDispatcher extends VerticleBase {
         byte[] body;
         int attempt;
         long timer = -1;
+        /** The request being sent: completes once it is answered (and, when delivered, acknowledged) or timed out. */
+        Promise<Void> inFlight;
 
         Subscription(URI url) {
             this.url = url;
@@ -217,6 +226,8 @@ public final class WebhookDispatcher extends VerticleBase {
 
         void post(byte[] payload, long now) {
             long started = System.nanoTime();
+            Promise<Void> done = Promise.promise();
+            inFlight = done;
             boolean[] over = {false};
             HttpClientRequest[] request = {null};
             long timeout = clock.setTimer(TIMEOUT_MS, t -> {
@@ -226,6 +237,7 @@ public final class WebhookDispatcher extends VerticleBase {
                         request[0].reset();
                     }
                     failed("timeout", "no answer within " + TIMEOUT_MS + " ms", started);
+                    done.tryComplete();
                 }
             });
             RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(id)
@@ -247,18 +259,21 @@ public final class WebhookDispatcher extends VerticleBase {
                 clock.cancelTimer(timeout);
                 if (ar.failed()) {
                     failed("network_error", ar.cause().toString(), started);
+                    done.tryComplete();
                 } else if (ar.result() / 100 == 2) {
-                    delivered(started);
+                    delivered(started, done);
                 } else {
                     failed("http_error", "HTTP " + ar.result(), started);
+                    done.tryComplete();
                 }
             });
         }
 
-        void delivered(long started) {
+        void delivered(long started, Promise<Void> done) {
             metrics.webhookDelivery("delivered", System.nanoTime() - started);
             boolean full = batch.size() >= MAX_BATCH;
             outbox.ack(id, batch).onComplete(ar -> {
+                done.tryComplete();
                 batch = null;
                 if (full) {
                     poll(); // a backlog: the next batch at once
