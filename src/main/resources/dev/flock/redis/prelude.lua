@@ -145,7 +145,7 @@ local function drop(u, reason)
   redis.call('SREM', mkey, u)
   redis.call('DEL', pkey(u), kkey(u), ckey(u))
   unlisted()
-  event('user.left', u, reason, meta or '{}')
+  event('user.left', u, reason, meta) -- no metadata when the presence hash expired first (a TTL leave)
   if redis.call('SCARD', mkey) == 0 then
     event('room.vacated')
   end

@@ -1,5 +1,6 @@
 package dev.flock.room;
 
+import dev.flock.protocol.WebhookEventType;
 import dev.flock.support.VirtualClock;
 import dev.flock.webhook.MemoryOutbox;
 import dev.flock.webhook.WebhookEvent;
@@ -31,7 +32,7 @@ class MemoryPresenceStoreTest extends PresenceStoreContract {
     @BeforeEach
     void newStore() {
         clock = new VirtualClock();
-        outbox = new MemoryOutbox(clock, 100_000, List.of("test"));
+        outbox = new MemoryOutbox(clock, 100_000, List.of("test"), java.util.EnumSet.allOf(WebhookEventType.class));
         store = new MemoryPresenceStore(clock, TTL_MS, contractConfig().maxMetadataBytes(), outbox);
     }
 

@@ -77,7 +77,7 @@ public abstract class PresenceStoreContract {
     /**
      * The metadata of the {@code user.left "expired"} of a user whose connections all expired, given their last
      * metadata: the memory store still has it; in Redis the presence hash expired (with the presence TTL, before the
-     * connections) and the event carries {@code {}}.
+     * connections) and the event carries none (null).
      */
     protected ObjectNode expiredLeaveMetadata(ObjectNode last) {
         return last;
