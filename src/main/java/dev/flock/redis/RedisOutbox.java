@@ -121,6 +121,14 @@ final class RedisOutbox implements Outbox {
     }
 
     @Override
+    public Future<Void> resign() {
+        Future<Void> done = link.send(Request.cmd(Command.EVAL)
+                .arg("if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end return 0")
+                .arg(0).arg(Keys.WEBHOOKS_LEADER).arg(consumer)).mapEmpty();
+        return done.recover(err -> Future.succeededFuture());
+    }
+
+    @Override
     public Future<List<WebhookEvent>> next(String subscriber, int max) {
         String g = groups.get(subscriber);
         if (mayHavePending.contains(subscriber)) {

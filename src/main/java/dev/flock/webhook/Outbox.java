@@ -21,6 +21,11 @@ public interface Outbox {
      */
     Future<Boolean> lead();
 
+    /** Gives the right to deliver up (a stopping instance), so another instance takes it at its next renewal. */
+    default Future<Void> resign() {
+        return Future.succeededFuture();
+    }
+
     /** The oldest events (at most {@code max}) the subscriber has not acknowledged, beginning with any read before. */
     Future<List<WebhookEvent>> next(String subscriber, int max);
 

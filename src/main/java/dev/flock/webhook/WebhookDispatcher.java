@@ -89,7 +89,8 @@ public final class WebhookDispatcher extends VerticleBase {
         List<Future<Void>> inFlight = subscriptions.stream()
                 .map(s -> s.inFlight == null ? Future.<Void>succeededFuture() : s.inFlight.future()).toList();
         return Future.join(inFlight).timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS).<Void>mapEmpty()
-                .otherwiseEmpty().eventually(() -> http.close());
+                .otherwiseEmpty().eventually(() -> leading ? outbox.resign() : Future.succeededFuture())
+                .eventually(() -> http.close());
     }
 
     /** Events waiting for delivery, summed over the URLs, as last counted (fleet-wide in Redis mode). */

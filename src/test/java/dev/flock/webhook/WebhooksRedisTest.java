@@ -49,7 +49,7 @@ class WebhooksRedisTest {
 
     private FlockServer instance() {
         return fleet.instance("FLOCK_WEBHOOK_URL", receiver.url(), "FLOCK_WEBHOOK_SECRET", "a-webhook-secret-of-32-bytes-ok!",
-                "FLOCK_WEBHOOK_LEADER_LEASE_MS", "1000", "FLOCK_WEBHOOK_BATCH_MS", "50",
+                "FLOCK_WEBHOOK_LEADER_LEASE_MS", "3000", "FLOCK_WEBHOOK_BATCH_MS", "50",
                 "FLOCK_WEBHOOK_EVENTS", "room.occupied,room.vacated,user.joined,user.left,presence.updated");
     }
 
