@@ -134,6 +134,8 @@ public final class ServerApiRoutes {
                     error(ctx, ar.cause());
                 }
             });
+        } catch (IllegalArgumentException e) {
+            error(ctx, ApiError.badRequest("the query string is not valid percent-encoding"));  // Netty's query decoder
         } catch (RuntimeException e) {
             error(ctx, e);
         }

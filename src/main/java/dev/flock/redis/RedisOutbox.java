@@ -48,13 +48,30 @@ final class RedisOutbox implements Outbox {
             return 0
             """;
 
+    /**
+     * Deletes consumers that hold no pending entry, so restarts (each instance has a new id) do not pile consumers up:
+     * ARGV[1] 'self' (this consumer only: a graceful stop) or 'others' (all but this one: a new lease holder, after
+     * claiming what they held), ARGV[2] this consumer, ARGV[3..] the groups.
+     */
+    private static final String PRUNE_CONSUMERS = """
+            for i = 3, #ARGV do
+              for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', 'flock:webhooks', ARGV[i])) do
+                local f = {}
+                for k = 1, #c, 2 do f[c[k]] = c[k + 1] end
+                local mine = f['name'] == ARGV[2]
+                if f['pending'] == 0 and ((ARGV[1] == 'self') == mine) then
+                  redis.call('XGROUP', 'DELCONSUMER', 'flock:webhooks', ARGV[i], f['name'])
+                end
+              end
+            end
+            return 0
+            """;
+
     private final RedisLink link;
     private final String consumer;
     private final long leaseMs;
     /** Subscriber (URL) → its consumer group. */
     private final Map<String, String> groups = new HashMap<>();
-    /** Subscribers whose earlier reads (this holder's or a previous one's) may still be unacknowledged. */
-    private final Set<String> mayHavePending = new HashSet<>();
     private final Set<String> groupsCreated = new HashSet<>();
     private long lastTrimNanos;
 
@@ -80,10 +97,13 @@ final class RedisOutbox implements Outbox {
         return ensureGroups().compose(v -> link.send(Request.cmd(Command.EVAL).arg(LEASE).arg(0).arg(Keys.WEBHOOKS_LEADER)
                 .arg(consumer).arg(leaseMs))).compose(r -> {
             int state = r.toInteger();
-            if (state == 2) {
-                return claimAll().map(true);
+            if (state == 0) {
+                return Future.succeededFuture(false);
             }
-            return Future.succeededFuture(state == 1);
+            // newly ours: everything earlier holders read and did not acknowledge; still ours: whatever another
+            // instance read after losing the lease (idle for a lease at least), and what an earlier failed claim left
+            Future<Void> claimed = claimAll(state == 2 ? 0 : leaseMs);
+            return (state == 2 ? claimed.compose(v -> pruneConsumers("others")) : claimed).map(true);
         });
     }
 
@@ -102,21 +122,18 @@ final class RedisOutbox implements Outbox {
         return Future.all(all).mapEmpty();
     }
 
-    /** The lease is newly ours: every entry read by an earlier holder and not acknowledged becomes ours. */
-    private Future<Void> claimAll() {
+    /** Entries read (by any consumer) and not acknowledged for {@code minIdleMs} become ours; {@link #next} sends them first. */
+    private Future<Void> claimAll(long minIdleMs) {
         List<Future<Void>> all = new ArrayList<>();
-        groups.forEach((subscriber, g) -> {
-            mayHavePending.add(subscriber);
-            all.add(claimFrom(g, "0-0"));
-        });
+        groups.values().forEach(g -> all.add(claimFrom(g, "0-0", minIdleMs)));
         return Future.all(all).mapEmpty();
     }
 
-    private Future<Void> claimFrom(String group, String start) {
-        return link.send(Request.cmd(Command.XAUTOCLAIM).arg(Keys.WEBHOOKS).arg(group).arg(consumer).arg(0).arg(start)
-                .arg("COUNT").arg(CLAIM_COUNT).arg("JUSTID")).compose(r -> {
+    private Future<Void> claimFrom(String group, String start, long minIdleMs) {
+        return link.send(Request.cmd(Command.XAUTOCLAIM).arg(Keys.WEBHOOKS).arg(group).arg(consumer).arg(minIdleMs)
+                .arg(start).arg("COUNT").arg(CLAIM_COUNT).arg("JUSTID")).compose(r -> {
             String next = r.get(0).toString();
-            return "0-0".equals(next) ? Future.succeededFuture() : claimFrom(group, next);
+            return "0-0".equals(next) ? Future.succeededFuture() : claimFrom(group, next, minIdleMs);
         });
     }
 
@@ -124,23 +141,25 @@ final class RedisOutbox implements Outbox {
     public Future<Void> resign() {
         Future<Void> done = link.send(Request.cmd(Command.EVAL)
                 .arg("if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end return 0")
-                .arg(0).arg(Keys.WEBHOOKS_LEADER).arg(consumer)).mapEmpty();
+                .arg(0).arg(Keys.WEBHOOKS_LEADER).arg(consumer)).compose(r -> pruneConsumers("self"));
         return done.recover(err -> Future.succeededFuture());
     }
 
+    private Future<Void> pruneConsumers(String which) {
+        Request r = Request.cmd(Command.EVAL).arg(PRUNE_CONSUMERS).arg(0).arg(which).arg(consumer);
+        groups.values().forEach(r::arg);
+        Future<Void> done = link.send(r).mapEmpty();
+        return done.recover(err -> Future.succeededFuture()); // bookkeeping only: the next holder tries again
+    }
+
+    /**
+     * Our own pending entries first (read before and not acknowledged: a batch given up when the lease seemed lost, a
+     * read whose answer timed out, a claim), then new ones: so an entry once read is never skipped.
+     */
     @Override
     public Future<List<WebhookEvent>> next(String subscriber, int max) {
         String g = groups.get(subscriber);
-        if (mayHavePending.contains(subscriber)) {
-            return read(g, "0", max).compose(events -> {
-                if (!events.isEmpty()) {
-                    return Future.succeededFuture(events);
-                }
-                mayHavePending.remove(subscriber);
-                return read(g, ">", max);
-            });
-        }
-        return read(g, ">", max);
+        return read(g, "0", max).compose(events -> events.isEmpty() ? read(g, ">", max) : Future.succeededFuture(events));
     }
 
     private Future<List<WebhookEvent>> read(String group, String from, int max) {
@@ -179,15 +198,10 @@ final class RedisOutbox implements Outbox {
         return byStream != null ? byStream : r.get(0).get(1);
     }
 
-    /** A field of a reply that is a map in RESP3 and a flat [name, value, ...] array in RESP2. */
+    /** A field of a reply that is a map in RESP3 and a flat [name, value, ...] array in RESP2; null when nil or absent. */
     static Response field(Response r, String name) {
-        try {
-            Response v = r.get(name);
-            if (v != null) {
-                return v;
-            }
-        } catch (RuntimeException notAMap) {
-            // a RESP2 array: scanned below
+        if (r.isMap()) {
+            return r.get(name);
         }
         for (int i = 0; i + 1 < r.size(); i += 2) {
             Response k = r.get(i);

@@ -28,6 +28,9 @@ public final class RoomVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RoomVerticle.class);
 
+    /** The longest a stopping room waits for the decisions it has in flight. */
+    private static final long STOP_DRAIN_MS = 2000;
+
     private final String roomId;
     private final RoomRegistry registry;
     private final RoomServices services;
@@ -60,11 +63,18 @@ public final class RoomVerticle extends VerticleBase {
         return consumer.completion();
     }
 
+    /**
+     * What the room is still deciding goes on first (bounded): at shutdown, the leaves of the sockets just closed are on
+     * their way to the store, and their announcements must leave before the broker does.
+     */
     @Override
     public Future<?> stop() {
-        activity.stop();
-        services.broker().unsubscribe(roomId);
-        return Future.succeededFuture();
+        return queue.idle().timeout(STOP_DRAIN_MS, java.util.concurrent.TimeUnit.MILLISECONDS).otherwiseEmpty()
+                .eventually(() -> {
+                    activity.stop();
+                    services.broker().unsubscribe(roomId);
+                    return Future.succeededFuture();
+                });
     }
 
     private static boolean isCursorMove(Object command) {
@@ -100,7 +110,6 @@ public final class RoomVerticle extends VerticleBase {
             } else if (body instanceof RoomCommand.Close) {
                 message.reply(membership.close(), RoomBus.LOCAL);
             } else if (body instanceof RoomCommand.Kick c) {
-                registry.commandArrived(roomId);
                 message.reply(membership.kick(c.userId()), RoomBus.LOCAL);
             } else if (body instanceof RoomCommand.ServerPatch c) {
                 registry.commandArrived(roomId);

@@ -248,6 +248,10 @@ public final class WebhookDispatcher extends VerticleBase {
                     .putHeader(WebhookSigner.HEADER, signer.sign(now / 1000, payload));
             http.request(options).compose(req -> {
                 request[0] = req;
+                if (over[0]) {
+                    req.reset(); // connected after the timeout: the retry sends it, not this late copy
+                    return Future.failedFuture("timed out before connecting");
+                }
                 return req.send(Buffer.buffer(payload));
             }).compose(resp -> {
                 resp.handler(ignored -> { }); // the answer's body is not needed, and not kept
@@ -272,11 +276,22 @@ public final class WebhookDispatcher extends VerticleBase {
 
         void delivered(long started, Promise<Void> done) {
             metrics.webhookDelivery("delivered", System.nanoTime() - started);
-            boolean full = batch.size() >= MAX_BATCH;
-            outbox.ack(id, batch).onComplete(ar -> {
+            acknowledge(batch, done);
+        }
+
+        /**
+         * Acknowledges a delivered batch, retrying until the outbox takes it (an unacknowledged entry would be read again
+         * and sent twice, and would hold back the outbox's trimming); then the next poll.
+         */
+        void acknowledge(List<WebhookEvent> delivered, Promise<Void> done) {
+            outbox.ack(id, delivered).onComplete(ar -> {
+                if (ar.failed() && !stopped) {
+                    later(pollMs(), () -> acknowledge(delivered, done));
+                    return;
+                }
                 done.tryComplete();
                 batch = null;
-                if (full) {
+                if (delivered.size() >= MAX_BATCH) {
                     poll(); // a backlog: the next batch at once
                 } else {
                     later(pollMs(), this::poll);
