@@ -33,8 +33,6 @@ final class CommandQueue<C> {
     private final Runnable onDrop;
     private int inFlight;
     private boolean draining;
-    /** Completed the next time nothing waits and nothing is in flight (see {@link #idle}); null when nobody asked. */
-    private io.vertx.core.Promise<Void> idle;
 
     /**
      * Built on the room's context.
@@ -111,24 +109,13 @@ final class CommandQueue<C> {
             draining = false;
         }
         if (inFlight == 0) {
-            if (idle != null && pending.isEmpty()) {
-                io.vertx.core.Promise<Void> p = idle;
-                idle = null;
-                p.complete();
-            }
             onIdle.run();
         }
     }
 
-    /** Completes once every command offered so far is processed and nothing is in flight; on the room's loop. */
-    Future<Void> idle() {
-        if (inFlight == 0 && pending.isEmpty()) {
-            return Future.succeededFuture();
-        }
-        if (idle == null) {
-            idle = io.vertx.core.Promise.promise();
-        }
-        return idle.future();
+    /** Nothing waits and nothing is in flight. */
+    boolean idle() {
+        return inFlight == 0 && pending.isEmpty();
     }
 
     int waiting() {

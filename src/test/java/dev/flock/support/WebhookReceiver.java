@@ -119,6 +119,24 @@ public final class WebhookReceiver implements AutoCloseable {
         return r;
     }
 
+    /** As {@link #start(String, Clock)}, checking the replay window on the wall clock (for tests on real time). */
+    public static WebhookReceiver start(String secret) {
+        Vertx own = Vertx.vertx();
+        WebhookReceiver r = new WebhookReceiver(own, secret, new dev.flock.time.SystemClock(own));
+        WsClient.await(r.server.listen(0, "127.0.0.1"));
+        return r;
+    }
+
+    /** The requests answered 2xx. */
+    public List<Request> accepted() {
+        return requests().stream().filter(Request::ok).toList();
+    }
+
+    /** Every event of every request answered 2xx, in the order received. */
+    public List<JsonObject> acceptedEvents() {
+        return accepted().stream().flatMap(r -> r.events().stream()).toList();
+    }
+
     public String url() {
         return "http://127.0.0.1:" + server.actualPort() + "/hooks";
     }

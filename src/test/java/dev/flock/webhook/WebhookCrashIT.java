@@ -2,6 +2,7 @@ package dev.flock.webhook;
 
 import dev.flock.FlockServer;
 import dev.flock.redis.Keys;
+import dev.flock.support.WebhookReceiver;
 import dev.flock.support.Fleet;
 import dev.flock.support.JarProcess;
 import dev.flock.support.RedisServer;
@@ -44,7 +45,7 @@ class WebhookCrashIT {
     void setUp() {
         redis = RedisServer.builder().build();
         redis.start();
-        receiver = new WebhookReceiver();
+        receiver = WebhookReceiver.start(SECRET);
         clients = Vertx.vertx();
     }
 
@@ -103,7 +104,7 @@ class WebhookCrashIT {
     @Test
     void theDeliveringJarKilledWhileTheReceiverIsDown_theSurvivorDeliversEveryEventItRecorded_underTheSameIds()
             throws Exception {
-        receiver.status.set(500);
+        receiver.failAll(500);
         a = JarProcess.start(env());
         Fleet.awaitTrue("the jar takes the webhook lease", WAIT, () -> redis.command("GET", Keys.WEBHOOKS_LEADER) != null);
         String leaderA = String.valueOf(redis.command("GET", Keys.WEBHOOKS_LEADER));
@@ -134,11 +135,11 @@ class WebhookCrashIT {
         a.process().destroyForcibly(); // SIGKILL: no shutdown, no ack, the lease left to run out
         assertThat(a.process().waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         List<WebhookReceiver.Request> triedByA = receiver.requests();
-        assertThat(triedByA).allMatch(r -> r.answeredWith() == 500);
+        assertThat(triedByA).allMatch(r -> r.status() == 500);
         Set<String> idsTriedByA = ids(triedByA);
         assertThat(idsTriedByA).isNotEmpty();
         assertThat(recorded).containsAll(idsTriedByA);
-        receiver.status.set(200);
+        receiver.recover();
 
         long killedAt = System.nanoTime();
         Fleet.awaitTrue("B delivers every event A recorded; received " + receiver.requests().size() + " requests", WAIT,

@@ -404,6 +404,34 @@ class WebhookDeliveryTest {
         assertThat(shape(got)).containsExactly("room.occupied", "user.joined:mark");
     }
 
+    @Test
+    void aConnectionThatEndsWithoutAGoodbye_leavesAsClosed_whenItsGraceEnds_notBefore(Vertx vertx) {
+        start(vertx);
+        client().joinAndAck("doc", "watcher", meta());
+        TcpProxy proxy = TcpProxy.to(vertx, server.port());
+        closing.add(proxy);
+        WsClient bob = WsClient.connect(vertx, proxy.port());
+        closing.add(bob);
+        bob.joinAndAck("doc", "bob", meta("name", "B"));
+        drain();
+        proxy.cut();
+        bob.awaitClose();
+        Await.until("bob reconnecting", () -> new JsonObject(api(HttpMethod.GET, "/rooms/doc", null).body())
+                .getJsonArray("users").stream().map(JsonObject.class::cast)
+                .anyMatch(u -> "bob".equals(u.getString("userId")) && u.getBoolean("reconnecting", false)));
+        clock.advance(2000); // within the 3 s grace: bob is still present
+        assertThat(shape(events(drain()))).isEmpty();
+        int mark = receiver.count();
+        clock.advance(1500); // past it: nobody came back (the deliverer polls on the way: what it sends counts too)
+        List<JsonObject> left = events(receiver.requests().subList(mark, receiver.count()));
+        for (int i = 0; i < 20 && left.isEmpty(); i++) {
+            tick();
+            left = events(receiver.requests().subList(mark, receiver.count()));
+        }
+        assertThat(shape(left)).containsExactly("user.left:bob:closed");
+        assertThat(left.get(0).getJsonObject("metadata").getString("name")).isEqualTo("B");
+    }
+
     // ---- batching, retries, timeouts, order ------------------------------------------------------------------------
 
     @Test

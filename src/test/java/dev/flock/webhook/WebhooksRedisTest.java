@@ -1,6 +1,7 @@
 package dev.flock.webhook;
 
 import dev.flock.FlockServer;
+import dev.flock.support.WebhookReceiver;
 import dev.flock.support.Fleet;
 import dev.flock.support.RedisExtension;
 import dev.flock.support.WsClient;
@@ -31,13 +32,14 @@ class WebhooksRedisTest {
     static final RedisExtension REDIS = new RedisExtension();
     private static final Duration WAIT = Duration.ofSeconds(10);
 
+    private static final String SECRET = "a-webhook-secret-of-32-bytes-ok!";
     private WebhookReceiver receiver;
     private Fleet fleet;
 
     @BeforeEach
     void setUp() {
         REDIS.server().command("FLUSHALL");
-        receiver = new WebhookReceiver();
+        receiver = WebhookReceiver.start(SECRET);
         fleet = new Fleet(REDIS.server().url());
     }
 
@@ -48,7 +50,7 @@ class WebhooksRedisTest {
     }
 
     private FlockServer instance() {
-        return fleet.instance("FLOCK_WEBHOOK_URL", receiver.url(), "FLOCK_WEBHOOK_SECRET", "a-webhook-secret-of-32-bytes-ok!",
+        return fleet.instance("FLOCK_WEBHOOK_URL", receiver.url(), "FLOCK_WEBHOOK_SECRET", SECRET,
                 "FLOCK_WEBHOOK_LEADER_LEASE_MS", "3000", "FLOCK_WEBHOOK_BATCH_MS", "50",
                 "FLOCK_WEBHOOK_EVENTS", "room.occupied,room.vacated,user.joined,user.left,presence.updated");
     }
@@ -153,11 +155,12 @@ class WebhooksRedisTest {
         assertThat(ids).hasSize(19);
         List<String> deliveries = new ArrayList<>();
         for (WebhookReceiver.Request r : receiver.requests()) {
-            assertThat(r.deliveryHeader()).isEqualTo(r.body().getString("id"));
-            deliveries.add(r.deliveryHeader());
+            assertThat(r.header("X-Flock-Delivery")).isEqualTo(r.deliveryId());
+            deliveries.add(r.header("X-Flock-Delivery"));
         }
         assertThat(deliveries).doesNotHaveDuplicates();
-        assertThat(receiver.requests()).allMatch(r -> r.answeredWith() == 200);
+        assertThat(receiver.requests()).allMatch(r -> r.status() == 200);
+        assertThat(receiver.requests()).as("every request signed with the secret").allMatch(receiver::verifies);
         // exactly one instance delivered: the lease holder
         assertThat(a.webhooks().leading()).isTrue();
         assertThat(b.webhooks().leading()).isFalse();
