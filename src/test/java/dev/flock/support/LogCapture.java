@@ -35,7 +35,8 @@ public final class LogCapture implements AutoCloseable {
 
     /** The events so far at {@code level} or above. */
     public List<ILoggingEvent> atLeast(Level level) {
-        synchronized (appender.list) {
+        // AppenderBase.doAppend, which adds to the list, holds the appender's lock (not the list's)
+        synchronized (appender) {
             return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level)).toList();
         }
     }
