@@ -166,6 +166,15 @@ class WebhookDeliveryTest {
         throw new AssertionError("the deliverer kept sending: " + out.size() + " requests");
     }
 
+    /** Moves the deliverer on until an event about {@code userId} (a marker, joined last) arrived; the events of those ticks. */
+    private List<JsonObject> ticksUntil(String userId) {
+        List<JsonObject> got = new ArrayList<>();
+        for (int i = 0; i < 20 && got.stream().noneMatch(e -> userId.equals(e.getString("userId"))); i++) {
+            got.addAll(events(tick()));
+        }
+        return got;
+    }
+
     private static List<JsonObject> events(List<Request> requests) {
         List<JsonObject> out = new ArrayList<>();
         requests.forEach(r -> out.addAll(r.events()));
@@ -342,10 +351,7 @@ class WebhookDeliveryTest {
         alice.close();
         awaitUsers("doc", 0);
         client().joinAndAck("other", "carol", meta()); // a marker: everything before it was recorded by now
-        List<JsonObject> got = new ArrayList<>();
-        for (int i = 0; i < 20 && got.stream().noneMatch(e -> "carol".equals(e.getString("userId"))); i++) {
-            got.addAll(events(tick()));
-        }
+        List<JsonObject> got = ticksUntil("carol");
         assertThat(shape(got)).containsExactly("user.joined:alice", "user.joined:bob", "room.vacated",
                 "user.joined:carol");
     }
@@ -362,10 +368,7 @@ class WebhookDeliveryTest {
         assertThat(api(HttpMethod.PATCH, "/rooms/doc/users/bob/metadata", meta("y", "2").encode()).status())
                 .isEqualTo(200);
         client().joinAndAck("doc", "carol", meta()); // a marker, after both patches
-        List<JsonObject> got = new ArrayList<>();
-        for (int i = 0; i < 20 && got.stream().noneMatch(e -> "carol".equals(e.getString("userId"))); i++) {
-            got.addAll(events(tick()));
-        }
+        List<JsonObject> got = ticksUntil("carol");
         assertThat(shape(got)).containsExactly("room.occupied", "user.joined:alice", "user.joined:bob",
                 "user.joined:carol");
     }
