@@ -58,7 +58,13 @@ final class FleetRoomDirectory implements RoomDirectory {
         if (!link.connected()) {
             return local.rooms();
         }
-        return scan(MEMBERS_PATTERN).compose(keys -> {
+        return storedRoomIds().compose(roomIds -> inspectAll(new ArrayList<>(roomIds), 0, new ArrayList<>()))
+                .compose(fleet -> local.rooms().otherwise(List.of()).map(here -> withLocalFacts(fleet, here)));
+    }
+
+    /** The rooms with a members set in Redis, sorted (SCAN, never KEYS). */
+    private Future<Set<String>> storedRoomIds() {
+        return scan(MEMBERS_PATTERN).map(keys -> {
             Set<String> roomIds = new TreeSet<>();
             for (String key : keys) {
                 String roomId = Keys.roomOfMembersKey(key);
@@ -66,8 +72,8 @@ final class FleetRoomDirectory implements RoomDirectory {
                     roomIds.add(roomId);
                 }
             }
-            return inspectAll(new ArrayList<>(roomIds), 0, new ArrayList<>());
-        }).compose(fleet -> local.rooms().otherwise(List.of()).map(here -> withLocalFacts(fleet, here)));
+            return roomIds;
+        });
     }
 
     /**
@@ -140,14 +146,8 @@ final class FleetRoomDirectory implements RoomDirectory {
         if (!link.connected()) {
             return Future.failedFuture(new IllegalStateException("Redis unavailable: the fleet's rooms cannot be read"));
         }
-        return scan(MEMBERS_PATTERN).map(keys -> {
-            Set<String> ids = new TreeSet<>(registry.roomIds());
-            for (String key : keys) {
-                String roomId = Keys.roomOfMembersKey(key);
-                if (roomId != null) {
-                    ids.add(roomId);
-                }
-            }
+        return storedRoomIds().map(ids -> {
+            ids.addAll(registry.roomIds());
             return List.copyOf(ids);
         });
     }

@@ -166,6 +166,19 @@ class WebhookDeliveryTest {
         throw new AssertionError("the deliverer kept sending: " + out.size() + " requests");
     }
 
+    /** Alice and bob in "doc", alice's metadata patched by her client and bob's by the server API. */
+    private WsClient[] aliceAndBobPatched() {
+        WsClient alice = client();
+        alice.joinAndAck("doc", "alice", meta("name", "A"));
+        WsClient bob = client();
+        bob.joinAndAck("doc", "bob", meta());
+        alice.send(new JsonObject().put("type", "presence:update").put("roomId", "doc").put("metadata", meta("x", "1")));
+        bob.await(is("presence:updated", "doc", "alice"));
+        assertThat(api(HttpMethod.PATCH, "/rooms/doc/users/bob/metadata", meta("y", "2").encode()).status())
+                .isEqualTo(200);
+        return new WsClient[]{alice, bob};
+    }
+
     /** Moves the deliverer on until an event about {@code userId} (a marker, joined last) arrived; the events of those ticks. */
     private List<JsonObject> ticksUntil(String userId) {
         List<JsonObject> got = new ArrayList<>();
@@ -338,14 +351,9 @@ class WebhookDeliveryTest {
     @Test
     void aTypeNotListed_isNotSent(Vertx vertx) {
         start(vertx, "FLOCK_WEBHOOK_EVENTS", "user.joined,room.vacated");
-        WsClient alice = client();
-        alice.joinAndAck("doc", "alice", meta("name", "A"));
-        WsClient bob = client();
-        bob.joinAndAck("doc", "bob", meta());
-        alice.send(new JsonObject().put("type", "presence:update").put("roomId", "doc").put("metadata", meta("x", "1")));
-        bob.await(is("presence:updated", "doc", "alice"));
-        assertThat(api(HttpMethod.PATCH, "/rooms/doc/users/bob/metadata", meta("y", "2").encode()).status())
-                .isEqualTo(200);
+        WsClient[] aliceAndBob = aliceAndBobPatched();
+        WsClient alice = aliceAndBob[0];
+        WsClient bob = aliceAndBob[1];
         bob.leave("doc");
         alice.await(is("user:left", "doc", "bob"));
         alice.close();
@@ -359,14 +367,7 @@ class WebhookDeliveryTest {
     @Test
     void presenceUpdated_isNotSentByDefault(Vertx vertx) {
         start(vertx);
-        WsClient alice = client();
-        alice.joinAndAck("doc", "alice", meta("name", "A"));
-        WsClient bob = client();
-        bob.joinAndAck("doc", "bob", meta());
-        alice.send(new JsonObject().put("type", "presence:update").put("roomId", "doc").put("metadata", meta("x", "1")));
-        bob.await(is("presence:updated", "doc", "alice"));
-        assertThat(api(HttpMethod.PATCH, "/rooms/doc/users/bob/metadata", meta("y", "2").encode()).status())
-                .isEqualTo(200);
+        aliceAndBobPatched();
         client().joinAndAck("doc", "carol", meta()); // a marker, after both patches
         List<JsonObject> got = ticksUntil("carol");
         assertThat(shape(got)).containsExactly("room.occupied", "user.joined:alice", "user.joined:bob",
