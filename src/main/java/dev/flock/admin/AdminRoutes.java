@@ -250,11 +250,10 @@ public final class AdminRoutes {
     }
 
     private boolean refuseIfLocked(RoutingContext ctx, String address, boolean htmlAnswer) {
-        long retryMillis = throttle.retryAfterMillis(address);
-        if (retryMillis <= 0) {
+        long seconds = throttle.retryAfterSeconds(address);
+        if (seconds == 0) {
             return false;
         }
-        long seconds = Math.max(1, (retryMillis + 999) / 1000);
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         String message = "Too many failed attempts; try again in " + seconds + " s.";
         if (htmlAnswer) {

@@ -381,10 +381,9 @@ public final class ServerApiRoutes {
 
     private boolean authorized(RoutingContext ctx) {
         String address = ClientAddress.of(ctx.request(), config.trustProxy());
-        long retryMillis = throttle.retryAfterMillis(address);
-        if (retryMillis > 0) {
+        long seconds = throttle.retryAfterSeconds(address);
+        if (seconds > 0) {
             metrics.apiAuthFailed("locked_out");
-            long seconds = Math.max(1, (retryMillis + 999) / 1000);
             ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
             error(ctx, new ApiError(429, "TOO_MANY_REQUESTS", "too many requests with a wrong key; try again in "
                     + seconds + " s"));

@@ -34,6 +34,12 @@ public final class LoginThrottle {
         return failures == null ? 0 : Math.max(0, failures.lockedUntil() - clock.getAsLong());
     }
 
+    /** {@link #retryAfterMillis} rounded up to whole seconds, as a Retry-After header says it; 0 when it may try now. */
+    public long retryAfterSeconds(String address) {
+        long millis = retryAfterMillis(address);
+        return millis <= 0 ? 0 : Math.max(1, (millis + 999) / 1000);
+    }
+
     public void failed(String address) {
         long now = clock.getAsLong();
         byAddress.compute(address, (key, previous) -> {
