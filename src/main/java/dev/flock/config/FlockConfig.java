@@ -42,7 +42,12 @@ public record FlockConfig(
         int shutdownSpreadMs,
         List<String> serverApiKeys,
         WebhookSettings webhooks,
-        boolean nativeTransport) {
+        boolean nativeTransport,
+        LogFormat logFormat,
+        OtlpSettings otlp) {
+
+    /** How log lines are written: Flock's JSON, or the original server's pino shape. */
+    public enum LogFormat { JSON, PINO }
 
     /** What a second connection of a user already in a room does. */
     public enum DuplicateJoin { SHARE, EVICT }
@@ -115,7 +120,10 @@ public record FlockConfig(
                         (String) v.get(Settings.WEBHOOK_EVENTS), i(v, Settings.WEBHOOK_BATCH_MS),
                         i(v, Settings.WEBHOOK_MAX_AGE_SECONDS), i(v, Settings.WEBHOOK_MAX_PENDING),
                         i(v, Settings.WEBHOOK_LEADER_LEASE_MS)),
-                (Boolean) v.get(Settings.NATIVE_TRANSPORT));
+                (Boolean) v.get(Settings.NATIVE_TRANSPORT),
+                LogFormat.valueOf(((String) v.get(Settings.LOG_FORMAT)).toUpperCase(java.util.Locale.ROOT)),
+                new OtlpSettings((String) v.get(Settings.OTLP_ENDPOINT), (String) v.get(Settings.OTLP_SERVICE_NAME),
+                        i(v, Settings.OTLP_STEP_SECONDS)));
     }
 
     private static int i(Map<Setting, Object> v, Setting s) {

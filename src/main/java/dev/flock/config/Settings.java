@@ -114,6 +114,18 @@ public final class Settings {
     public static final Setting NATIVE_TRANSPORT = bool("nativeTransport", "FLOCK_NATIVE_TRANSPORT", true,
             "use Netty's native epoll transport when available (falls back to NIO with one log line)");
 
+    public static final Setting LOG_FORMAT = choice("logFormat", "FLOCK_LOG_FORMAT", "json", List.of("json", "pino"),
+            "json: one JSON object per line (logstash fields: @timestamp, level name, message); pino: the original server's"
+                    + " pino lines (numeric level, epoch-ms time, msg), so log queries written for it keep working");
+
+    public static final Setting OTLP_ENDPOINT = string("otlpEndpoint", "FLOCK_OTLP_ENDPOINT", null,
+            "OpenTelemetry collector base URL (http://collector:4318); metrics are pushed to <it>/v1/metrics over OTLP/HTTP;"
+                    + " unset = no OTLP");
+    public static final Setting OTLP_SERVICE_NAME = string("otlpServiceName", "FLOCK_OTLP_SERVICE_NAME", "flock",
+            "service.name resource attribute of what is pushed over OTLP");
+    public static final Setting OTLP_STEP_SECONDS = integer("otlpStepSeconds", "FLOCK_OTLP_STEP_SECONDS", 10, 1, 3600,
+            "how often the meters are pushed over OTLP");
+
     public static final List<Setting> ALL = List.of(PORT, HOST, REDIS_URL, API_KEYS, PRESENCE_TTL_SECONDS, HEARTBEAT_INTERVAL_MS,
             MAX_MESSAGES_PER_SECOND, MAX_ROOM_SIZE, ADMIN_PASSWORD, ADMIN_TOKEN, LOG_LEVEL, DUPLICATE_JOIN, FLUSH_INTERVAL_MS,
             MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
@@ -122,7 +134,7 @@ public final class Settings {
             MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, AUTH, JWT_SECRET, JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE,
             JWT_LEEWAY_SECONDS, RECONNECT_GRACE_MS, SHUTDOWN_SPREAD_MS, SERVER_API_KEY, WEBHOOK_URL, WEBHOOK_SECRET,
             WEBHOOK_EVENTS, WEBHOOK_BATCH_MS, WEBHOOK_MAX_AGE_SECONDS, WEBHOOK_MAX_PENDING, WEBHOOK_LEADER_LEASE_MS,
-            NATIVE_TRANSPORT);
+            NATIVE_TRANSPORT, LOG_FORMAT, OTLP_ENDPOINT, OTLP_SERVICE_NAME, OTLP_STEP_SECONDS);
 
     private Settings() {
     }
