@@ -92,6 +92,8 @@ public final class FlockServer {
     /** Null without webhooks. */
     private final WebhookDispatcher webhooks;
     private String webhookDeployment;
+    /** The background parts' deployment (see {@link #started()}). */
+    private Future<Void> started = Future.succeededFuture();
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock) {
@@ -125,7 +127,7 @@ public final class FlockServer {
         this.webhooks = outbox == null ? null : new WebhookDispatcher(config.webhooks(), outbox, clock, metrics);
         RoomServices services = new RoomServices(config, metrics, store, broker, new SocketDelivery(metrics), clock,
                 instanceId);
-        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, registryRef(), services));
+        this.registry = new RoomRegistry(vertx, roomId -> new RoomVerticle(roomId, registryRef(), services), clock);
         if (redis != null) {
             redis.register(registry);
         } else {
@@ -179,10 +181,29 @@ public final class FlockServer {
      * are not used; the application's own server options apply to its sockets.
      */
     public static FlockServer attach(Vertx vertx, FlockConfig config, FlockMetrics metrics) {
-        return new FlockServer(vertx, config, metrics, new SystemClock(vertx));
+        FlockServer server = new FlockServer(vertx, config, metrics, new SystemClock(vertx));
+        // The same background parts start() deploys (memory guard, Redis bridge, webhook deliverer), started here
+        // rather than left to the caller: without the bridge a Redis-mode room can never open. Sockets handed over
+        // before it is deployed wait like those of a Redis that is still connecting; started() tells when it is.
+        server.started = server.deployBackground();
+        server.registry.openAfter(server.started);
+        return server;
+    }
+
+    /**
+     * Completes when the background parts run (for {@link #attach}: the Redis bridge connected or degraded and
+     * reconnecting, the webhook deliverer deployed); fails only when a part cannot be deployed at all.
+     */
+    public Future<Void> started() {
+        return started;
     }
 
     private Future<Void> deploy(Consumer<Router> routes) {
+        started = deployBackground();
+        return started.compose(v -> deployHttp(routes));
+    }
+
+    private Future<Void> deployBackground() {
         memory.start();
         // never fails for an unreachable Redis: the bridge starts degraded and reconnects in the background
         Future<Void> bridge = redis == null ? Future.succeededFuture()
@@ -194,7 +215,7 @@ public final class FlockServer {
                 : vertx.deployVerticle(webhooks).<Void>map(id -> {
                     webhookDeployment = id;
                     return null;
-                })).compose(v -> deployHttp(routes));
+                }));
     }
 
     /** The webhook deliverer, or null without {@code FLOCK_WEBHOOK_URL}. */
@@ -352,6 +373,11 @@ public final class FlockServer {
 
     /** As {@link #stop()}; with {@code announceLeaves} the sockets close without a grace and their users leave at once. */
     public Future<Void> stop(boolean announceLeaves) {
+        // an attached server closed at once must not leave a bridge behind that deploys after the stop
+        return started.transform(ignored -> stopParts(announceLeaves));
+    }
+
+    private Future<Void> stopParts(boolean announceLeaves) {
         readiness.markShuttingDown();
         memory.stop();
         // without a reconnect grace, a drained store leaves the presence of the closed sockets to expire; with one, the

@@ -1,7 +1,10 @@
 package dev.flock.room;
 
 import dev.flock.internals.VertxInternals;
+import dev.flock.logging.RepeatedLog;
 import dev.flock.protocol.ServerMessage;
+import dev.flock.time.Clock;
+import dev.flock.time.SystemClock;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,6 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+
+import org.slf4j.LoggerFactory;
 
 /**
  * Deploys a room verticle when a room gets its first join and undeploys it when it empties, without
@@ -39,6 +44,10 @@ public final class RoomRegistry implements BrokerEventHandler {
     private final Map<String, Entry> rooms = new HashMap<>();
     /** Entries replaced while their verticle was still undeploying, by room id. */
     private final Map<String, Entry> retiringEntries = new HashMap<>();
+    /** A room that cannot open answers its joins INTERNAL_ERROR; the cause goes here, once per kind and window. */
+    private final RepeatedLog openFailures;
+    /** Rooms deploy once this completes: the parts they need (the Redis bridge) run. */
+    private volatile Future<Void> openable = Future.succeededFuture();
 
     private static final class Entry {
         /** The deployment id once the verticle listens on the room's address. */
@@ -53,9 +62,22 @@ public final class RoomRegistry implements BrokerEventHandler {
     }
 
     public RoomRegistry(Vertx vertx, Function<String, RoomVerticle> factory) {
+        this(vertx, factory, new SystemClock(vertx));
+    }
+
+    public RoomRegistry(Vertx vertx, Function<String, RoomVerticle> factory, Clock clock) {
         this.vertx = vertx;
         this.factory = factory;
         this.detached = VertxInternals.detachedEventLoopContext(vertx);
+        this.openFailures = new RepeatedLog(LoggerFactory.getLogger(RoomRegistry.class), clock, 60);
+    }
+
+    /**
+     * Rooms open only after {@code ready} completes, and fail to open if it fails: an embedding application may hand
+     * over sockets before the Redis bridge (which room verticles subscribe through) is deployed.
+     */
+    public void openAfter(Future<Void> ready) {
+        this.openable = ready;
     }
 
     public static String address(String roomId) {
@@ -76,7 +98,11 @@ public final class RoomRegistry implements BrokerEventHandler {
                     previous = e.retired.future();
                 }
                 Entry fresh = new Entry(previous.transform(ignored -> deploy(roomId)));
-                fresh.live.onFailure(err -> forget(roomId, fresh));
+                fresh.live.onFailure(err -> {
+                    forget(roomId, fresh);
+                    openFailures.error(err.getClass().getName(), "a room could not be opened (its joins get INTERNAL_ERROR): "
+                            + err, err);
+                });
                 rooms.put(roomId, fresh);
                 e = fresh;
             }
@@ -139,7 +165,17 @@ public final class RoomRegistry implements BrokerEventHandler {
 
     private Future<String> deploy(String roomId) {
         Promise<String> deployed = Promise.promise();
-        detached.runOnContext(v -> vertx.deployVerticle(factory.apply(roomId)).onComplete(deployed));
+        openable.onComplete(ready -> detached.runOnContext(v -> {
+            if (ready.failed()) {
+                deployed.fail(ready.cause());
+                return;
+            }
+            try {
+                vertx.deployVerticle(factory.apply(roomId)).onComplete(deployed);
+            } catch (RuntimeException e) { // the factory itself failed: the same as a failed deployment
+                deployed.fail(e);
+            }
+        }));
         return deployed.future();
     }
 

@@ -154,6 +154,25 @@ class RoomVerticleTest {
     // ---- joining -------------------------------------------------------------------------------------------------
 
     @Test
+    void aRoomThatCannotOpen_failsItsJoins_andItsCauseIsLoggedOncePerWindow() throws Exception {
+        VirtualClock logClock = new VirtualClock();
+        RoomRegistry broken = new RoomRegistry(vertx, roomId -> {
+            throw new IllegalStateException("no broker for " + roomId);
+        }, logClock);
+        try (dev.flock.support.LogCapture logs = dev.flock.support.LogCapture.of(RoomRegistry.class.getName())) {
+            for (int i = 0; i < 3; i++) {
+                Future<Void> routed = broken.routeJoin("r" + i);
+                dev.flock.ops.Await.until("routing fails", routed::failed);
+            }
+            assertThat(logs.messages(ch.qos.logback.classic.Level.ERROR)).hasSize(1)
+                    .first().asString().contains("could not be opened").contains("no broker for r0");
+            logClock.advance(Duration.ofSeconds(60));
+            dev.flock.ops.Await.until("the summary line", () -> logs.messages(ch.qos.logback.classic.Level.ERROR).size() == 2);
+            assertThat(logs.messages(ch.qos.logback.classic.Level.ERROR).get(1)).contains("2 more like it");
+        }
+    }
+
+    @Test
     void join_isAcked_withTheOthers_andAnnouncedToThemOnly() {
         start();
         FakePeer alice = new FakePeer("alice");
