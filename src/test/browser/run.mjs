@@ -1,9 +1,9 @@
 // Headless Chromium checks of the try-it page and the admin dashboard.
 //
-//   node run.mjs --base http://127.0.0.1:8787 [--scenario tryit|admin|all|apikey] [--admin-password PW]
+//   node run.mjs --base http://127.0.0.1:8787 [--scenario tryit|admin|phone|all|apikey] [--admin-password PW]
 //                [--api-key KEY] [--chromium /usr/bin/chromium] [--screenshots DIR]
 //
-// "all" is tryit + admin against an open-mode server; "apikey" needs a server started with that key.
+// "all" is tryit + admin + phone against an open-mode server; "apikey" needs a server started with that key.
 //
 // Prints one "PASS <check>" or "FAIL <check>: <why>" line per check and exits 0 only when all pass.
 // Every wait is an event or a poll with a deadline; nothing sleeps for a fixed time.
@@ -47,14 +47,28 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** Collects what would show a broken page: script errors, CSP violations, dialogs. */
-function watch(page, label) {
+/**
+ * Collects what would show a broken page: script errors, CSP violations, dialogs. With strict, also any console
+ * error and any failed request or HTTP error answer (a missing favicon, a broken relative link); pages that are
+ * meant to meet a 401/403 (the wrong-password and CSRF checks) are watched without it.
+ */
+function watch(page, label, { strict = false } = {}) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`${label}: page error ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(`${label}: ${m.text()}`);
+    if (m.type() === 'error' && (strict || /Content Security Policy|Refused to/i.test(m.text()))) {
+      problems.push(`${label}: console error ${m.text()}`);
+    }
   });
   page.on('dialog', (d) => { problems.push(`${label}: dialog "${d.message()}"`); d.dismiss().catch(() => {}); });
+  if (strict) {
+    page.on('response', (r) => { if (r.status() >= 400) problems.push(`${label}: HTTP ${r.status()} for ${r.url()}`); });
+    page.on('requestfailed', (r) => {
+      const why = r.failure() ? r.failure().errorText : 'failed';
+      // a fetch still in flight when the page navigates (the dashboard's refresh) is aborted, not broken
+      if (why !== 'net::ERR_ABORTED') problems.push(`${label}: request ${r.url()} ${why}`);
+    });
+  }
   return problems;
 }
 
@@ -64,14 +78,19 @@ async function screenshot(page, file) {
   await page.screenshot({ path: join(args.screenshots, file) });
 }
 
-async function openRoom(context, room, label) {
+/** Opens the try-it page at path ("/" or "/?room=...") in a new tab and waits until it has joined. */
+async function openPage(context, path, label, options) {
   const page = await context.newPage();
-  const problems = watch(page, label);
-  await page.goto(`${base}/?room=${encodeURIComponent(room)}`);
+  const problems = watch(page, label, options);
+  await page.goto(`${base}${path}`);
   await page.waitForSelector('html[data-flock="joined"]', { timeout: WAIT_MS });
   const userId = await page.getAttribute('#presence li.self', 'data-user-id');
   const name = await page.inputValue('#name');
   return { page, problems, userId, name };
+}
+
+async function openRoom(context, room, label, options) {
+  return openPage(context, `/?room=${encodeURIComponent(room)}`, label, options);
 }
 
 /** Moves the real mouse over the canvas to a point given in 0..1 coordinates. */
@@ -220,6 +239,85 @@ async function adminScenario(browser) {
   await members.close();
 }
 
+const PHONE = { width: 390, height: 844 };
+
+/** Fails when the page is wider than the phone's screen (a sideways scroll). */
+async function assertNoHorizontalOverflow(page) {
+  const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  assert(width <= PHONE.width, `the page is ${width} px wide on a ${PHONE.width} px screen`);
+}
+
+async function phoneAdminScenario(browser) {
+  assert(args['admin-password'], '--admin-password is required for the phone scenario');
+  const members = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  // a long id and name: what used to push the table, and "Close room" with it, off the screen
+  const room = `a-rather-long-room-name-for-a-small-screen-${Date.now().toString(36)}`;
+  const member = await openRoom(members, room, 'member page');
+  await member.page.fill('#name', 'Somebody With A Long Name');
+
+  const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 3 });
+  const page = await context.newPage();
+  const problems = watch(page, 'phone admin', { strict: true });
+
+  await check('phone: /admin/ (trailing slash) redirects to /admin, and its stylesheet loads', async () => {
+    const response = await page.goto(`${base}/admin/`);
+    assert(new URL(page.url()).pathname === '/admin', `ended at ${page.url()}`);
+    assert(response.status() === 200, `status ${response.status()}`);
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert(background === 'rgb(10, 10, 10)', `body background ${background}: admin.css did not load`);
+    await assertNoHorizontalOverflow(page);
+  });
+  await check('phone: signing in shows the room', async () => {
+    await page.fill('#password', args['admin-password']);
+    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS }), page.click('button[type=submit]')]);
+    await page.locator('code.room-id', { hasText: room }).waitFor({ timeout: WAIT_MS });
+  });
+  await check('phone: the stats grid fits the screen', async () => {
+    const boxes = await page.locator('.stats .stat').evaluateAll((els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, right: r.right };
+    }));
+    assert(boxes.length >= 4, `${boxes.length} stats`);
+    const outside = boxes.filter((b) => b.left < 0 || b.right > PHONE.width);
+    assert(outside.length === 0, `stats outside the screen: ${JSON.stringify(outside)}`);
+    const columns = await page.evaluate(() => getComputedStyle(document.querySelector('.stats')).gridTemplateColumns.split(' ').length);
+    assert(columns <= 2, `${columns} stat columns on a phone`);
+  });
+  await check('phone: no horizontal overflow on the dashboard', async () => {
+    await assertNoHorizontalOverflow(page);
+  });
+  await screenshot(page, 'admin-phone.png');
+  await check('phone: "Close room" is visible, inside the screen and on top', async () => {
+    const button = page.locator('tr.room').filter({ has: page.locator('code.room-id', { hasText: room }) })
+      .locator('button', { hasText: 'Close room' });
+    await button.scrollIntoViewIfNeeded();
+    assert(await button.isVisible(), 'not visible');
+    const box = await button.boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= PHONE.width, `button box ${JSON.stringify(box)}`);
+    // reachable: nothing (a clipping card, another cell) covers its centre
+    const onTop = await button.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return hit === el || el.contains(hit);
+    });
+    assert(onTop, 'something covers the button');
+  });
+  await check('phone: tapping "Close room" closes the room', async () => {
+    const button = page.locator('tr.room').filter({ has: page.locator('code.room-id', { hasText: room }) })
+      .locator('button', { hasText: 'Close room' });
+    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS, waitUntil: 'load' }), button.tap()]);
+    await member.page.waitForSelector('html[data-flock="closed"]', { timeout: WAIT_MS });
+    await page.locator('code.room-id', { hasText: room }).waitFor({ state: 'detached', timeout: WAIT_MS });
+    await assertNoHorizontalOverflow(page);
+  });
+  await check('phone: no script error, console error, failed request or CSP violation', async () => {
+    const all = [...problems, ...member.problems];
+    assert(all.length === 0, all.join('; '));
+  });
+  await context.close();
+  await members.close();
+}
+
 async function apiKeyScenario(browser) {
   const key = args['api-key'];
   assert(key, '--api-key is required for the apikey scenario');
@@ -273,6 +371,7 @@ async function main() {
   try {
     if (scenario === 'tryit' || scenario === 'all') await tryItScenario(browser);
     if (scenario === 'admin' || scenario === 'all') await adminScenario(browser);
+    if (scenario === 'phone' || scenario === 'all') await phoneAdminScenario(browser);
     if (scenario === 'apikey') await apiKeyScenario(browser);
   } finally {
     await browser.close();

@@ -5,6 +5,7 @@
 
   var REFRESH_MS = 3000;
   var COLOR = /^#[0-9a-fA-F]{6}$/;
+  var IDENTITY = /^[a-z]+$/;
   var csrfMeta = document.querySelector('meta[name="flock-csrf"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute('content') : '';
   var tbody = document.getElementById('rooms');
@@ -53,16 +54,28 @@
     li.appendChild(el('span', 'name', displayName(m)));
     li.appendChild(document.createTextNode(' '));
     li.appendChild(el('span', 'uid', m.userId));
+    if (typeof m.identity === 'string' && IDENTITY.test(m.identity)) {
+      // the same badge as the server-rendered page, so a refresh does not drop it
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(el('span', 'identity ' + m.identity, m.identity));
+    }
     return li;
+  }
+
+  // data-label: the cell's heading when admin.css stacks rows as cards on a narrow screen
+  function cell(className, label, text) {
+    var td = el('td', className, text);
+    td.setAttribute('data-label', label);
+    return td;
   }
 
   function roomRow(room, now) {
     var tr = el('tr', 'room');
-    var idCell = el('td');
+    var idCell = cell(null, 'Room');
     idCell.appendChild(el('code', 'room-id', room.roomId));
     tr.appendChild(idCell);
-    tr.appendChild(el('td', 'count', room.memberCount));
-    var membersCell = el('td');
+    tr.appendChild(cell('count', 'Users', room.memberCount));
+    var membersCell = cell(null, "Who's here");
     var members = el('ul', 'members');
     var activity = el('ul', 'activity');
     room.members.forEach(function (m) {
@@ -71,7 +84,7 @@
     });
     membersCell.appendChild(members);
     tr.appendChild(membersCell);
-    var activityCell = el('td');
+    var activityCell = cell(null, 'Cursor activity');
     activityCell.appendChild(activity);
     tr.appendChild(activityCell);
     var actions = el('td', 'actions');

@@ -11,6 +11,14 @@ final class AdminPages {
 
     static final int METADATA_SHOWN_CHARS = 300;
 
+    /**
+      * An inline SVG icon (the try-it page carries the same one): without a {@code <link rel="icon">} the browser
+      * asks for /favicon.ico, which nothing serves, and logs a 404 on every page. A data: URL costs no request, and
+      * the CSP's {@code img-src 'self' data:} already allows it.
+      */
+    static final String FAVICON_LINK = "<link rel=\"icon\" href=\"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'"
+            + " viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%232563eb'/%3E%3C/svg%3E\">";
+
     private AdminPages() {
     }
 
@@ -55,7 +63,7 @@ final class AdminPages {
                 .append("<section class=\"card\"><header class=\"card-header\"><h2>Rooms</h2>")
                 .append("<form method=\"post\" action=\"api/admin/close-all\" id=\"close-all\"><input type=\"hidden\" name=\"csrf\" value=\"")
                 .append(csrf).append("\"><button type=\"submit\" class=\"danger\">Close all rooms</button></form></header>\n")
-                .append("<table><thead><tr><th>Room</th><th>Users</th><th>Who's here</th><th>Cursor activity</th><th></th></tr></thead>\n")
+                .append("<div class=\"table-scroll\"><table class=\"rooms\"><thead><tr><th>Room</th><th>Users</th><th>Who's here</th><th>Cursor activity</th><th></th></tr></thead>\n")
                 .append("<tbody id=\"rooms\">\n");
         if (rooms.isEmpty()) {
             html.append("<tr class=\"empty\"><td colspan=\"5\">No active rooms</td></tr>\n");
@@ -63,18 +71,20 @@ final class AdminPages {
         for (RoomView room : rooms) {
             appendRoom(html, room, csrf, nowMillis);
         }
-        html.append("</tbody></table></section>\n</main>\n</body></html>\n");
+        html.append("</tbody></table></div></section>\n</main>\n</body></html>\n");
         return html.toString();
     }
 
     private static void appendRoom(StringBuilder html, RoomView room, String csrf, long nowMillis) {
         String roomId = Html.escape(room.roomId());
-        html.append("<tr class=\"room\"><td><code class=\"room-id\">").append(roomId).append("</code></td>")
-                .append("<td class=\"count\">").append(room.members().size()).append("</td><td><ul class=\"members\">");
+        // data-label: under 600 px wide admin.css stacks each row as a card and shows these as the cells' headings
+        html.append("<tr class=\"room\"><td data-label=\"Room\"><code class=\"room-id\">").append(roomId).append("</code></td>")
+                .append("<td class=\"count\" data-label=\"Users\">").append(room.members().size())
+                .append("</td><td data-label=\"Who's here\"><ul class=\"members\">");
         for (MemberView member : room.members()) {
             appendMember(html, member);
         }
-        html.append("</ul></td><td><ul class=\"activity\">");
+        html.append("</ul></td><td data-label=\"Cursor activity\"><ul class=\"activity\">");
         for (MemberView member : room.members()) {
             html.append("<li>").append(Html.escape(displayName(member))).append(": ")
                     .append(Html.escape(cursorAge(member.lastCursorAt(), nowMillis))).append("</li>");
@@ -127,6 +137,7 @@ final class AdminPages {
         html.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
                 .append("<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">")
                 .append("<title>").append(Html.escape(title)).append("</title>")
+                .append(FAVICON_LINK)
                 .append("<link rel=\"stylesheet\" href=\"admin/assets/admin.css\">");
         if (escapedCsrf != null) {
             html.append("<meta name=\"flock-csrf\" content=\"").append(escapedCsrf).append("\">")

@@ -98,6 +98,11 @@ class BrowserIT {
     }
 
     @Test
+    void adminAtPhoneWidthReachesAndClosesARoomWithoutSidewaysScrolling() throws Exception {
+        runScenario("phone", openServer, List.of());
+    }
+
+    @Test
     void pageAsksForTheApiKeyWhenTheServerNeedsOne() throws Exception {
         String key = "key-" + UUID.randomUUID();
         try (Target keyed = startServer(key)) {
