@@ -72,6 +72,26 @@ function watch(page, label, { strict = false } = {}) {
   return problems;
 }
 
+/** Every message the page's WebSockets receive, parsed (the page's own view of the protocol). */
+function recordFrames(page) {
+  const frames = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    try { frames.push(JSON.parse(f.payload)); } catch (e) { /* not JSON: not ours */ }
+  }));
+  return frames;
+}
+
+/** Polls the recorded frames until one matches, or fails after WAIT_MS. */
+async function awaitFrame(frames, what, predicate) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const found = frames.find(predicate);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${WAIT_MS} ms (got ${frames.map((f) => f.type).join(',')})`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 async function screenshot(page, file) {
   if (!args.screenshots) return;
   mkdirSync(args.screenshots, { recursive: true });
@@ -82,11 +102,12 @@ async function screenshot(page, file) {
 async function openPage(context, path, label, options) {
   const page = await context.newPage();
   const problems = watch(page, label, options);
+  const frames = recordFrames(page);
   await page.goto(`${base}${path}`);
   await page.waitForSelector('html[data-flock="joined"]', { timeout: WAIT_MS });
   const userId = await page.getAttribute('#presence li.self', 'data-user-id');
   const name = await page.inputValue('#name');
-  return { page, problems, userId, name };
+  return { page, problems, frames, userId, name };
 }
 
 async function openRoom(context, room, label, options) {
@@ -109,13 +130,33 @@ function cursorOf(page, userId) {
 
 async function tryItScenario(browser) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const room = `it-${Date.now().toString(36)}`;
-  // Pages of one context have separate sessionStorage: two tabs, two people.
-  const a = await openRoom(context, room, 'page A');
-  const b = await openRoom(context, room, 'page B');
+  // As the README says: the plain URL, no ?room=, in two tabs. Pages of one context have separate
+  // sessionStorage: two tabs, two people.
+  const a = await openPage(context, '/', 'page A', { strict: true });
+  const b = await openPage(context, '/', 'page B', { strict: true });
+  const room = 'demo';
 
   await check('two tabs are two users', async () => {
     assert(a.userId && b.userId && a.userId !== b.userId, `user ids ${a.userId} / ${b.userId}`);
+  });
+  await check('the plain URL joins the shared default room and stays plain', async () => {
+    for (const p of [a, b]) {
+      assert((await p.page.textContent('#room-id')) === room, `room ${await p.page.textContent('#room-id')}`);
+      assert(new URL(p.page.url()).search === '', `URL ${p.page.url()}`);
+    }
+    assert((await b.page.inputValue('#share-link')) === `${base}/?room=${room}`, 'share link');
+  });
+  await check("the second tab's join:ack lists the first tab's user", async () => {
+    const ack = await awaitFrame(b.frames, 'join:ack', (f) => f.type === 'join:ack');
+    assert(ack.roomId === room, `join:ack roomId ${ack.roomId}`);
+    const ids = (ack.users || []).map((u) => u.userId);
+    assert(ids.includes(a.userId), `join:ack users ${JSON.stringify(ids)}, want ${a.userId}`);
+  });
+  await check("the first tab's cursor arrives in the second", async () => {
+    await moveTo(a.page, 0.25, 0.4);
+    const move = await awaitFrame(b.frames, 'cursor:updated from A', (f) => f.type === 'cursor:updated' && f.userId === a.userId);
+    assert(move.roomId === room, `cursor:updated roomId ${move.roomId}`);
+    await cursorOf(b.page, a.userId).waitFor({ state: 'visible', timeout: WAIT_MS });
   });
   await check('open mode: no API key prompt and no notice are shown', async () => {
     assert(!(await a.page.isVisible('#key-form')), 'the API key form is visible');
@@ -166,7 +207,30 @@ async function tryItScenario(browser) {
     await chip(a.page, b.userId).waitFor({ state: 'detached', timeout: WAIT_MS });
     await cursorOf(a.page, b.userId).waitFor({ state: 'detached', timeout: WAIT_MS });
   });
-  await check('no script error, CSP violation or dialog on the pages', async () => {
+  await check('"New private room" gives a random room that its share link opens, away from the default room', async () => {
+    const lobby = await openPage(context, '/', 'lobby page', { strict: true });
+    await chip(lobby.page, a.userId).waitFor({ timeout: WAIT_MS });
+    await Promise.all([a.page.waitForURL(/\?room=demo-[0-9a-z]{6}$/, { timeout: WAIT_MS }), a.page.click('#private-room')]);
+    await a.page.waitForSelector('html[data-flock="joined"]', { timeout: WAIT_MS });
+    const privateRoom = await a.page.textContent('#room-id');
+    assert(/^demo-[0-9a-z]{6}$/.test(privateRoom), `private room ${privateRoom}`);
+    assert((await a.page.getAttribute('#presence li.self', 'data-user-id')) === a.userId, 'same user after the switch');
+    await chip(lobby.page, a.userId).waitFor({ state: 'detached', timeout: WAIT_MS }); // left the default room
+    const shareLink = await a.page.inputValue('#share-link');
+    assert(shareLink === `${base}/?room=${privateRoom}`, `share link ${shareLink}`);
+    const friend = await openPage(context, shareLink.slice(base.length), 'friend page', { strict: true });
+    assert((await friend.page.textContent('#room-id')) === privateRoom, 'the share link opens the private room');
+    await chip(friend.page, a.userId).waitFor({ timeout: WAIT_MS });
+    await chip(a.page, friend.userId).waitFor({ timeout: WAIT_MS });
+    await moveTo(friend.page, 0.6, 0.6);
+    await cursorOf(a.page, friend.userId).waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert((await lobby.page.locator(`#presence li[data-user-id="${friend.userId}"]`).count()) === 0,
+      'the default room sees the private room\'s user');
+    a.problems.push(...lobby.problems, ...friend.problems);
+    await friend.page.close();
+    await lobby.page.close();
+  });
+  await check('no script error, CSP violation, dialog, console error or failed request (favicon) on the pages', async () => {
     const problems = [...a.problems, ...b.problems];
     assert(problems.length === 0, problems.join('; '));
   });

@@ -11,6 +11,8 @@
   var BACKOFF_MAX_MS = 15000;
   var PRESENCE_DEBOUNCE_MS = 250;
   var DEFAULT_COLOR = '#64748b';
+  var DEFAULT_ROOM = 'demo';
+  var PRIVATE_ROOM_PREFIX = 'demo-';
   var COLOR = /^#[0-9a-fA-F]{6}$/;
   var CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
   var ADJECTIVES = ['Brave', 'Calm', 'Clever', 'Eager', 'Gentle', 'Happy', 'Jolly', 'Lucky', 'Quick', 'Quiet', 'Sunny', 'Witty'];
@@ -29,12 +31,10 @@
   var name = validName(store.get('flock.name')) || pick(ADJECTIVES) + ' ' + pick(ANIMALS);
   var color = validColor(store.get('flock.color')) || pick(PALETTE);
   var apiKey = params.get('apiKey') || store.get('flock.apiKey') || '';
+  // Without ?room= every tab joins the same room, so "open the page in two tabs" shows two users; the URL stays
+  // as typed (a reload stays in the shared room). "New private room" links to a random ?room=demo-xxxxxx.
   var roomId = params.get('room');
-  if (!isValidId(roomId)) {
-    roomId = 'demo-' + randomId(6);
-    params.set('room', roomId);
-    window.history.replaceState(null, '', window.location.pathname + '?' + params.toString());
-  }
+  if (!isValidId(roomId)) roomId = DEFAULT_ROOM;
   store.set('flock.userId', userId);
   store.set('flock.name', name);
   store.set('flock.color', color);
@@ -528,6 +528,9 @@
     var share = new URL(window.location.pathname, window.location.origin);
     share.searchParams.set('room', roomId); // never the API key
     $('share-link').value = share.href;
+    var privateRoom = new URL(window.location.pathname, window.location.origin);
+    privateRoom.searchParams.set('room', PRIVATE_ROOM_PREFIX + randomId(6));
+    $('private-room').href = privateRoom.href;
     renderPresence();
   }
 

@@ -88,7 +88,7 @@ class BrowserIT {
     }
 
     @Test
-    void twoTabsSeeEachOthersCursorAndNameAndLeaving() throws Exception {
+    void twoTabsOnThePlainUrlShareTheDefaultRoom_andAPrivateLinkGivesItsOwn() throws Exception {
         runScenario("tryit", openServer, List.of());
     }
 
