@@ -12,8 +12,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 /usr/bin/chromium --version
 
-if ! command -v node >/dev/null 2>&1; then
-  echo "install-browser: node (20 or later) is required" >&2
+# playwright-core (package-lock.json) declares node >= 20; Debian 12's own nodejs is 18
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  echo "install-browser: Node.js 20 or later is required (found: $(node --version 2>/dev/null || echo none));" \
+    "Debian 12's nodejs is 18: install Node 20+ (for example from NodeSource) or use Debian 13" >&2
   exit 1
 fi
 (cd src/test/browser && npm ci --no-audit --no-fund)
