@@ -144,7 +144,7 @@ public final class FlockServer {
         UpgradeAuth auth = new UpgradeAuth(config.auth(), new ApiKeys(config.apiKeys()), tokens, metrics);
         this.hubs = new SocketHubs(vertx, config, registry, metrics, auth, codec, clock, admission);
         this.hygiene = new RequestHygiene(clock);
-        readiness.addCheck("memory", memory::reason);
+        readiness.addCheck("memory", "above the high-water mark", memory::reason);
         metrics.gauge("flock.memory.high.water", "1 while heap or direct memory is above FLOCK_MEMORY_HIGH_WATER_PERCENT"
                 + " (new WebSockets get 503)", () -> memory.aboveHighWater() ? 1 : 0);
         metrics.gauge("flock.connections.limit", "WebSockets this instance admits (FLOCK_MAX_CONNECTIONS, or derived)",

@@ -3,35 +3,58 @@ package dev.flock.ops;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
  * Whether this instance can serve fully, for {@code GET /ready}: a set of named checks (each returns null
  * when fine, a reason otherwise) and a shutting-down flag that SIGTERM sets before any socket is closed,
  * so a load balancer stops routing here first. Checks run on the caller's thread and must not block.
+ *
+ * <p>A check's own reason can name internal addresses ({@code Connection refused: /127.0.0.1:6380}); {@code /ready}
+ * is often reachable from outside, so its body gives only the check's generic reason ({@code "redis: unavailable"}),
+ * and the detail goes to the log, once each time it changes (not once per probe: a balancer probes every second).
  */
 public final class Readiness {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Readiness.class);
     public static final String PATH = "/ready";
     static final String SHUTTING_DOWN = "shutting down";
+    static final String UNAVAILABLE = "unavailable";
+
+    /** A check and what {@code /ready} says while it fails. */
+    private record Check(Supplier<String> reason, String generic) {
+    }
 
     /** Copied on write (checks are added at start-up, read on every probe); iteration follows insertion. */
-    private volatile Map<String, Supplier<String>> checks = Map.of();
+    private volatile Map<String, Check> checks = Map.of();
     private volatile boolean shuttingDown;
+    /** The detailed reason last logged (null: ready, or nothing logged yet); guarded by {@code this}. */
+    private String lastLogged;
 
-    /** Adds (or replaces) the check named {@code name}; it returns null when fine, a short reason otherwise. */
-    public synchronized Readiness addCheck(String name, Supplier<String> check) {
-        Map<String, Supplier<String>> next = new LinkedHashMap<>(checks);
-        next.put(name, check);
+    /**
+     * Adds (or replaces) the check named {@code name}; it returns null when fine, a short reason otherwise, which only
+     * the log shows: {@code /ready} answers {@code "<name>: unavailable"}.
+     */
+    public Readiness addCheck(String name, Supplier<String> check) {
+        return addCheck(name, UNAVAILABLE, check);
+    }
+
+    /** As {@link #addCheck(String, Supplier)}, with what {@code /ready} says while it fails ({@code "<name>: <generic>"}). */
+    public synchronized Readiness addCheck(String name, String generic, Supplier<String> check) {
+        Map<String, Check> next = new LinkedHashMap<>(checks);
+        next.put(name, new Check(check, generic));
         checks = next;
         return this;
     }
 
     public synchronized Readiness removeCheck(String name) {
-        Map<String, Supplier<String>> next = new LinkedHashMap<>(checks);
+        Map<String, Check> next = new LinkedHashMap<>(checks);
         next.remove(name);
         checks = next;
         return this;
@@ -46,20 +69,37 @@ public final class Readiness {
         return shuttingDown;
     }
 
-    /** Null when ready, otherwise why not ({@code "redis: connection lost"}); a throwing check counts as failing. */
+    /**
+     * Null when ready, otherwise why not, in detail ({@code "redis: Redis connection lost: Connection refused:
+     * /127.0.0.1:6380"}), for the log and embedding code; a throwing check counts as failing.
+     */
     public String reason() {
+        Failure f = failure();
+        return f == null ? null : f.detail;
+    }
+
+    /** Null when ready, otherwise the generic reason {@code /ready} gives ({@code "redis: unavailable"}). */
+    public String publicReason() {
+        Failure f = failure();
+        return f == null ? null : f.generic;
+    }
+
+    private record Failure(String detail, String generic) {
+    }
+
+    private Failure failure() {
         if (shuttingDown) {
-            return SHUTTING_DOWN;
+            return new Failure(SHUTTING_DOWN, SHUTTING_DOWN);
         }
-        for (Map.Entry<String, Supplier<String>> e : checks.entrySet()) {
+        for (Map.Entry<String, Check> e : checks.entrySet()) {
             String reason;
             try {
-                reason = e.getValue().get();
+                reason = e.getValue().reason().get();
             } catch (RuntimeException ex) {
                 reason = "check failed: " + ex;
             }
             if (reason != null) {
-                return e.getKey() + ": " + reason;
+                return new Failure(e.getKey() + ": " + reason, e.getKey() + ": " + e.getValue().generic());
             }
         }
         return null;
@@ -69,10 +109,15 @@ public final class Readiness {
         return reason() == null;
     }
 
-    /** {@code 200 {"status":"ready"}} or {@code 503 {"status":"unavailable","reason":"..."}}. */
+    /**
+     * {@code 200 {"status":"ready"}} or {@code 503 {"status":"unavailable","reason":"<name>: <generic>"}}; the detailed
+     * reason is logged when it differs from the one last logged.
+     */
     public Handler<RoutingContext> handler() {
         return rc -> {
-            String reason = reason();
+            Failure f = failure();
+            logIfChanged(f == null ? null : f.detail);
+            String reason = f == null ? null : f.generic;
             JsonObject body = reason == null ? new JsonObject().put("status", "ready")
                     : new JsonObject().put("status", "unavailable").put("reason", reason);
             rc.response().setStatusCode(reason == null ? 200 : 503)
@@ -80,5 +125,20 @@ public final class Readiness {
                     .putHeader("cache-control", "no-store")
                     .end(body.encode());
         };
+    }
+
+    /** Logs a probe's detailed reason when it changed since the last line: once per change, however often probed. */
+    private void logIfChanged(String detail) {
+        synchronized (this) {
+            if (Objects.equals(detail, lastLogged)) {
+                return;
+            }
+            lastLogged = detail;
+        }
+        if (detail == null) {
+            LOG.info("ready again");
+        } else {
+            LOG.warn("not ready: {}", detail);
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.flock.ops;
 
+import ch.qos.logback.classic.Level;
 import dev.flock.support.HttpCalls;
+import dev.flock.support.LogCapture;
 
 import dev.flock.FlockServer;
 import dev.flock.config.FlockConfig;
@@ -49,13 +51,35 @@ class ReadinessTest {
     }
 
     @Test
-    void ready_is503WithTheReason_whileACheckFails_andRecovers(Vertx vertx) throws Exception {
-        AtomicReference<String> redis = new AtomicReference<>("connection lost");
+    void ready_is503WithAGenericReason_whileACheckFails_theDetailIsLoggedOncePerChange_andRecovers(Vertx vertx) {
+        AtomicReference<String> redis = new AtomicReference<>("Redis connection lost: Connection refused: /127.0.0.1:6380");
         server.readiness().addCheck("redis", redis::get);
-        assertThat(ready(vertx, 503)).isEqualTo(new JsonObject().put("status", "unavailable")
-                .put("reason", "redis: connection lost"));
-        redis.set(null);
-        assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+        try (LogCapture log = LogCapture.of(Readiness.class.getName())) {
+            for (int probe = 0; probe < 5; probe++) {
+                assertThat(ready(vertx, 503)).isEqualTo(new JsonObject().put("status", "unavailable")
+                        .put("reason", "redis: unavailable"));
+            }
+            assertThat(log.messages(Level.WARN))
+                    .containsExactly("not ready: redis: Redis connection lost: Connection refused: /127.0.0.1:6380");
+            redis.set("Redis unavailable: Connection refused: /127.0.0.1:6381");
+            assertThat(ready(vertx, 503).getString("reason")).isEqualTo("redis: unavailable");
+            redis.set(null);
+            assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+            assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+            assertThat(log.messages(Level.INFO)).containsExactly(
+                    "not ready: redis: Redis connection lost: Connection refused: /127.0.0.1:6380",
+                    "not ready: redis: Redis unavailable: Connection refused: /127.0.0.1:6381",
+                    "ready again");
+        }
+        assertThat(server.readiness().reason()).isNull();
+    }
+
+    @Test
+    void aCheckWithItsOwnGenericReason_isAnsweredWithIt_theDetailStaysInReason(Vertx vertx) {
+        server.readiness().addCheck("memory", "above the high-water mark", () -> "heap 95% used after GC (high water 90%)");
+        assertThat(ready(vertx, 503).getString("reason")).isEqualTo("memory: above the high-water mark");
+        assertThat(server.readiness().reason()).isEqualTo("memory: heap 95% used after GC (high water 90%)");
+        assertThat(server.readiness().publicReason()).isEqualTo("memory: above the high-water mark");
     }
 
     @Test
