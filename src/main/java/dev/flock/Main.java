@@ -7,6 +7,8 @@ import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.metrics.MetricsEndpoint;
 import dev.flock.metrics.VertxMeters;
+import dev.flock.ops.BuildInfo;
+import dev.flock.transport.CannotListen;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -69,7 +71,11 @@ public final class Main {
                         System.err.println("flock: invalid configuration: " + err.getMessage());
                         System.exit(2);
                     }
-                    log.error("start-up failed: {}", err.getMessage(), err);
+                    if (err instanceof CannotListen) { // the port or the address: the message says all, no stack trace
+                        log.error("start-up failed: {}", err.getMessage());
+                    } else {
+                        log.error("start-up failed: {}", err.getMessage(), err);
+                    }
                     System.err.println("flock: start-up failed: " + err.getMessage());
                     System.exit(1);
                 })
@@ -85,15 +91,20 @@ public final class Main {
         new ProcessorMetrics().bindTo(registry);
     }
 
+    /**
+     * One line with every field in its JSON type (numbers, booleans; {@code maxRoomSize} 0 = unlimited, {@code
+     * metricsPort} 0 = on the main port), so a log query can compare them; the build's version and commit say what runs.
+     */
     private static void logStarted(Logger log, FlockConfig config, FlockServer server, int metricsPort) {
-        log.info("flock started {} {} {} {} {} {} {} {} {} {}",
-                kv("port", server.port()), kv("mode", config.redisEnabled() ? "redis" : "memory"),
-                kv("auth", config.apiKeysRequired() ? "on" : "off"), kv("ttlSeconds", config.presenceTtlSeconds()),
-                kv("maxRoomSize", config.maxRoomSize() == 0 ? "unlimited" : String.valueOf(config.maxRoomSize())),
-                kv("maxMessagesPerSecond", config.maxMessagesPerSecond()),
+        BuildInfo build = BuildInfo.current();
+        log.info("flock started {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+                kv("port", server.port()), kv("host", config.host()), kv("mode", config.redisEnabled() ? "redis" : "memory"),
+                kv("auth", config.apiKeysRequired()), kv("ttlSeconds", config.presenceTtlSeconds()),
+                kv("maxRoomSize", config.maxRoomSize()), kv("maxMessagesPerSecond", config.maxMessagesPerSecond()),
                 kv("duplicateJoin", config.duplicateJoin().name().toLowerCase()), kv("flushIntervalMs", config.flushIntervalMs()),
-                kv("admin", config.adminEnabled() ? "on" : "off"),
-                kv("metrics", !config.metricsEnabled() ? "off" : metricsPort == 0 ? "main port" : "port " + metricsPort));
+                kv("admin", config.adminEnabled()), kv("metrics", config.metricsEnabled()),
+                kv("metricsPort", config.metricsEnabled() ? metricsPort : 0),
+                kv("version", build.version()), kv("commit", build.commit()));
         if (config.presenceTtlSeconds() * 1000L < 2L * config.heartbeatIntervalMs()) {
             log.warn("presence TTL ({} s) is shorter than twice the heartbeat interval ({} ms): live users may be evicted",
                     config.presenceTtlSeconds(), config.heartbeatIntervalMs());

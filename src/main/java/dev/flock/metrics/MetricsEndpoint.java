@@ -40,7 +40,8 @@ public final class MetricsEndpoint {
         }
         Router router = Router.router(vertx);
         router.get(PATH).handler(PrometheusScrapingHandler.create(registry));
-        return vertx.createHttpServer().requestHandler(router).listen(config.metricsPort(), config.host())
+        return dev.flock.transport.CannotListen.naming(config.host(), config.metricsPort(),
+                        vertx.createHttpServer().requestHandler(router).listen(config.metricsPort(), config.host()))
                 .map(s -> {
                     server = s;
                     return s.actualPort();

@@ -36,7 +36,7 @@ public final class HttpServerVerticle extends VerticleBase {
         server = vertx.createHttpServer(serverOptions())
                 .connectionHandler(hubs::watchHttp)
                 .requestHandler(router());
-        return server.listen(port, config.host());
+        return CannotListen.naming(config.host(), port, server.listen(port, config.host()));
     }
 
     private HttpServerOptions serverOptions() {

@@ -8,6 +8,8 @@ import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +28,7 @@ class JarProcessIT {
             assertThat(flock.terminate(10_000)).isTrue();
             assertThat(client.awaitClose()).isEqualTo(4001);
             String out = flock.output();
-            assertThat(out).contains("\"message\":\"flock started port=" + flock.port + " mode=memory auth=off");
+            assertThat(out).contains("\"message\":\"flock started port=" + flock.port + " host=127.0.0.1 mode=memory auth=false");
             assertThat(out.lines().filter(l -> !l.isBlank()).allMatch(l -> l.startsWith("{") && l.endsWith("}")))
                     .as("every log line is one JSON object: %s", out).isTrue();
         }
@@ -52,6 +54,57 @@ class JarProcessIT {
         try (JarProcess flock = JarProcess.start(Map.of("FLOCK_LOG_LEVEL", "silent"))) {
             assertThat(flock.terminate(10_000)).isTrue();
             assertThat(flock.output().strip()).isEmpty();
+        }
+    }
+
+    @Test
+    void theStartUpLine_givesEveryFieldItsJsonType_andTheBuild() throws Exception {
+        try (JarProcess flock = JarProcess.start(Map.of("FLOCK_MAX_ROOM_SIZE", "0", "FLOCK_ADMIN_PASSWORD", "pw"))) {
+            JsonObject started = flock.output().lines().filter(l -> l.contains("flock started")).map(JsonObject::new)
+                    .findFirst().orElseThrow();
+            assertThat(started.getValue("port")).isEqualTo(flock.port);
+            assertThat(started.getValue("host")).isEqualTo("127.0.0.1");
+            assertThat(started.getValue("mode")).isEqualTo("memory");
+            assertThat(started.getValue("auth")).isEqualTo(false);
+            assertThat(started.getValue("maxRoomSize")).as("0 = unlimited, a number").isEqualTo(0);
+            assertThat(started.getValue("ttlSeconds")).isInstanceOf(Integer.class);
+            assertThat(started.getValue("maxMessagesPerSecond")).isInstanceOf(Integer.class);
+            assertThat(started.getValue("flushIntervalMs")).isInstanceOf(Integer.class);
+            assertThat(started.getValue("admin")).isEqualTo(true);
+            assertThat(started.getValue("metrics")).isEqualTo(true);
+            assertThat(started.getValue("metricsPort")).as("0 = on the main port").isEqualTo(0);
+            assertThat(started.getString("version")).isNotBlank();
+            assertThat(started.getString("commit")).isNotBlank();
+            assertThat(started.encode()).doesNotContain("\"pw\"");
+        }
+    }
+
+    @Test
+    void aPortInUse_isNamedWithHostAndPort_inTheLogAndOnStderr_exit1() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Process p = JarProcess.launch(Map.of(), port);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(1);
+            String out = Files.readString(JarProcess.logFile(p));
+            String why = "cannot listen on 127.0.0.1:" + port + ": Address already in use";
+            assertThat(out.lines()).as(out).contains("flock: start-up failed: " + why);
+            JsonObject logged = out.lines().filter(l -> l.startsWith("{") && l.contains("start-up failed"))
+                    .map(JsonObject::new).findFirst().orElseThrow();
+            assertThat(logged.getString("message")).isEqualTo("start-up failed: " + why);
+            assertThat(logged.getString("level")).isEqualTo("ERROR");
+        }
+    }
+
+    @Test
+    void aMetricsPortInUse_isNamedToo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Process p = JarProcess.launch(Map.of("FLOCK_METRICS_PORT", String.valueOf(port)), JarProcess.freePort());
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(JarProcess.logFile(p)).lines())
+                    .contains("flock: start-up failed: cannot listen on 127.0.0.1:" + port + ": Address already in use");
         }
     }
 }
