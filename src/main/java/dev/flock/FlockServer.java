@@ -27,6 +27,7 @@ import dev.flock.room.RoomDirectory;
 import dev.flock.room.RoomRegistry;
 import dev.flock.room.RoomServices;
 import dev.flock.room.RoomVerticle;
+import dev.flock.logging.AuditLog;
 import dev.flock.time.Clock;
 import dev.flock.time.SystemClock;
 import dev.flock.transport.Admission;
@@ -86,6 +87,8 @@ public final class FlockServer {
     private final SocketHubs hubs;
     private final RequestHygiene hygiene;
     private final Clock clock;
+    /** One audit trail per server: its rate limits hold across the admin, the server API and the sockets. */
+    private final AuditLog audit;
     private final List<String> deployments = new ArrayList<>();
     private final List<HttpServerVerticle> verticles = new CopyOnWriteArrayList<>();
     private String redisDeployment;
@@ -102,6 +105,7 @@ public final class FlockServer {
         this.config = config;
         this.metrics = metrics;
         this.clock = clock;
+        this.audit = new AuditLog(clock);
         String instanceId = UUID.randomUUID().toString();
         RoomBroker broker;
         PresenceStore store;
@@ -142,7 +146,7 @@ public final class FlockServer {
         // the keys are parsed here, before anything listens: an unusable key stops start-up (ConfigException)
         TokenVerifier tokens = config.auth().enabled() ? new TokenVerifier(vertx, config.auth(), codec) : null;
         UpgradeAuth auth = new UpgradeAuth(config.auth(), new ApiKeys(config.apiKeys()), tokens, metrics);
-        this.hubs = new SocketHubs(vertx, config, registry, metrics, auth, codec, clock, admission);
+        this.hubs = new SocketHubs(vertx, config, registry, metrics, auth, codec, clock, admission, audit);
         this.hygiene = new RequestHygiene(clock);
         readiness.addCheck("memory", "above the high-water mark", memory::reason);
         metrics.gauge("flock.memory.high.water", "1 while heap or direct memory is above FLOCK_MEMORY_HIGH_WATER_PERCENT"
@@ -256,12 +260,12 @@ public final class FlockServer {
      */
     private Consumer<Router> withPages(Consumer<Router> routes) {
         AdminRoutes adminRoutes = new AdminRoutes(admin, new AdminConfig(config.adminPassword(),
-                config.adminToken(), AdminConfig.DEFAULT_SESSION_TTL, config.trustProxy()));
+                config.adminToken(), AdminConfig.DEFAULT_SESSION_TTL, config.trustProxy()), audit);
         TryItRoutes tryIt = new TryItRoutes(() -> admin.instanceCount()
                 .map(n -> new DemoConfig(config.apiKeysRequired(),
                         config.auth().mode() == dev.flock.config.AuthSettings.Mode.REQUIRED, n)));
         ServerApiRoutes api = new ServerApiRoutes(directory, config, metrics,
-                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock::monotonicMillis);
+                new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes())), clock::monotonicMillis, audit);
         return router -> {
             adminRoutes.mount(router);
             api.mount(router);

@@ -1,5 +1,6 @@
 package dev.flock.admin;
 
+import dev.flock.logging.AuditLog;
 import dev.flock.protocol.ValidUnicode;
 import dev.flock.security.LoginThrottle;
 import dev.flock.security.Secrets;
@@ -18,6 +19,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
   * The admin dashboard and its JSON API:
@@ -48,15 +51,18 @@ public final class AdminRoutes {
     private final SessionStore sessions;
     private final LoginThrottle throttle;
     private final LongSupplier clock;
+    private final AuditLog audit;
 
-    public AdminRoutes(AdminRooms rooms, AdminConfig config) {
-        this(rooms, config, System::currentTimeMillis);
+    /** {@code audit}: where logins, refusals and closes are recorded (one per process, shared with the other routes). */
+    public AdminRoutes(AdminRooms rooms, AdminConfig config, AuditLog audit) {
+        this(rooms, config, System::currentTimeMillis, audit);
     }
 
-    AdminRoutes(AdminRooms rooms, AdminConfig config, LongSupplier clock) {
+    AdminRoutes(AdminRooms rooms, AdminConfig config, LongSupplier clock, AuditLog audit) {
         this.rooms = rooms;
         this.config = config;
         this.clock = clock;
+        this.audit = audit;
         this.sessions = new SessionStore(config.sessionTtl(), clock);
         this.throttle = new LoginThrottle(clock);
     }
@@ -129,15 +135,17 @@ public final class AdminRoutes {
 
     private void login(RoutingContext ctx, String dashboardLocation) {
         String address = clientAddress(ctx.request());
-        if (refuseIfLocked(ctx, address, true)) {
+        if (refuseIfLocked(ctx, address, true, "password")) {
             return;
         }
         if (!Secrets.sameSecret(field(ctx, "password"), config.adminPassword())) {
             throttle.failed(address);
+            audit.refused("admin_login_failed", address, "admin login failed: wrong password", kv("via", "password"));
             html(ctx, 401, AdminPages.login("Incorrect password"));
             return;
         }
         throttle.succeeded(address);
+        audit.action("admin_login", address, "admin login", kv("via", "password"));
         SessionStore.Session session = sessions.create();
         setSessionCookie(ctx, session.id(), sessions.ttl().toSeconds());
         redirect(ctx, dashboardLocation);
@@ -184,10 +192,15 @@ public final class AdminRoutes {
             json(ctx, 400, error("roomId must be 1 to 128 characters of Unicode text without control characters"));
             return;
         }
-        rooms.closeRoom(roomId).onComplete(ar -> {
+        String address = clientAddress(ctx.request());
+        usersIn(roomId).compose(users -> rooms.closeRoom(roomId).map(users)).onComplete(ar -> {
             if (ar.failed()) {
                 json(ctx, 500, error("could not close the room"));
-            } else if (auth == Auth.SESSION_FORM) {
+                return;
+            }
+            audit.action("admin_close_room", address, "admin closed a room", kv("via", auth.label),
+                    kv("roomId", roomId), kv("users", ar.result()));
+            if (auth == Auth.SESSION_FORM) {
                 redirect(ctx, "../../admin");
             } else {
                 json(ctx, 200, new JsonObject().put("ok", true).put("roomId", roomId));
@@ -200,21 +213,43 @@ public final class AdminRoutes {
         if (auth == null) {
             return;
         }
-        rooms.closeAll().onComplete(ar -> {
+        String address = clientAddress(ctx.request());
+        usersIn(null).compose(users -> rooms.closeAll().map(closed -> new int[] {closed, users})).onComplete(ar -> {
             if (ar.failed()) {
                 json(ctx, 500, error("could not close the rooms"));
-            } else if (auth == Auth.SESSION_FORM) {
+                return;
+            }
+            audit.action("admin_close_all", address, "admin closed every room", kv("via", auth.label),
+                    kv("rooms", ar.result()[0]), kv("users", ar.result()[1]));
+            if (auth == Auth.SESSION_FORM) {
                 redirect(ctx, "../../admin");
             } else {
-                json(ctx, 200, new JsonObject().put("ok", true).put("closed", ar.result()));
+                json(ctx, 200, new JsonObject().put("ok", true).put("closed", ar.result()[0]));
             }
         });
     }
 
     // ---- authentication ----
 
-    /** How a request was authorised; a form post from the dashboard is answered with a redirect. */
-    private enum Auth { BEARER, SESSION_JSON, SESSION_FORM }
+    /**
+     * How many users {@code roomId} (null: every room) holds just before a close, fleet-wide, for the audit line (a
+     * close removes users, the sockets stay); -1 when the rooms cannot be read, which does not stop the close.
+     */
+    private Future<Integer> usersIn(String roomId) {
+        return rooms.rooms().map(list -> list.stream().filter(r -> roomId == null || r.roomId().equals(roomId))
+                .mapToInt(r -> r.members().size()).sum()).otherwise(-1);
+    }
+
+    /** How a request was authorised (the label is what the audit log says); a form post is answered with a redirect. */
+    private enum Auth {
+        BEARER("token"), SESSION_JSON("session"), SESSION_FORM("session");
+
+        final String label;
+
+        Auth(String label) {
+            this.label = label;
+        }
+    }
 
     /** Answers the request itself (401/403/429) and returns null when it is not authorised. */
     private Auth authorize(RoutingContext ctx, boolean changesState) {
@@ -236,12 +271,14 @@ public final class AdminRoutes {
 
     private Auth authorizeBearer(RoutingContext ctx, String authorization) {
         String address = clientAddress(ctx.request());
-        if (refuseIfLocked(ctx, address, false)) {
+        if (refuseIfLocked(ctx, address, false, "token")) {
             return null;
         }
         String token = authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
         if (config.adminToken() == null || !Secrets.sameSecret(token, config.adminToken())) {
             throttle.failed(address);
+            audit.refused("admin_login_failed", address, "admin request refused: wrong or unconfigured admin token",
+                    kv("via", "token"), kv("path", ctx.normalizedPath()));
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             json(ctx, 401, error("wrong or unconfigured admin token"));
             return null;
@@ -249,11 +286,13 @@ public final class AdminRoutes {
         return Auth.BEARER;
     }
 
-    private boolean refuseIfLocked(RoutingContext ctx, String address, boolean htmlAnswer) {
+    private boolean refuseIfLocked(RoutingContext ctx, String address, boolean htmlAnswer, String via) {
         long seconds = throttle.retryAfterSeconds(address);
         if (seconds == 0) {
             return false;
         }
+        audit.refused("admin_login_throttled", address, "admin login throttled after repeated failures",
+                kv("via", via), kv("retryAfterSeconds", seconds));
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         String message = "Too many failed attempts; try again in " + seconds + " s.";
         if (htmlAnswer) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.FlockConfig;
+import dev.flock.logging.AuditLog;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.InvalidMessage;
 import dev.flock.protocol.ProtocolCodec;
@@ -30,6 +31,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.function.LongSupplier;
+
+import static net.logstash.logback.argument.StructuredArguments.kv;
 
 /**
  * The server API (issue 19; docs/PROTOCOL.md "Server API", {@code /api/v1/openapi.json}): the app's backend reads and
@@ -63,15 +66,17 @@ public final class ServerApiRoutes {
     private final ProtocolCodec codec;
     private final LoginThrottle throttle;
     private final byte[] openapi;
+    private final AuditLog audit;
 
     public ServerApiRoutes(RoomDirectory rooms, FlockConfig config, FlockMetrics metrics, ProtocolCodec codec,
-                           LongSupplier clock) {
+                           LongSupplier clock, AuditLog audit) {
         this.rooms = rooms;
         this.config = config;
         this.metrics = metrics;
         this.codec = codec;
         this.throttle = new LoginThrottle(clock);
         this.openapi = readOpenApi();
+        this.audit = audit;
     }
 
     /** Mounts the API (answering 404 everywhere while it is off). Mount before any catch-all. */
@@ -384,6 +389,8 @@ public final class ServerApiRoutes {
         long seconds = throttle.retryAfterSeconds(address);
         if (seconds > 0) {
             metrics.apiAuthFailed("locked_out");
+            audit.refused("api_key_throttled", address, "server API request throttled after repeated wrong keys",
+                    kv("retryAfterSeconds", seconds));
             ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
             error(ctx, new ApiError(429, "TOO_MANY_REQUESTS", "too many requests with a wrong key; try again in "
                     + seconds + " s"));
@@ -401,6 +408,7 @@ public final class ServerApiRoutes {
         }
         throttle.failed(address);
         metrics.apiAuthFailed(key == null ? "missing" : "wrong");
+        audit.refused("api_key_refused", address, "server API request refused", kv("key", key == null ? "missing" : "wrong"));
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
         error(ctx, new ApiError(401, "UNAUTHORIZED", key == null
                 ? "send Authorization: Bearer <FLOCK_SERVER_API_KEY>" : "wrong server API key"));

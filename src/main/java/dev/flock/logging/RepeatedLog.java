@@ -2,15 +2,18 @@ package dev.flock.logging;
 
 import dev.flock.time.Clock;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Errors a client can cause again and again, logged so that the log grows with time, not with the traffic: the
- * first of a kind is logged at once (with its stack trace), the repeats are counted, and at the end of each window in
- * which it happened again one line says how often. A window in which it did not happen again ends the series; the
- * next occurrence is logged at once again. Windows run on the {@link Clock}, so a test moves them.
+ * Lines a client can cause again and again (errors, refusals), logged so that the log grows with time, not with the
+ * traffic: the first of a kind is logged at once (with its stack trace), the repeats are counted, and at the end of each
+ * window in which it happened again one line says how often. A window in which it did not happen again ends the
+ * series (and forgets the kind); the next occurrence is logged at once again. Windows run on the {@link Clock}, so a
+ * test moves them.
  */
 public final class RepeatedLog {
 
@@ -21,18 +24,33 @@ public final class RepeatedLog {
     private final Logger log;
     private final Clock clock;
     private final int windowSeconds;
+    private final int maxKinds;
     private final Map<String, Series> series = new ConcurrentHashMap<>();
 
-    /** One kind's state; its fields are guarded by the object itself (errors come from every event loop). */
+    /** One kind's state; its fields are guarded by the object itself (lines come from every event loop). */
     private static final class Series {
+        final String kind;
         boolean open;
         long repeats;
+
+        Series(String kind) {
+            this.kind = kind;
+        }
     }
 
     public RepeatedLog(Logger log, Clock clock, int windowSeconds) {
+        this(log, clock, windowSeconds, MAX_KINDS);
+    }
+
+    /**
+     * {@code maxKinds}: how many kinds have a series of their own at once; beyond it they share one, so at most about
+     * {@code 2 * (maxKinds + 1)} lines are written per window, whatever the traffic.
+     */
+    public RepeatedLog(Logger log, Clock clock, int windowSeconds, int maxKinds) {
         this.log = log;
         this.clock = clock;
         this.windowSeconds = windowSeconds;
+        this.maxKinds = maxKinds;
     }
 
     /**
@@ -40,6 +58,14 @@ public final class RepeatedLog {
      * else counts it for the window's summary line (which repeats the message that opened the series).
      */
     public void error(String kind, String message, Throwable cause) {
+        log(Level.ERROR, kind, cause, message);
+    }
+
+    /**
+     * As {@link #error}, at {@code level}, with an SLF4J {@code format} and its {@code arguments} (structured ones,
+     * {@code kv(...)}, become JSON fields); the summary repeats both.
+     */
+    public void log(Level level, String kind, Throwable cause, String format, Object... arguments) {
         Series s = series(kind);
         synchronized (s) {
             if (s.open) {
@@ -48,22 +74,44 @@ public final class RepeatedLog {
             }
             s.open = true;
         }
-        log.error(message, cause);
-        clock.setTimer(windowSeconds * 1000L, id -> endWindow(s, message));
+        var line = log.atLevel(level).setCause(cause);
+        for (Object a : arguments) {
+            line = line.addArgument(a);
+        }
+        if (arguments.length == 0) {
+            line.log("{}", format); // as in the summary: a plain message is never parsed as a format
+        } else {
+            line.log(format);
+        }
+        clock.setTimer(windowSeconds * 1000L, id -> endWindow(s, level, format, arguments));
     }
 
-    private void endWindow(Series s, String message) {
+    private void endWindow(Series s, Level level, String format, Object[] arguments) {
         long repeats;
         synchronized (s) {
             repeats = s.repeats;
             s.repeats = 0;
             if (repeats == 0) {
                 s.open = false;
+                series.remove(s.kind, s); // its room goes to the next kind; a late occurrence on s only logs once more
                 return;
             }
         }
-        log.error("{} (and {} more like it in the last {} s)", message, repeats, windowSeconds);
-        clock.setTimer(windowSeconds * 1000L, id -> endWindow(s, message));
+        String more = s.kind.equals(OTHER_KINDS) ? " (and {} more of other kinds in the last {} s)"
+                : " (and {} more like it in the last {} s)";
+        String summary;
+        Object[] all;
+        if (arguments.length == 0) { // a plain message (it may hold a client's path): never parsed as a format
+            summary = "{}" + more;
+            all = new Object[] {format, repeats, windowSeconds};
+        } else {
+            summary = format + more;
+            all = Arrays.copyOf(arguments, arguments.length + 2);
+            all[arguments.length] = repeats;
+            all[arguments.length + 1] = windowSeconds;
+        }
+        log.atLevel(level).log(summary, all);
+        clock.setTimer(windowSeconds * 1000L, id -> endWindow(s, level, format, arguments));
     }
 
     private Series series(String kind) {
@@ -71,6 +119,7 @@ public final class RepeatedLog {
         if (s != null) {
             return s;
         }
-        return series.computeIfAbsent(series.size() < MAX_KINDS ? kind : OTHER_KINDS, k -> new Series());
+        String key = series.size() < maxKinds ? kind : OTHER_KINDS;
+        return series.computeIfAbsent(key, Series::new);
     }
 }

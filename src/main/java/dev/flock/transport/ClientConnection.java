@@ -148,6 +148,11 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         return false;
     }
 
+    /** The client's address for the audit trail; computed only then (a string per socket would cost every socket). */
+    private String clientAddress() {
+        return dev.flock.security.ClientAddress.of(ws.headers(), ws.remoteAddress(), hub.config.trustProxy());
+    }
+
     /** Sends the violation's error (if any) and its close frame, then closes without waiting for the peer. */
     @Override
     public void fail(Violation violation) {
@@ -160,6 +165,10 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         closing = true;
         closeReason = violation.metricReason();
         failedAt = hub.clock.monotonicMillis();
+        if (violation.error() == ErrorCode.RATE_LIMITED) {
+            hub.audit.refused("rate_limited", clientAddress(), "socket closed for its message rate",
+                    kv("maxMessagesPerSecond", hub.config.maxMessagesPerSecond()));
+        }
         LOG.debug("failing {} {} {}", kv("conn", id), kv("code", violation.closeCode()), kv("reason", violation.message()));
         out.fail(violation.closeCode(), violation.message());
     }
@@ -195,6 +204,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
     private void onJoin(ClientMessage.Join join, long now) {
         if (identity == null && hub.apiKeys.required() && !upgradeKeyValid && !hub.apiKeys.accepts(join.apiKey())) {
             sendError(ErrorCode.INVALID_API_KEY, join.apiKey() == null ? "an API key is required" : "invalid API key", null);
+            hub.audit.refused("join_refused", clientAddress(), "join refused: API key", kv("key", join.apiKey() == null
+                    ? "missing" : "wrong"));
             close(CloseCodes.POLICY, "invalid API key", "invalid_key");
             return;
         }

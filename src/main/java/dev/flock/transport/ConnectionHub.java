@@ -1,5 +1,6 @@
 package dev.flock.transport;
 
+import dev.flock.logging.AuditLog;
 import dev.flock.config.FlockConfig;
 import dev.flock.identity.ApiKeys;
 import dev.flock.identity.UpgradeAuth;
@@ -41,6 +42,8 @@ public final class ConnectionHub {
     final RoomRegistry registry;
     final FlockMetrics metrics;
     final Clock clock;
+    /** Rate-limit closes and join refusals go to the audit trail. */
+    final AuditLog audit;
     /** Cursor frames to one socket are flushed together at most this often (0: each at once). */
     final long flushIntervalNanos;
     private final EventLoop loop;
@@ -54,7 +57,7 @@ public final class ConnectionHub {
     private long scanTimer = -1;
 
     public ConnectionHub(Vertx vertx, Context context, FlockConfig config, ProtocolCodec codec, ApiKeys apiKeys,
-                         RoomRegistry registry, FlockMetrics metrics, Clock clock) {
+                         RoomRegistry registry, FlockMetrics metrics, Clock clock, AuditLog audit) {
         this.vertx = vertx;
         this.context = context;
         this.config = config;
@@ -63,6 +66,7 @@ public final class ConnectionHub {
         this.registry = registry;
         this.metrics = metrics;
         this.clock = clock;
+        this.audit = audit;
         this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
         this.loop = VertxInternals.eventLoop(context);
     }

@@ -3,6 +3,8 @@ package dev.flock.transport;
 import dev.flock.config.FlockConfig;
 import dev.flock.identity.UpgradeAuth;
 import dev.flock.internals.VertxInternals;
+import dev.flock.logging.AuditLog;
+import dev.flock.security.ClientAddress;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.protocol.ProtocolCodec;
 import dev.flock.room.RoomRegistry;
@@ -26,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
+
 /**
  * Accepts Flock's WebSockets: those of Flock's own port ({@link HttpServerVerticle}) and those an application's
  * own {@code HttpServer} or {@code Router} received (embedding). A {@link ConnectionHub} is per event loop, so
@@ -42,6 +46,7 @@ public final class SocketHubs {
     private final ProtocolCodec codec;
     private final Clock clock;
     private final Admission admission;
+    private final AuditLog audit;
     private final Map<EventLoop, ConnectionHub> hubs = new ConcurrentHashMap<>();
     /** Seats taken by {@link #handshake} for the sockets {@link #accept} will receive, by the peer's address and port. */
     private final Map<String, Seat> handshaken = new ConcurrentHashMap<>();
@@ -52,7 +57,7 @@ public final class SocketHubs {
     }
 
     public SocketHubs(Vertx vertx, FlockConfig config, RoomRegistry registry, FlockMetrics metrics, UpgradeAuth auth,
-                      ProtocolCodec codec, Clock clock, Admission admission) {
+                      ProtocolCodec codec, Clock clock, Admission admission, AuditLog audit) {
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
@@ -61,6 +66,7 @@ public final class SocketHubs {
         this.codec = codec;
         this.clock = clock;
         this.admission = admission;
+        this.audit = audit;
     }
 
     /**
@@ -76,7 +82,7 @@ public final class SocketHubs {
         if (RequestHygiene.refusesUpgrade(handshake)) {
             return;
         }
-        UpgradeAuth.Decision decided = credentials(handshake.headers(), handshake.query());
+        UpgradeAuth.Decision decided = credentials(handshake.headers(), handshake.query(), handshake.remoteAddress());
         if (decided instanceof UpgradeAuth.Refused refused) {
             handshake.reject(refused.status());
             return;
@@ -105,7 +111,7 @@ public final class SocketHubs {
     public void accept(ServerWebSocket accepted) {
         Seat seat = handshaken.remove(String.valueOf(accepted.remoteAddress()));
         if (seat == null) {
-            UpgradeAuth.Decision credentials = credentials(accepted.headers(), accepted.query());
+            UpgradeAuth.Decision credentials = credentials(accepted.headers(), accepted.query(), accepted.remoteAddress());
             if (credentials instanceof UpgradeAuth.Refused refused) {
                 accepted.close(CloseCodes.POLICY, TextFrames.closeReason(refused.message()));
                 return;
@@ -177,7 +183,7 @@ public final class SocketHubs {
             tryLater(rc, "the server is shutting down");
             return;
         }
-        UpgradeAuth.Decision credentials = credentials(request.headers(), request.query());
+        UpgradeAuth.Decision credentials = credentials(request.headers(), request.query(), request.remoteAddress());
         if (credentials instanceof UpgradeAuth.Refused refused) {
             rc.response().setStatusCode(refused.status()).putHeader("content-type", "application/json").end(refused.json());
             return;
@@ -194,11 +200,19 @@ public final class SocketHubs {
         });
     }
 
-    /** What the upgrade's API key and token allow, on the server's clock; a refusal is counted. */
-    private UpgradeAuth.Decision credentials(MultiMap headers, String query) {
+    /** What the upgrade's API key and token allow, on the server's clock; a refusal is counted and audited. */
+    private UpgradeAuth.Decision credentials(MultiMap headers, String query, SocketAddress remote) {
         UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis());
-        if (d instanceof UpgradeAuth.Refused) {
+        if (d instanceof UpgradeAuth.Refused refused) {
             metrics.upgradeRefused();
+            // the code and the token refusal's name only: the message may quote what the client sent
+            String address = ClientAddress.of(headers, remote, config.trustProxy());
+            if (refused.reason() == null) {
+                audit.refused("ws_upgrade_refused", address, "WebSocket upgrade refused", kv("error", refused.error()));
+            } else {
+                audit.refused("ws_upgrade_refused", address, "WebSocket upgrade refused", kv("error", refused.error()),
+                        kv("reason", refused.reason()));
+            }
         }
         return d;
     }
@@ -219,7 +233,7 @@ public final class SocketHubs {
 
     private ConnectionHub newHub(EventLoop loop) {
         var context = VertxInternals.contextOn(vertx, loop);
-        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, auth.apiKeys(), registry, metrics, clock);
+        ConnectionHub hub = new ConnectionHub(vertx, context, config, codec, auth.apiKeys(), registry, metrics, clock, audit);
         context.runOnContext(v -> hub.start()); // the hub's scan timer belongs to its own context
         return hub;
     }

@@ -74,7 +74,7 @@ class AdminRoutesTest {
 
     private void start(AdminConfig config) throws Exception {
         Router router = Router.router(vertx);
-        new AdminRoutes(rooms, config, clock::get).mount(router);
+        new AdminRoutes(rooms, config, clock::get, new dev.flock.logging.AuditLog(new dev.flock.support.VirtualClock())).mount(router);
         server = await(vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1"));
     }
 

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
+import static net.logstash.logback.argument.StructuredArguments.kv;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The first error of a kind at once, then one line per 10 s window with the count, on a clock the test moves. */
@@ -75,5 +76,41 @@ class RepeatedLogTest {
         }
         // every kind up to the bound logs its first, the 50 beyond it share the series of "(other kinds)"
         assertThat(captured.messages(Level.ERROR)).hasSize(RepeatedLog.MAX_KINDS + 1);
+    }
+
+    @Test
+    void atAnotherLevel_withStructuredArguments_theSummaryRepeatsThem() {
+        for (int i = 0; i < 4; i++) {
+            log.log(org.slf4j.event.Level.WARN, "refused 10.0.0.1", null, "refused {}", kv("remote", "10.0.0.1"));
+        }
+        clock.advance(10_000);
+        assertThat(captured.messages(Level.WARN)).containsExactly("refused remote=10.0.0.1",
+                "refused remote=10.0.0.1 (and 3 more like it in the last 10 s)");
+        assertThat(captured.atLeast(Level.WARN)).allMatch(e -> e.getLevel() == Level.WARN);
+        assertThat(captured.atLeast(Level.WARN).get(1).getArgumentArray()[0]).isEqualTo(kv("remote", "10.0.0.1"));
+    }
+
+    @Test
+    void aPlainMessageIsNeverReadAsAFormat() {
+        log.error("k", "GET /a{}b failed with 500", null);
+        log.error("k", "GET /a{}b failed with 500", null);
+        clock.advance(10_000);
+        assertThat(captured.messages(Level.ERROR)).containsExactly("GET /a{}b failed with 500",
+                "GET /a{}b failed with 500 (and 1 more like it in the last 10 s)");
+    }
+
+    @Test
+    void aSeriesThatEnded_givesItsPlaceBack_soNewKindsAreNotLumpedTogetherForever() {
+        RepeatedLog small = new RepeatedLog(LoggerFactory.getLogger(LOGGER), clock, 10, 2);
+        small.error("a", "A", null);
+        small.error("b", "B", null);
+        small.error("c", "C", null); // beyond the bound: the shared series
+        small.error("d", "D", null); // counted in it
+        clock.advance(10_000);
+        assertThat(captured.messages(Level.ERROR)).containsExactly("A", "B", "C", "C (and 1 more of other kinds in the last 10 s)");
+        clock.advance(10_000); // every series ended
+        small.error("e", "E", null);
+        small.error("f", "F", null);
+        assertThat(captured.messages(Level.ERROR)).endsWith("E", "F");
     }
 }
