@@ -3,6 +3,7 @@ package dev.flock;
 import dev.flock.config.ConfigException;
 import dev.flock.config.ConfigLoader;
 import dev.flock.config.FlockConfig;
+import dev.flock.logging.LogFormats;
 import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.metrics.MetricsEndpoint;
@@ -45,6 +46,7 @@ public final class Main {
             return;
         }
         System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+        LogFormats.apply(config.logFormat()); // before any line: every line of a run in one format
         LogLevels.apply(config.logLevel());
         Logger log = LoggerFactory.getLogger(Main.class);
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -105,6 +106,46 @@ class JarProcessIT {
             assertThat(p.exitValue()).isEqualTo(1);
             assertThat(Files.readString(JarProcess.logFile(p)).lines())
                     .contains("flock: start-up failed: cannot listen on 127.0.0.1:" + port + ": Address already in use");
+        }
+    }
+
+    @Test
+    void pinoFormat_writesPinoShapedLines_numericLevel_epochMsTime_msg_pidHostname_andTopLevelFields() throws Exception {
+        long before = System.currentTimeMillis();
+        try (JarProcess flock = JarProcess.start(Map.of("FLOCK_LOG_FORMAT", "pino", "FLOCK_PRESENCE_TTL_SECONDS", "1",
+                "FLOCK_HEARTBEAT_INTERVAL_MS", "10000"))) {
+            assertThat(flock.terminate(10_000)).isTrue();
+            long after = System.currentTimeMillis();
+            List<JsonObject> lines = flock.output().lines().filter(l -> !l.isBlank()).map(JsonObject::new).toList();
+            assertThat(lines).isNotEmpty().allSatisfy(line -> {
+                assertThat(line.getValue("level")).isIn(10, 20, 30, 40, 50, 60);
+                assertThat(line.getValue("time")).isInstanceOf(Long.class);
+                assertThat(line.getLong("time")).isBetween(before - 1000, after + 1000);
+                assertThat(line.getString("msg")).isNotBlank();
+                assertThat(line.getValue("pid")).isEqualTo((int) flock.process().pid());
+                assertThat(line.getString("hostname")).isNotBlank();
+                assertThat(line.fieldNames()).doesNotContain("message", "level_value", "logger_name", "@timestamp");
+            });
+            JsonObject started = lines.stream().filter(l -> l.getString("msg").startsWith("flock started")).findFirst().orElseThrow();
+            assertThat(started.getInteger("level")).isEqualTo(30);
+            assertThat(started.getValue("port")).isEqualTo(flock.port);
+            assertThat(started.getValue("maxRoomSize")).isEqualTo(10);
+            JsonObject ttlWarning = lines.stream().filter(l -> l.getString("msg").startsWith("presence TTL")).findFirst().orElseThrow();
+            assertThat(ttlWarning.getInteger("level")).isEqualTo(40);
+        }
+    }
+
+    @Test
+    void defaultFormat_isUnchanged_logstashFields() throws Exception {
+        try (JarProcess flock = JarProcess.start(Map.of())) {
+            assertThat(flock.terminate(10_000)).isTrue();
+            JsonObject started = flock.output().lines().filter(l -> l.contains("flock started")).map(JsonObject::new)
+                    .findFirst().orElseThrow();
+            assertThat(started.getString("level")).isEqualTo("INFO");
+            assertThat(started.getString("time")).matches("\\d{4}-\\d\\d-\\d\\dT.*");
+            assertThat(started.getString("message")).startsWith("flock started");
+            assertThat(started.getString("logger_name")).isEqualTo("dev.flock.Main");
+            assertThat(started.fieldNames()).doesNotContain("msg", "pid", "hostname");
         }
     }
 }
