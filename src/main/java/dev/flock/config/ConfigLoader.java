@@ -194,25 +194,8 @@ public final class ConfigLoader {
 
     /** A Redis URL that can never connect is a configuration error, not a degraded start. Never echoes it (secrets). */
     private static void checkRedisUrl(String url) {
-        if (url == null || url.isBlank()) {
-            return;
-        }
-        java.net.URI uri;
-        try {
-            uri = new java.net.URI(url.trim());
-        } catch (java.net.URISyntaxException e) {
-            throw new ConfigException("FLOCK_REDIS_URL is not a valid URL (expected redis://[user:password@]host[:port][/db])");
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-            throw new ConfigException("FLOCK_REDIS_URL must start with redis:// or rediss:// (got scheme \"" + scheme + "\")");
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw new ConfigException("FLOCK_REDIS_URL has no host (expected redis://[user:password@]host[:port][/db])");
-        }
-        String path = uri.getPath() == null ? "" : uri.getPath();
-        if (!path.isEmpty() && !path.equals("/") && !path.substring(1).matches("\\d{1,2}")) {
-            throw new ConfigException("FLOCK_REDIS_URL's database must be a number (/0 .. /99)");
+        if (url != null && !url.isBlank()) {
+            RedisUrl.parse(url);
         }
     }
 

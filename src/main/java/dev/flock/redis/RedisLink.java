@@ -1,6 +1,7 @@
 package dev.flock.redis;
 
 import dev.flock.config.FlockConfig;
+import dev.flock.config.RedisUrl;
 import dev.flock.metrics.FlockMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -16,6 +17,7 @@ import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +55,8 @@ public final class RedisLink {
 
     private final FlockMetrics metrics;
     private final RedisOptions options;
+    private final String configuredUrl;
+    private final RedisUrl url;
     private final int db;
     private final List<SetupStep> setup = new CopyOnWriteArrayList<>();
     private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
@@ -83,6 +87,8 @@ public final class RedisLink {
         this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
                 .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
         this.db = database(config.redisUrl());
+        this.configuredUrl = config.redisUrl();
+        this.url = config.redisUrl() == null ? null : RedisUrl.parse(config.redisUrl());
     }
 
     /**
@@ -204,6 +210,34 @@ public final class RedisLink {
     private Future<Void> connect() {
         int gen = ++generation;
         closeClients();
+        return clientUrl().compose(u -> {
+            if (gen != generation) {
+                return Future.failedFuture(new IllegalStateException("superseded while resolving the Redis host"));
+            }
+            options.setConnectionString(u);
+            return connect(gen);
+        }).onFailure(err -> {
+            if (gen == generation) { // a resolve failure never reached connect(gen), which sets it otherwise
+                reason = "Redis unavailable: " + describe(err);
+            }
+        });
+    }
+
+    /**
+     * The URL the Redis client gets: as configured, or, for a host java.net.URI refuses (a Compose service name with
+     * '_'), with that host resolved to its address first; on every (re)connect, so a moved container is found again.
+     */
+    private Future<String> clientUrl() {
+        if (url == null || !url.needsResolving()) {
+            return Future.succeededFuture(configuredUrl);
+        }
+        String host = url.host();
+        return vertx.<String>executeBlocking(() -> url.clientUrl(InetAddress.getByName(host).getHostAddress()), false)
+                .recover(err -> Future.failedFuture(new java.net.UnknownHostException(
+                        "the Redis host " + host + " does not resolve (" + err.getClass().getSimpleName() + ")")));
+    }
+
+    private Future<Void> connect(int gen) {
         subscriberClient = Redis.createClient(vertx, options);
         commandClient = Redis.createClient(vertx, options);
         // a Redis that accepts TCP but never answers would leave a connect (HELLO, AUTH) pending for ever

@@ -9,7 +9,13 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,5 +115,33 @@ class RedisJarIT {
         assertThat(watcherA.count(is("user:left", "doc", "wc"))).isZero();
         System.out.println("kill -9 -> user:left after " + tookMs + " ms, room 'alone' pruned after " + prunedMs
                 + " ms (TTL " + TTL_SECONDS + " s)");
+    }
+
+    /**
+     * Issue 21 item 5: a Compose service name with '_' (which java.net.URI, and so the Redis client, refuses) is
+     * resolved by Flock and connects. The JVM's hosts file stands in for Compose's DNS.
+     */
+    @Test
+    void hostWithUnderscore_asComposeNamesServices_connects(@TempDir Path dir) throws Exception {
+        Path hosts = dir.resolve("hosts");
+        Files.writeString(hosts, "127.0.0.1 my_redis\n");
+        JarProcess p = JarProcess.start(Map.of("FLOCK_REDIS_URL", "redis://my_redis:" + redis.port() + "/3",
+                "JAVA_TOOL_OPTIONS", "-Djdk.net.hosts.file=" + hosts));
+        processes.add(p);
+        Fleet.awaitTrue("/ready 200", Duration.ofSeconds(10), () -> readyStatus(p.port) == 200);
+        client(p).joinAndAck("r", "alice", new JsonObject().put("name", "Alice"));
+        assertThat(redis.commandIn(3, "EXISTS", "flock:presence:r:alice")).isEqualTo(1L);
+        assertThat(p.output()).contains("Redis connected db=3");
+    }
+
+    private static int readyStatus(int port) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/ready").toURL().openConnection();
+            c.setConnectTimeout(1000);
+            c.setReadTimeout(1000);
+            return c.getResponseCode();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 }

@@ -1,0 +1,166 @@
+package dev.flock.config;
+
+import java.util.regex.Pattern;
+
+/**
+ * {@code FLOCK_REDIS_URL} taken apart by hand, so each bad case gets its own message. java.net.URI (which the Vert.x
+ * Redis client's {@code RedisURI} uses) cannot tell a bad port from a bad host, and refuses {@code _} in host
+ * names, which Docker Compose service names may hold; such a host is resolved by Flock before each connect
+ * ({@link #clientUrl(String)}). Messages never echo the URL, the user or the password.
+ *
+ * @param tls      {@code rediss://}
+ * @param userInfo the raw (percent-encoded) {@code user:password}, or null
+ * @param host     a name, an IPv4 address or an IPv6 literal in brackets
+ * @param port     1..65535 (6379 when left out)
+ * @param db       the database of the path, 0 when none
+ */
+public record RedisUrl(boolean tls, String userInfo, String host, int port, int db) {
+
+    /** What a plain DNS name or IPv4 address may contain: java.net.URI's rules, plus the underscore. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?");
+    private static final Pattern URI_HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
+    private static final String SHAPE = " (expected redis://[user:password@]host[:port][/db])";
+
+    /** Parses and checks; a {@link ConfigException} names the actual problem. */
+    public static RedisUrl parse(String url) {
+        String s = url.trim();
+        int sep = s.indexOf("://");
+        String scheme = sep < 0 ? "" : s.substring(0, sep); // lower case only: the Redis client reads no other
+        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+            throw fail(sep < 0 ? "must start with redis:// or rediss://" + SHAPE
+                    : "must start with redis:// or rediss:// (got scheme \"" + safeScheme(scheme) + "\")");
+        }
+        String rest = s.substring(sep + 3);
+        if (rest.indexOf('#') >= 0) {
+            throw fail("contains '#'; in a password write it as %23");
+        }
+        if (rest.indexOf(' ') >= 0) {
+            throw fail("contains a space; in a password write it as %20");
+        }
+        // the authority ends at the first '/' or '?' after the last '@' (a '/' in a password must be %2F)
+        int at = rest.lastIndexOf('@');
+        int end = firstOf(rest, at + 1, '/', '?');
+        String authority = rest.substring(0, end);
+        String tail = rest.substring(end);
+        String userInfo = null;
+        String hostPort = authority;
+        if (at >= 0 && at < end) {
+            userInfo = authority.substring(0, at);
+            hostPort = authority.substring(at + 1);
+            if (userInfo.indexOf('@') >= 0) {
+                throw fail("has '@' in its user or password; write it as %40");
+            }
+            if (userInfo.indexOf('/') >= 0 || userInfo.indexOf('?') >= 0) {
+                throw fail("has '/' or '?' in its user or password; write them as %2F and %3F");
+            }
+            if (!userInfo.matches("[A-Za-z0-9\\-._~!$&'()*+,;=:%]*") || !validEscapes(userInfo)) {
+                throw fail("has a character in its user or password that must be percent-encoded (%XX)");
+            }
+        }
+        String host;
+        String portText = null;
+        if (hostPort.startsWith("[")) {
+            int close = hostPort.indexOf(']');
+            if (close < 0) {
+                throw fail("has an IPv6 address without its closing ']'");
+            }
+            host = hostPort.substring(0, close + 1);
+            String after = hostPort.substring(close + 1);
+            if (!after.isEmpty() && !after.startsWith(":")) {
+                throw fail("has something after the IPv6 address that is not a :port");
+            }
+            portText = after.isEmpty() ? null : after.substring(1);
+            if (!host.substring(1, host.length() - 1).matches("[0-9A-Fa-f:.]+")) {
+                throw fail("has an IPv6 address that is not one");
+            }
+        } else {
+            int colon = hostPort.indexOf(':');
+            host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+            portText = colon < 0 ? null : hostPort.substring(colon + 1);
+        }
+        if (host.isEmpty()) {
+            throw fail("has no host" + SHAPE);
+        }
+        if (!host.startsWith("[") && !NAME.matcher(host).matches()) {
+            // a host name is not a secret, but a URL missing its '@' may have the password here: never echoed
+            throw fail("has a host that is not a valid name or address (letters, digits, '-', '.', '_')");
+        }
+        int port = 6379;
+        if (portText != null && !portText.isEmpty()) { // "host:" is the default port, as for the Redis client
+            if (!portText.matches("\\d{1,5}") || Integer.parseInt(portText) < 1 || Integer.parseInt(portText) > 65535) {
+                throw fail("has a bad port: the port must be 1..65535");
+            }
+            port = Integer.parseInt(portText);
+        }
+        int db = 0;
+        String path = tail;
+        if (path.indexOf('?') >= 0) {
+            throw fail("has a query (?...), which Flock does not read: put the database in the path (/3),"
+                    + " and write a '?' in a password as %3F");
+        }
+        if (!path.isEmpty() && !path.equals("/")) {
+            if (!path.substring(1).matches("\\d{1,2}")) {
+                throw fail("has a bad database: the path must be a number /0 .. /99");
+            }
+            db = Integer.parseInt(path.substring(1));
+        }
+        boolean tls = scheme.equals("rediss");
+        RedisUrl parsed = new RedisUrl(tls, userInfo, host, port, db);
+        if (tls && parsed.needsResolving()) {
+            throw fail("is rediss:// with a host name holding '_', which TLS hostname verification cannot match;"
+                    + " use a name without '_' (a network alias) for TLS");
+        }
+        return parsed;
+    }
+
+    /**
+     * The host cannot go to the Redis client as it is (java.net.URI refuses it): Flock resolves it first.
+     * Only names with '_' need this; everything else the client reads as written.
+     */
+    public boolean needsResolving() {
+        return !host.startsWith("[") && !URI_HOST.matcher(host).matches();
+    }
+
+    /** The URL for the Redis client with {@code address} (an IP, from resolving {@link #host}) in place of the host. */
+    public String clientUrl(String address) {
+        String h = address.indexOf(':') >= 0 && !address.startsWith("[") ? "[" + address + "]" : address;
+        return (tls ? "rediss://" : "redis://") + (userInfo == null ? "" : userInfo + "@") + h + ":" + port + "/" + db;
+    }
+
+    /** The URL with its password replaced by {@code ***}, for --check-config. */
+    public String masked() {
+        String user = "";
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            user = (colon < 0 ? "***" : userInfo.substring(0, colon) + ":***") + "@";
+        }
+        return (tls ? "rediss://" : "redis://") + user + host + ":" + port + "/" + db;
+    }
+
+    private static boolean validEscapes(String s) {
+        for (int i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
+            if (i + 2 >= s.length() || Character.digit(s.charAt(i + 1), 16) < 0 || Character.digit(s.charAt(i + 2), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int firstOf(String s, int from, char a, char b) {
+        for (int i = from; i < s.length(); i++) {
+            if (s.charAt(i) == a || s.charAt(i) == b) {
+                return i;
+            }
+        }
+        return s.length();
+    }
+
+    /** A scheme is no secret, but a mangled URL could put anything before "://": only a short, plain one is shown. */
+    private static String safeScheme(String scheme) {
+        return scheme.matches("[A-Za-z][A-Za-z0-9+.-]{0,15}") ? scheme : "?";
+    }
+
+    private static ConfigException fail(String what) {
+        return new ConfigException("FLOCK_REDIS_URL " + what);
+    }
+}

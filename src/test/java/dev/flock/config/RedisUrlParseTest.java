@@ -1,0 +1,86 @@
+package dev.flock.config;
+
+import io.vertx.redis.client.impl.RedisURI;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code FLOCK_REDIS_URL} checks (issue 21, item 5): every bad case names its own problem, never the password,
+ * and what passes is what the Vert.x Redis client (its {@code RedisURI}) reads, after Flock resolves a host with '_'.
+ */
+class RedisUrlParseTest {
+
+    private static final String PW = "S3cr3t-Pw";
+
+    private static void refused(String url, String problem) {
+        assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", url)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("FLOCK_REDIS_URL")
+                .hasMessageContaining(problem)
+                .hasMessageNotContaining(PW);
+    }
+
+    @Test
+    void composeServiceNameWithUnderscore_isAccepted_andResolvedBeforeTheClientSeesIt() {
+        RedisUrl u = RedisUrl.parse("redis://:" + PW + "@my_redis:6379/0");
+        assertThat(u.host()).isEqualTo("my_redis");
+        assertThat(u.needsResolving()).isTrue();
+        assertThat(FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", "redis://:" + PW + "@my_redis:6379/0")).redisEnabled()).isTrue();
+        // the client itself refuses the name (java.net.URI), which is why Flock resolves it first
+        assertThatThrownBy(() -> new RedisURI("redis://:" + PW + "@my_redis:6379/0")).isInstanceOf(IllegalArgumentException.class);
+        RedisURI client = new RedisURI(u.clientUrl("10.0.0.7"));
+        assertThat(client.socketAddress().host()).isEqualTo("10.0.0.7");
+        assertThat(client.socketAddress().port()).isEqualTo(6379);
+        assertThat(client.password()).isEqualTo(PW);
+        assertThat(client.select()).isZero();
+        assertThat(new RedisURI(u.clientUrl("::1")).socketAddress().host()).contains("::1");
+    }
+
+    @Test
+    void whatPasses_theRedisClientReadsTheSame() {
+        for (String url : new String[]{"redis://127.0.0.1", "redis://redis:6380/3", "rediss://alice:" + PW + "@redis.example.com:6380/15",
+                "redis://:" + PW + "@host", "redis://[::1]:6379/1", "redis://:p%40ss@h:1/0", "redis://h:/"}) {
+            RedisUrl u = RedisUrl.parse(url);
+            assertThat(u.needsResolving()).as(url).isFalse();
+            RedisURI client = new RedisURI(url);
+            assertThat(client.socketAddress().port()).as(url).isEqualTo(u.port());
+            assertThat(client.select() == null ? 0 : client.select()).as(url).isEqualTo(u.db());
+            assertThat(client.ssl()).as(url).isEqualTo(u.tls());
+        }
+    }
+
+    @Test
+    void eachBadCase_namesItsProblem() {
+        refused("http://:" + PW + "@host:6379", "must start with redis:// or rediss:// (got scheme \"http\")");
+        refused("host:6379", "must start with redis://");
+        refused("REDIS://host", "must start with redis://");
+        refused("redis://:" + PW + "@host:99999/0", "port must be 1..65535");
+        refused("redis://:" + PW + "@host:0/0", "port must be 1..65535");
+        refused("redis://:" + PW + "@host:abc/0", "port must be 1..65535");
+        refused("redis://default:" + PW, "port must be 1..65535"); // forgot "@host": the password is no port, and not shown
+        refused("redis://:" + PW + "@/0", "has no host");
+        refused("redis://:" + PW + "@:6379", "has no host");
+        refused("redis://", "has no host");
+        refused("redis://:" + PW + "@host:6379/abc", "bad database");
+        refused("redis://:" + PW + "@host:6379/100", "bad database");
+        refused("redis://:" + PW + "@host/0/1", "bad database");
+        refused("redis://:" + PW + "@host:6379?db=2", "query");
+        refused("redis://:pa#" + PW + "@host", "'#'");
+        refused("redis://:p@" + PW + "@host", "%40");
+        refused("redis://:" + PW + "@ho$t", "host that is not a valid name");
+        refused("redis://:" + PW + "@[::1:6379", "IPv6");
+        refused("rediss://:" + PW + "@my_redis:6380", "TLS");
+        refused("redis://:" + PW + "%zz@host", "percent-encoded");
+    }
+
+    @Test
+    void masked_hidesThePasswordOnly() {
+        assertThat(RedisUrl.parse("redis://:" + PW + "@my_redis:6379/2").masked()).isEqualTo("redis://:***@my_redis:6379/2");
+        assertThat(RedisUrl.parse("rediss://alice:" + PW + "@r.example.com").masked()).isEqualTo("rediss://alice:***@r.example.com:6379/0");
+        assertThat(RedisUrl.parse("redis://127.0.0.1").masked()).isEqualTo("redis://127.0.0.1:6379/0");
+    }
+}
