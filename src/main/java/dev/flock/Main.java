@@ -1,7 +1,7 @@
 package dev.flock;
 
 import dev.flock.config.ConfigException;
-import dev.flock.config.ConfigLoader;
+import dev.flock.cli.FlockCli;
 import dev.flock.config.FlockConfig;
 import dev.flock.logging.LogFormats;
 import dev.flock.logging.LogLevels;
@@ -28,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar flock-server.jar [--conf flock.json]}: loads the configuration (failing fast on any bad
+ * {@code java -jar flock-server.jar [--conf flock.json]} ({@code --help} for the rest, {@link FlockCli}): loads the configuration (failing fast on any bad
  * value), builds Vert.x with Micrometer metrics, starts Flock, and shuts down gracefully on SIGTERM.
  */
 public final class Main {
@@ -37,18 +37,17 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        FlockConfig config;
-        try {
-            config = ConfigLoader.load(args, System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("flock: invalid configuration: " + e.getMessage());
-            System.exit(2);
+        FlockCli.Launch launch = FlockCli.parse(args, System.getenv(), System.out, System.err);
+        if (!launch.start()) { // --help, --version, --check-config, a bad argument or configuration
+            System.exit(launch.exitCode());
             return;
         }
+        FlockConfig config = launch.config();
         System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
         LogFormats.apply(config.logFormat()); // before any line: every line of a run in one format
         LogLevels.apply(config.logLevel());
         Logger log = LoggerFactory.getLogger(Main.class);
+        launch.warnings().forEach(log::warn);
 
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         VertxMeters vertxMeters = new VertxMeters(prometheus); // first: its meter filter sees only later meters

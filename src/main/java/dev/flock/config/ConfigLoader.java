@@ -36,6 +36,24 @@ public final class ConfigLoader {
 
     /** Layers a JSON object (as if read from a file) and environment variables over the defaults. */
     public static FlockConfig load(JsonObject file, Map<String, String> env) {
+        return FlockConfig.from(values(file, env));
+    }
+
+    /** Reads the {@code --conf} file (null = none) and layers the environment over it. */
+    public static FlockConfig load(Path confFile, Map<String, String> env) {
+        return load(confFile == null ? new JsonObject() : readFile(confFile), env);
+    }
+
+    /** The {@code --conf} file as a JSON object, or a {@link ConfigException} naming the file and the problem. */
+    public static JsonObject readConfFile(Path path) {
+        return readFile(path);
+    }
+
+    /**
+     * Every setting's layered, checked value (what {@link FlockConfig} is built from), for {@code --check-config}.
+     * The cross-setting checks ({@code FlockConfig.from}) are not run here: {@link #load(JsonObject, Map)} runs both.
+     */
+    public static Map<Setting, Object> values(JsonObject file, Map<String, String> env) {
         rejectUnknownKeys(file);
         Map<Setting, Object> values = new HashMap<>();
         for (Setting s : Settings.ALL) {
@@ -51,7 +69,64 @@ public final class ConfigLoader {
         }
         checkRedisUrl((String) values.get(Settings.REDIS_URL));
         values.put(Settings.JWT_PUBLIC_KEYS, publicKeysPem((String) values.get(Settings.JWT_PUBLIC_KEYS)));
-        return FlockConfig.from(values);
+        return values;
+    }
+
+    /**
+     * {@code FLOCK_*} variables that are no setting (a typo such as {@code FLOCK_MAX_ROOMSIZE}): one warning each,
+     * naming the closest setting. They do not stop start-up: the environment is shared with other tools.
+     */
+    public static List<String> unknownVariables(Map<String, String> env) {
+        List<String> warnings = new ArrayList<>();
+        env.keySet().stream().filter(k -> k.startsWith("FLOCK_")).sorted().forEach(k -> {
+            if (Settings.ALL.stream().noneMatch(s -> s.env().equals(k)) && !NOT_SETTINGS.contains(k)) {
+                String closest = closest(k, Settings.ALL.stream().map(Setting::env).toList());
+                warnings.add("environment variable " + k + " is not a Flock setting and is ignored"
+                        + (closest == null ? " (flock --help lists them)" : "; did you mean " + closest + "?"));
+            }
+        });
+        return warnings;
+    }
+
+    /**
+     * FLOCK_* variables of our own tools, not of the server, that an operator's shell may export: the bench
+     * scripts' ports ({@code bench/run-fanout.sh}, {@code run-capacity.sh}, {@code run-heap-histo.sh}) and the
+     * browser tests' Chromium path ({@code BrowserIT}).
+     */
+    static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("FLOCK_BENCH_PORT", "FLOCK_CAPACITY_PORT", "FLOCK_CHROMIUM");
+
+    /** The candidate nearest by edit distance, when near enough to be a plausible typo (a third of its length). */
+    public static String closest(String name, List<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String c : candidates) {
+            int d = editDistance(name, c);
+            if (d < bestDistance) {
+                best = c;
+                bestDistance = d;
+            }
+        }
+        return best != null && bestDistance <= Math.max(2, best.length() / 3) ? best : null;
+    }
+
+    /** Levenshtein distance, two rows. */
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     static String confPath(String[] args) {

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * algorithm confusion (an HS token "signed" with an RSA public key as its secret
  * finds no HS key). Keys are parsed by the JDK; anything unusable stops start-up with a line naming it.
  */
-final class VerificationKeys {
+public final class VerificationKeys {
 
     private static final Pattern PEM_BLOCK = Pattern.compile(
             "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
@@ -44,6 +44,11 @@ final class VerificationKeys {
 
     private final List<PubSecKeyOptions> keys = new ArrayList<>();
     private final Set<String> algorithms = new LinkedHashSet<>();
+
+    /** Reads the keys only to check them (--check-config): a {@link dev.flock.config.ConfigException} names the bad one. */
+    public static void check(AuthSettings auth) {
+        new VerificationKeys(auth);
+    }
 
     VerificationKeys(AuthSettings auth) {
         if (auth.secret() != null) {

@@ -148,4 +148,58 @@ class JarProcessIT {
             assertThat(started.fieldNames()).doesNotContain("msg", "pid", "hostname");
         }
     }
+
+    /** Runs the jar to its end (no server expected) and gives its exit code and its whole output. */
+    private static Object[] runToExit(Map<String, String> env, String... args) throws Exception {
+        Process p = JarProcess.launch(env, JarProcess.freePort(), args);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("exits: %s", String.join(" ", args)).isTrue();
+        return new Object[]{p.exitValue(), Files.readString(JarProcess.logFile(p))};
+    }
+
+    @Test
+    void help_version_andUnknownArguments_neverStartAServer() throws Exception {
+        Object[] help = runToExit(Map.of(), "--help");
+        assertThat(help[0]).isEqualTo(0);
+        assertThat((String) help[1]).contains("--check-config", "--conf=<file>", "-V, --version")
+                .contains("FLOCK_MAX_ROOM_SIZE (maxRoomSize)  integer 0..1000000, default 10")
+                .contains("FLOCK_REDIS_URL (redisUrl)  secret, default unset")
+                .doesNotContain("flock started");
+
+        Object[] version = runToExit(Map.of(), "-V");
+        assertThat(version[0]).isEqualTo(0);
+        assertThat(((String) version[1]).strip()).matches("flock-server \\S+ \\(commit \\S+\\)");
+
+        Object[] typo = runToExit(Map.of(), "--config", "f.json");
+        assertThat(typo[0]).isEqualTo(2);
+        assertThat(((String) typo[1]).strip()).isEqualTo("flock: unknown option '--config' (see --help); did you mean --conf?");
+    }
+
+    @Test
+    void checkConfig_validPrintsTheConfigWithSecretsMasked_invalidExits2WithOneLine() throws Exception {
+        Object[] ok = runToExit(Map.of("FLOCK_REDIS_URL", "redis://:Redis-Pw-9@my_redis:6379/1",
+                "FLOCK_ADMIN_PASSWORD", "Admin-Pw-9", "FLOCK_API_KEYS", "Key-One-9"), "--check-config", "--conf", "conf/flock.json");
+        assertThat(ok[0]).isEqualTo(0);
+        String out = (String) ok[1];
+        assertThat(out).startsWith("flock: configuration is valid (defaults < --conf conf/flock.json < environment)")
+                .contains("redis://:***@my_redis:6379/1").containsPattern("FLOCK_ADMIN_PASSWORD +adminPassword = \\*\\*\\*")
+                .doesNotContain("Redis-Pw-9").doesNotContain("Admin-Pw-9").doesNotContain("Key-One-9").doesNotContain("flock started");
+
+        Object[] bad = runToExit(Map.of("FLOCK_REDIS_URL", "redis://:Redis-Pw-9@my_redis:70000/1"), "--check-config");
+        assertThat(bad[0]).isEqualTo(2);
+        assertThat(((String) bad[1]).strip()).isEqualTo(
+                "flock: invalid configuration: FLOCK_REDIS_URL has a bad port: the port must be 1..65535");
+    }
+
+    @Test
+    void unknownFlockVariable_oneWarnLine_namingTheClosestSetting() throws Exception {
+        try (JarProcess flock = JarProcess.start(Map.of("FLOCK_MAX_ROOMSIZE", "5"))) {
+            assertThat(flock.terminate(10_000)).isTrue();
+            List<String> warnings = flock.output().lines().filter(l -> l.contains("FLOCK_MAX_ROOMSIZE")).toList();
+            assertThat(warnings).hasSize(1);
+            JsonObject line = new JsonObject(warnings.get(0));
+            assertThat(line.getString("level")).isEqualTo("WARN");
+            assertThat(line.getString("message")).isEqualTo(
+                    "environment variable FLOCK_MAX_ROOMSIZE is not a Flock setting and is ignored; did you mean FLOCK_MAX_ROOM_SIZE?");
+        }
+    }
 }
