@@ -19,6 +19,9 @@ RUN groupadd --system --gid 10001 flock \
 WORKDIR /app
 COPY --from=build /src/target/flock-server.jar /app/flock-server.jar
 COPY conf /app/conf
+# The image's configuration is conf/docker.json (the production defaults that differ from the built-in ones:
+# /metrics on port 9091, no try-it page), in the place the docs mount an operator's own file over it.
+COPY conf/docker.json /app/conf/flock.json
 
 # Sized for the small box (256 MB, 1 shared vCPU: 2,000 users in rooms of 10, 200 of them moving at 20 Hz;
 # measured peak RSS in docs/DEPLOY.md). Every size follows the container's memory limit except the fixed
@@ -31,17 +34,20 @@ COPY conf /app/conf
 ENV JAVA_OPTS="-XX:+UseSerialGC -XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=12.5 -Xss512k \
 -XX:MaxDirectMemorySize=48m -XX:ReservedCodeCacheSize=40m -XX:MetaspaceSize=40m -XX:MaxMetaspaceSize=96m \
 -XX:+ExitOnOutOfMemoryError" \
-    MALLOC_ARENA_MAX=2 \
-    FLOCK_PORT=8787 \
-    FLOCK_HOST=0.0.0.0
+    MALLOC_ARENA_MAX=2
+# No FLOCK_* here: an environment variable beats the --conf file, so a setting set by the image could never be
+# changed by a mounted /app/conf/flock.json. Port and host are the built-in defaults (8787, 0.0.0.0).
 
 USER flock:flock
-EXPOSE 8787
+# 9091: /metrics (conf/docker.json), for a private scrape only; publish it to your Prometheus, never publicly.
+EXPOSE 8787 9091
 
 # The JRE image has no curl or wget, and a JVM per probe would cost ~40 MB every 30 s on a 256 MB box;
-# bash is always there, so the probe is a raw HTTP/1.0 request over bash's /dev/tcp.
+# bash is always there, so the probe is a raw HTTP/1.0 request over bash's /dev/tcp. Its port follows the
+# server's own precedence: FLOCK_PORT, else "port" of /app/conf/flock.json (a mounted file may change it), else 8787.
+# A --conf elsewhere than /app/conf/flock.json needs FLOCK_PORT or its own --health-cmd (docs/OPERATIONS.md).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${FLOCK_PORT:-8787} && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
+    CMD ["bash", "-c", "p=$(sed -n 's/.*\"port\"[[:space:]]*:[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' /app/conf/flock.json 2>/dev/null | head -n 1); exec 3<>/dev/tcp/127.0.0.1/${FLOCK_PORT:-${p:-8787}} && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
 
 # exec: java replaces the shell as PID 1, so `docker stop` (SIGTERM) reaches the JVM's shutdown hook:
 # /ready turns 503, sockets close with 1001, the process exits within FLOCK_SHUTDOWN_TIMEOUT_MS.

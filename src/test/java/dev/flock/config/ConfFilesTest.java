@@ -15,6 +15,7 @@ class ConfFilesTest {
 
     private static final Path FLOCK_JSON = Path.of("conf/flock.json");
     private static final Path FLOCK_REDIS_JSON = Path.of("conf/flock-redis.json");
+    private static final Path DOCKER_JSON = Path.of("conf/docker.json");
 
     @Test
     void flockJson_loadsToTheDefaults() {
@@ -62,5 +63,25 @@ class ConfFilesTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("presenceTtlSeconds");
         assertThatThrownBy(() -> FlockConfig.builder().set("nope", 1).build())
                 .isInstanceOf(ConfigException.class).hasMessageContaining("nope");
+    }
+
+    /**
+     * conf/docker.json, which the image runs as /app/conf/flock.json (issue 21 item 7): exactly the defaults but
+     * /metrics on 9091 (Fly's [metrics] scrapes it) and no try-it page; every key it sets has its comment.
+     */
+    @Test
+    void dockerJson_isTheDefaults_butMetricsOnItsOwnPort_andNoTryItPage() throws Exception {
+        FlockConfig image = ConfigLoader.load(new String[]{"--conf", DOCKER_JSON.toString()}, Map.of());
+        FlockConfig expected = FlockConfig.builder().metricsPort(9091).demo(false).build();
+        assertThat(image).isEqualTo(expected);
+        JsonObject file = new JsonObject(Files.readString(DOCKER_JSON));
+        for (String key : file.fieldNames()) {
+            if (!key.startsWith("_") && !key.startsWith("$")) {
+                Setting s = Settings.ALL.stream().filter(x -> x.key().equals(key)).findFirst().orElseThrow();
+                assertThat(file.getString("_comment_" + key)).as("comment for %s", key).contains(s.env());
+            }
+        }
+        String flyToml = Files.readString(Path.of("fly.toml"));
+        assertThat(flyToml).contains("[metrics]\n  port = 9091\n");
     }
 }
