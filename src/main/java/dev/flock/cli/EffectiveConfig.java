@@ -1,6 +1,7 @@
 package dev.flock.cli;
 
 import dev.flock.config.RedisUrl;
+import dev.flock.config.ShownUrl;
 import dev.flock.config.Setting;
 import dev.flock.config.Settings;
 import io.vertx.core.json.JsonObject;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * What {@code --check-config} prints: every setting's effective value and where it came from, with every secret
@@ -21,7 +21,7 @@ final class EffectiveConfig {
     static final String MASK = "***";
     /** LIST settings whose entries are credentials, though the table types them as lists. */
     private static final Set<Setting> CREDENTIAL_LISTS = Set.of(Settings.API_KEYS, Settings.SERVER_API_KEY);
-    private static final Pattern URL_PASSWORD = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@?#]*)@");
+    private static final java.util.Set<Setting> URL_SETTINGS = java.util.Set.of(Settings.WEBHOOK_URL, Settings.OTLP_ENDPOINT);
 
     private EffectiveConfig() {
     }
@@ -63,20 +63,14 @@ final class EffectiveConfig {
             if (CREDENTIAL_LISTS.contains(s)) {
                 return MASK + " (" + list.size() + (list.size() == 1 ? " key)" : " keys)");
             }
-            return "[" + String.join(", ", list.stream().map(v -> maskUrlPassword(String.valueOf(v))).toList()) + "]";
+            return "[" + String.join(", ", list.stream().map(v -> shownText(s, String.valueOf(v))).toList()) + "]";
         }
-        return maskUrlPassword(String.valueOf(value));
+        return shownText(s, String.valueOf(value));
     }
 
-    /** {@code https://user:pw@host/...} (a webhook or collector URL may carry basic-auth) shows {@code user:***@}. */
-    static String maskUrlPassword(String text) {
-        var m = URL_PASSWORD.matcher(text);
-        if (!m.find()) {
-            return text;
-        }
-        String userInfo = m.group(2);
-        int colon = userInfo.indexOf(':');
-        String user = colon < 0 ? MASK : userInfo.substring(0, colon) + ":" + MASK;
-        return m.group(1) + user + "@" + text.substring(m.end());
+    /** URL-valued settings (webhook URLs, the OTLP endpoint) may hold credentials anywhere but in scheme, host and port. */
+    private static String shownText(Setting s, String text) {
+        return URL_SETTINGS.contains(s) ? ShownUrl.of(text) : text;
     }
+
 }

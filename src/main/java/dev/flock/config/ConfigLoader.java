@@ -156,7 +156,7 @@ public final class ConfigLoader {
         try {
             return new JsonObject(text);
         } catch (DecodeException | ClassCastException e) {
-            throw new ConfigException("config file " + path + " is not a JSON object: " + firstLine(e.getMessage()));
+            throw new ConfigException("config file " + path + " is not a JSON object: " + where(e));
         }
     }
 
@@ -210,7 +210,8 @@ public final class ConfigLoader {
                 if (v instanceof String str) {
                     return str.isBlank() ? s.defaultValue() : fromText(s, str.trim(), name);
                 }
-                throw new ConfigException(name + " must be a string, got " + v);
+                // a secret's value is never echoed, even a mistyped one: only its JSON type
+                throw new ConfigException(name + " must be a string, got " + (s.kind() == Setting.Kind.SECRET ? jsonType(v) : v));
             }
         }
     }
@@ -285,11 +286,24 @@ public final class ConfigLoader {
         return "(" + s.min() + ".." + s.max() + ")";
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "invalid JSON";
+    /**
+     * Where the JSON is broken, not what is there: the parser's message quotes the offending token, which may be a
+     * password written without its quotes.
+     */
+    private static String where(RuntimeException e) {
+        if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null) {
+            return "invalid JSON at line " + jpe.getLocation().getLineNr() + ", column " + jpe.getLocation().getColumnNr();
         }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        return e instanceof ClassCastException ? "the top level is not an object" : "invalid JSON";
+    }
+
+    private static String jsonType(Object v) {
+        if (v instanceof Number) {
+            return "a number";
+        }
+        if (v instanceof Boolean) {
+            return "a boolean";
+        }
+        return v instanceof JsonArray ? "an array" : "an object";
     }
 }

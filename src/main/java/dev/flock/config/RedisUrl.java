@@ -17,8 +17,7 @@ import java.util.regex.Pattern;
 public record RedisUrl(boolean tls, String userInfo, String host, int port, int db) {
 
     /** What a plain DNS name or IPv4 address may contain: java.net.URI's rules, plus the underscore. */
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?");
-    private static final Pattern URI_HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?");
     private static final String SHAPE = " (expected redis://[user:password@]host[:port][/db])";
 
     /** Parses and checks; a {@link ConfigException} names the actual problem. */
@@ -52,6 +51,9 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
             }
             if (userInfo.indexOf('/') >= 0 || userInfo.indexOf('?') >= 0) {
                 throw fail("has '/' or '?' in its user or password; write them as %2F and %3F");
+            }
+            if (userInfo.indexOf('+') >= 0) { // the client form-decodes it: "a+b" would authenticate as "a b"
+                throw fail("has '+' in its user or password, which the Redis client reads as a space; write it as %2B");
             }
             if (!userInfo.matches("[A-Za-z0-9\\-._~!$&'()*+,;=:%]*") || !validEscapes(userInfo)) {
                 throw fail("has a character in its user or password that must be percent-encoded (%XX)");
@@ -118,7 +120,16 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
      * Only names with '_' need this; everything else the client reads as written.
      */
     public boolean needsResolving() {
-        return !host.startsWith("[") && !URI_HOST.matcher(host).matches();
+        if (host.startsWith("[")) {
+            return false;
+        }
+        // java.net.URI's own verdict, not a copy of its grammar: it also refuses names such as "redis-1.svc.0"
+        // (a last label starting with a digit), which are no IPv4 address either
+        try {
+            return new java.net.URI("redis://" + host + ":1").getHost() == null;
+        } catch (java.net.URISyntaxException e) {
+            return true;
+        }
     }
 
     /** The URL for the Redis client with {@code address} (an IP, from resolving {@link #host}) in place of the host. */

@@ -59,11 +59,12 @@ public record WebhookSettings(List<URI> urls, String secret, Set<WebhookEventTyp
             URI uri = new URI(raw.trim());
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new ConfigException("FLOCK_WEBHOOK_URL: \"" + raw + "\" is not an absolute http:// or https:// URL");
+                throw new ConfigException("FLOCK_WEBHOOK_URL: " + ShownUrl.of(raw) + " is not an absolute http:// or https:// URL");
             }
             return uri;
         } catch (URISyntaxException e) {
-            throw new ConfigException("FLOCK_WEBHOOK_URL: \"" + raw + "\" is not a URL: " + e.getReason());
+            // never the text itself: a webhook URL holds its credentials (user info, path token, query)
+            throw new ConfigException("FLOCK_WEBHOOK_URL: an entry is not a URL (" + e.getReason() + ", at index " + e.getIndex() + ")");
         }
     }
 

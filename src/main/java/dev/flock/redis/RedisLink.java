@@ -202,6 +202,7 @@ public final class RedisLink {
             vertx.cancelTimer(reconnectTimer);
         }
         stopped = true;
+        generation++; // a connect still resolving its host (or setting up) must not finish after the stop
         connected = false;
         metrics.redisConnected(false);
         return closeClients();
@@ -211,8 +212,8 @@ public final class RedisLink {
         int gen = ++generation;
         closeClients();
         return clientUrl().compose(u -> {
-            if (gen != generation) {
-                return Future.failedFuture(new IllegalStateException("superseded while resolving the Redis host"));
+            if (stopped || gen != generation) {
+                return Future.failedFuture(new IllegalStateException("stopped or superseded while resolving the Redis host"));
             }
             options.setConnectionString(u);
             return connect(gen);

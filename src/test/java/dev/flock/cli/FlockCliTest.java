@@ -96,7 +96,9 @@ class FlockCliTest {
         Files.writeString(conf, "{\"port\": 9100, \"adminPassword\": \"file-admin-pw\"}");
         Map<String, String> env = Map.of("FLOCK_REDIS_URL", "redis://:redis-pw-123@my_redis:6379/2",
                 "FLOCK_API_KEYS", "api-key-1,api-key-2", "FLOCK_JWT_SECRET", "jwt-secret-that-is-at-least-32-bytes-long",
-                "FLOCK_WEBHOOK_URL", "https://hook:hook-pw@hooks.example.com/flock", "FLOCK_WEBHOOK_SECRET", "webhook-secret-16b+",
+                "FLOCK_WEBHOOK_URL", "https://hook:hook-pw@hooks.example.com/flock,https://hooks.slack.com/services/T0/B0/slack-tok"
+                        + ",https://h.example.com:8443/in?token=query-tok", "FLOCK_OTLP_ENDPOINT", "http://c:4318/otlp?api-key=otlp-tok",
+                "FLOCK_WEBHOOK_SECRET", "webhook-secret-16b+",
                 "FLOCK_MAX_ROOM_SIZE", "50");
         FlockCli.Launch l = run(env, "--check-config", "--conf", conf.toString());
         assertThat(l.start()).isFalse();
@@ -109,9 +111,12 @@ class FlockCliTest {
                 .containsPattern("FLOCK_REDIS_URL +redisUrl = redis://:\\*\\*\\*@my_redis:6379/2  \\(environment\\)")
                 .containsPattern("FLOCK_ADMIN_PASSWORD +adminPassword = \\*\\*\\*  \\(conf file\\)")
                 .containsPattern("FLOCK_API_KEYS +apiKeys = \\*\\*\\* \\(2 keys\\)")
-                .contains("https://hook:***@hooks.example.com/flock")
+                .contains("webhookUrl = [https://***@hooks.example.com/***, https://hooks.slack.com/***,"
+                        + " https://h.example.com:8443/***]")
+                .contains("otlpEndpoint = http://c:4318/***")
                 .containsPattern("FLOCK_ADMIN_TOKEN +adminToken = unset  \\(default\\)");
-        for (String secret : new String[]{"file-admin-pw", "redis-pw-123", "api-key-1", "api-key-2", "jwt-secret", "hook-pw", "webhook-secret"}) {
+        for (String secret : new String[]{"file-admin-pw", "redis-pw-123", "api-key-1", "api-key-2", "jwt-secret", "hook-pw", "webhook-secret", "slack-tok", "query-tok",
+                "otlp-tok"}) {
             assertThat(text + err()).doesNotContain(secret);
         }
         assertThat(text.lines().count()).isEqualTo(Settings.ALL.size() + 1);

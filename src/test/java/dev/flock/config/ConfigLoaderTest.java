@@ -96,6 +96,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void badValues_neverEchoASecret(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.load(new JsonObject().put("adminPassword", 123456789), Map.of()))
+                .hasMessageContaining("\"adminPassword\" must be a string, got a number").hasMessageNotContaining("123456789");
+        assertThatThrownBy(() -> ConfigLoader.load(new JsonObject().put("jwtSecret", new JsonObject().put("x", "tok3n")), Map.of()))
+                .hasMessageContaining("got an object").hasMessageNotContaining("tok3n");
+        Path unquoted = dir.resolve("unquoted.json");
+        Files.writeString(unquoted, "{\n  \"adminPassword\": hunter2secret\n}");
+        assertThatThrownBy(() -> ConfigLoader.load(new String[]{"--conf", unquoted.toString()}, Map.of()))
+                .hasMessageContaining("invalid JSON at line 2").hasMessageNotContaining("hunter2secret");
+        assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_WEBHOOK_URL", "ftp://u:hook-pw@x.example/h/tok",
+                "FLOCK_WEBHOOK_SECRET", "0123456789abcdef0123")))
+                .hasMessageContaining("ftp://***@x.example/***").hasMessageNotContaining("hook-pw").hasMessageNotContaining("tok");
+        assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_WEBHOOK_URL", "https://u:p w@x.example/h",
+                "FLOCK_WEBHOOK_SECRET", "0123456789abcdef0123")))
+                .hasMessageContaining("is not a URL").hasMessageNotContaining("p w");
+    }
+
+    @Test
     void readme_listsEverySettingWithItsVariableAndJsonKey() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         for (Setting s : Settings.ALL) {

@@ -54,6 +54,16 @@ class RedisUrlParseTest {
     }
 
     @Test
+    void namesJavaNetUriRefuses_withoutAnUnderscore_areResolvedToo_andATrailingDotIsAName() {
+        // "redis-1.svc.0": its last label starts with a digit, so java.net.URI (and so the client) refuses it
+        assertThatThrownBy(() -> new RedisURI("redis://redis-1.svc.0:6379")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(RedisUrl.parse("redis://redis-1.svc.0:6379").needsResolving()).isTrue();
+        RedisUrl dotted = RedisUrl.parse("redis://redis.example.com.:6379/2");
+        assertThat(dotted.needsResolving()).isFalse();
+        assertThat(new RedisURI("redis://redis.example.com.:6379/2").socketAddress().host()).isEqualTo("redis.example.com.");
+    }
+
+    @Test
     void eachBadCase_namesItsProblem() {
         refused("http://:" + PW + "@host:6379", "must start with redis:// or rediss:// (got scheme \"http\")");
         refused("host:6379", "must start with redis://");
@@ -75,6 +85,9 @@ class RedisUrlParseTest {
         refused("redis://:" + PW + "@[::1:6379", "IPv6");
         refused("rediss://:" + PW + "@my_redis:6380", "TLS");
         refused("redis://:" + PW + "%zz@host", "percent-encoded");
+        refused("redis://:a+" + PW + "@host", "%2B"); // the client would authenticate with "a " + the rest
+        assertThat(new RedisURI("redis://:a+b@host").password()).as("why '+' is refused").isEqualTo("a b");
+        assertThat(new RedisURI("redis://:a%2Bb@host").password()).isEqualTo("a+b");
     }
 
     @Test
