@@ -96,7 +96,7 @@ public final class FlockServer {
     private final WebhookDispatcher webhooks;
     private String webhookDeployment;
     /** The background parts' deployment (see {@link #started()}). */
-    private Future<Void> started = Future.succeededFuture();
+    private volatile Future<Void> started = Future.succeededFuture();
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock) {

@@ -21,6 +21,11 @@ public interface AdminRooms {
       */
     Future<Void> closeRoom(String roomId);
 
+    /** How many users the room holds, fleet-wide (for the audit line of a close); by default from {@link #rooms()}. */
+    default Future<Integer> userCount(String roomId) {
+        return rooms().map(list -> list.stream().filter(r -> r.roomId().equals(roomId)).mapToInt(r -> r.members().size()).sum());
+    }
+
     /** Closes every room as {@link #closeRoom} does; answers how many rooms were closed. */
     Future<Integer> closeAll();
 

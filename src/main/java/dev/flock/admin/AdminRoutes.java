@@ -193,8 +193,10 @@ public final class AdminRoutes {
             return;
         }
         String address = clientAddress(ctx.request());
-        usersIn(roomId).compose(users -> rooms.closeRoom(roomId).map(users)).onComplete(ar -> {
+        rooms.userCount(roomId).otherwise(-1).compose(users -> rooms.closeRoom(roomId).map(users)).onComplete(ar -> {
             if (ar.failed()) {
+                audit.refused("admin_close_room_failed", address, "admin close of a room failed", kv("via", auth.label),
+                        kv("roomId", roomId), kv("error", String.valueOf(ar.cause())));
                 json(ctx, 500, error("could not close the room"));
                 return;
             }
@@ -214,8 +216,10 @@ public final class AdminRoutes {
             return;
         }
         String address = clientAddress(ctx.request());
-        usersIn(null).compose(users -> rooms.closeAll().map(closed -> new int[] {closed, users})).onComplete(ar -> {
+        usersInEveryRoom().compose(users -> rooms.closeAll().map(closed -> new int[] {closed, users})).onComplete(ar -> {
             if (ar.failed()) {
+                audit.refused("admin_close_all_failed", address, "admin close of every room failed", kv("via", auth.label),
+                        kv("error", String.valueOf(ar.cause())));
                 json(ctx, 500, error("could not close the rooms"));
                 return;
             }
@@ -232,12 +236,11 @@ public final class AdminRoutes {
     // ---- authentication ----
 
     /**
-     * How many users {@code roomId} (null: every room) holds just before a close, fleet-wide, for the audit line (a
-     * close removes users, the sockets stay); -1 when the rooms cannot be read, which does not stop the close.
+     * How many users every room holds just before a close-all, fleet-wide, for the audit line (a close removes users,
+     * the sockets stay); -1 when the rooms cannot be read, which does not stop the close.
      */
-    private Future<Integer> usersIn(String roomId) {
-        return rooms.rooms().map(list -> list.stream().filter(r -> roomId == null || r.roomId().equals(roomId))
-                .mapToInt(r -> r.members().size()).sum()).otherwise(-1);
+    private Future<Integer> usersInEveryRoom() {
+        return rooms.rooms().map(list -> list.stream().mapToInt(r -> r.members().size()).sum()).otherwise(-1);
     }
 
     /** How a request was authorised (the label is what the audit log says); a form post is answered with a redirect. */

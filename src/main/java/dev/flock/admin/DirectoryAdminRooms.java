@@ -47,6 +47,11 @@ public final class DirectoryAdminRooms implements AdminRooms {
     }
 
     @Override
+    public Future<Integer> userCount(String roomId) {
+        return directory.room(roomId).map(room -> room.members().size()); // one room, not a listing of every room
+    }
+
+    @Override
     public Future<Void> closeRoom(String roomId) {
         return directory.closeRoom(roomId);
     }

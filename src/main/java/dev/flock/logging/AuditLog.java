@@ -18,7 +18,8 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  *
  * <p>Refusals are what an attacker can cause at will, so they go through a {@link RepeatedLog} keyed by event and
  * address: the first at once, then one line per {@value #WINDOW_SECONDS} s window with the count, and at most
- * {@value #MAX_SERIES} addresses with a series of their own (the rest share one). A flood writes a few lines a
+ * {@value #MAX_SERIES} (event, address) pairs with a series of their own (beyond them, one series per event with
+ * {@code remote="(various)"}, so a flood of one event cannot hide another). A flood writes a few lines a
  * minute, not one per request. Actions need the admin secret and are logged every time. No secret (password, token,
  * key, session id) is ever an argument here.
  */
@@ -27,6 +28,8 @@ public final class AuditLog {
     public static final String LOGGER = "dev.flock.audit";
     static final int WINDOW_SECONDS = 60;
     static final int MAX_SERIES = 100;
+    /** The {@code remote} of a line that stands for the refusals of addresses beyond {@link #MAX_SERIES}. */
+    static final String VARIOUS = "(various)";
 
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
 
@@ -41,7 +44,13 @@ public final class AuditLog {
      * {@code event=... remote=...} and the {@code fields} ({@code kv(...)}).
      */
     public void refused(String event, String address, String message, Object... fields) {
-        refusals.log(Level.WARN, event + " " + address, null, format(message, fields.length), arguments(event, address, fields));
+        String kind = event + " " + address;
+        if (refusals.tracks(kind)) {
+            refusals.log(Level.WARN, kind, null, format(message, fields.length), arguments(event, address, fields));
+        } else { // every address slot taken (a flood from many addresses): one series per event, so none hides another
+            refusals.logOverflow(Level.WARN, event + " " + VARIOUS, null, format(message, fields.length),
+                    arguments(event, VARIOUS, fields));
+        }
     }
 
     /** An authorised action at info, every time; the same shape as {@link #refused}. */

@@ -57,6 +57,9 @@ public final class LogFormats {
             out.stop();
             out.setEncoder(encoder);
             out.start();
+        } else { // another logback configuration (-Dlogback.configurationFile): its format stands, said once
+            LoggerFactory.getLogger(LogFormats.class).warn("FLOCK_LOG_FORMAT=pino ignored: the logging configuration has no"
+                    + " '{}' output appender to set it on", APPENDER);
         }
     }
 

@@ -66,7 +66,24 @@ public final class RepeatedLog {
      * {@code kv(...)}, become JSON fields); the summary repeats both.
      */
     public void log(Level level, String kind, Throwable cause, String format, Object... arguments) {
-        Series s = series(kind);
+        logIn(series(kind), level, cause, format, arguments);
+    }
+
+    /** True when {@code kind} has (or would get) a series of its own, false when it would share the overflow. */
+    public boolean tracks(String kind) {
+        return series.containsKey(kind) || series.size() < maxKinds;
+    }
+
+    /**
+     * As {@link #log}, into the overflow series {@code group}: for callers that keep kinds per (event, address) and, once
+     * {@link #tracks} says no, share one series per event rather than one for everything (so a flood of one event from
+     * many addresses cannot hide another event). Groups come from code, so few; they exist beyond {@code maxKinds}.
+     */
+    public void logOverflow(Level level, String group, Throwable cause, String format, Object... arguments) {
+        logIn(series.computeIfAbsent(group, Series::new), level, cause, format, arguments);
+    }
+
+    private void logIn(Series s, Level level, Throwable cause, String format, Object... arguments) {
         synchronized (s) {
             if (s.open) {
                 s.repeats++;

@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  *
  * <p>A check's own reason can name internal addresses ({@code Connection refused: /127.0.0.1:6380}); {@code /ready}
  * is often reachable from outside, so its body gives only the check's generic reason ({@code "redis: unavailable"}),
- * and the detail goes to the log, once each time it changes (not once per probe: a balancer probes every second).
+ * and the detail goes to the log, once each time the state changes (not once per probe: a balancer probes every second).
  */
 public final class Readiness {
 
@@ -34,7 +34,7 @@ public final class Readiness {
     /** Copied on write (checks are added at start-up, read on every probe); iteration follows insertion. */
     private volatile Map<String, Check> checks = Map.of();
     private volatile boolean shuttingDown;
-    /** The detailed reason last logged (null: ready, or nothing logged yet); guarded by {@code this}. */
+    /** The generic reason last logged (null: ready, or nothing logged yet); guarded by {@code this}. */
     private String lastLogged;
 
     /**
@@ -116,7 +116,7 @@ public final class Readiness {
     public Handler<RoutingContext> handler() {
         return rc -> {
             Failure f = failure();
-            logIfChanged(f == null ? null : f.detail);
+            logIfChanged(f);
             String reason = f == null ? null : f.generic;
             JsonObject body = reason == null ? new JsonObject().put("status", "ready")
                     : new JsonObject().put("status", "unavailable").put("reason", reason);
@@ -127,18 +127,22 @@ public final class Readiness {
         };
     }
 
-    /** Logs a probe's detailed reason when it changed since the last line: once per change, however often probed. */
-    private void logIfChanged(String detail) {
+    /**
+     * Logs the detailed reason when the state changed since the last line, however often probed. The state is the
+     * generic reason (which check fails), not the detail: a detail may move on every probe ("heap 91% used", "92%").
+     */
+    private void logIfChanged(Failure f) {
+        String state = f == null ? null : f.generic;
         synchronized (this) {
-            if (Objects.equals(detail, lastLogged)) {
+            if (Objects.equals(state, lastLogged)) {
                 return;
             }
-            lastLogged = detail;
+            lastLogged = state;
         }
-        if (detail == null) {
+        if (f == null) {
             LOG.info("ready again");
         } else {
-            LOG.warn("not ready: {}", detail);
+            LOG.warn("not ready: {}", f.detail);
         }
     }
 }

@@ -61,15 +61,19 @@ class ReadinessTest {
             }
             assertThat(log.messages(Level.WARN))
                     .containsExactly("not ready: redis: Redis connection lost: Connection refused: /127.0.0.1:6380");
+            // a detail that moves while the same check keeps failing ("heap 91%", "92%") is no new state: no new line
             redis.set("Redis unavailable: Connection refused: /127.0.0.1:6381");
             assertThat(ready(vertx, 503).getString("reason")).isEqualTo("redis: unavailable");
             redis.set(null);
             assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
             assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+            redis.set("Redis connection lost: Connection reset");
+            assertThat(ready(vertx, 503).getString("reason")).isEqualTo("redis: unavailable");
             assertThat(log.messages(Level.INFO)).containsExactly(
                     "not ready: redis: Redis connection lost: Connection refused: /127.0.0.1:6380",
-                    "not ready: redis: Redis unavailable: Connection refused: /127.0.0.1:6381",
-                    "ready again");
+                    "ready again",
+                    "not ready: redis: Redis connection lost: Connection reset");
+            redis.set(null);
         }
         assertThat(server.readiness().reason()).isNull();
     }

@@ -154,6 +154,29 @@ class RoomVerticleTest {
     // ---- joining -------------------------------------------------------------------------------------------------
 
     @Test
+    void roomsOpenAfterTheirGate_waitingWhileItIsPending_andFailingWhenItFails() throws Exception {
+        start();
+        io.vertx.core.Promise<Void> gate = io.vertx.core.Promise.promise();
+        registry.openAfter(gate.future());
+        Future<Void> routed = registry.routeJoin("gated");
+        // the gate is what an attached server's Redis bridge deployment is: nothing may open before it (the
+        // deployment is chained on the gate, so nothing is even scheduled while it is pending)
+        assertThat(routed.isComplete()).isFalse();
+        assertThat(made).as("nothing deployed behind a pending gate").isEmpty();
+        gate.complete();
+        await(routed);
+        assertThat(made).hasSize(1);
+
+        RoomRegistry failing = new RoomRegistry(vertx, roomId -> {
+            throw new AssertionError("must not be called once the gate failed");
+        });
+        failing.openAfter(Future.failedFuture(new IllegalStateException("bridge not deployed")));
+        Future<Void> refused = failing.routeJoin("x");
+        dev.flock.ops.Await.until("routing fails", refused::failed);
+        assertThat(refused.cause()).hasMessage("bridge not deployed");
+    }
+
+    @Test
     void aRoomThatCannotOpen_failsItsJoins_andItsCauseIsLoggedOncePerWindow() throws Exception {
         VirtualClock logClock = new VirtualClock();
         RoomRegistry broken = new RoomRegistry(vertx, roomId -> {
