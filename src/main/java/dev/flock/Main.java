@@ -6,17 +6,11 @@ import dev.flock.config.FlockConfig;
 import dev.flock.logging.LogFormats;
 import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
+import dev.flock.metrics.MeterRegistries;
 import dev.flock.metrics.MetricsEndpoint;
-import dev.flock.metrics.VertxMeters;
 import dev.flock.ops.BuildInfo;
+import dev.flock.time.SystemClock;
 import dev.flock.transport.CannotListen;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -49,21 +43,28 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         launch.warnings().forEach(log::warn);
 
-        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        VertxMeters vertxMeters = new VertxMeters(prometheus); // first: its meter filter sees only later meters
-        bindJvmMeters(prometheus);
+        MeterRegistries meters;
+        try {
+            BuildInfo build = BuildInfo.current();
+            meters = new MeterRegistries(config, build.version(), build.commit(), io.micrometer.core.instrument.Clock.SYSTEM);
+        } catch (ConfigException e) { // an unusable FLOCK_OTLP_ENDPOINT
+            System.err.println("flock: invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
         Vertx vertx = Vertx.builder()
                 .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
                         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
                                 .setJvmMetricsEnabled(false)))
-                .withMetrics(vertxMeters)
+                .withMetrics(meters.vertxMeters())
                 .build();
+        meters.startPush(new SystemClock(vertx)); // each push on a thread of its own, never on an event loop
         if (config.nativeTransport() && !vertx.isNativeTransportEnabled()) {
             log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
         }
-        FlockMetrics metrics = new FlockMetrics(prometheus);
-        MetricsEndpoint metricsEndpoint = new MetricsEndpoint(config, prometheus);
+        FlockMetrics metrics = new FlockMetrics(meters.registry());
+        MetricsEndpoint metricsEndpoint = new MetricsEndpoint(config, meters.prometheus());
         metricsEndpoint.listen(vertx)
                 .compose(metricsPort -> FlockServer.start(vertx, config, metrics, metricsEndpoint::mount)
                         .onSuccess(server -> logStarted(log, config, server, metricsPort)))
@@ -81,15 +82,7 @@ public final class Main {
                     System.exit(1);
                 })
                 .onSuccess(server -> Runtime.getRuntime().addShutdownHook(new Thread(
-                        () -> shutdown(log, vertx, server, metricsEndpoint), "flock-shutdown")));
-    }
-
-    private static void bindJvmMeters(PrometheusMeterRegistry registry) {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
+                        () -> shutdown(log, vertx, server, metricsEndpoint, meters), "flock-shutdown")));
     }
 
     /**
@@ -116,7 +109,8 @@ public final class Main {
      * SIGTERM: {@code /ready} turns 503 first, then every socket is closed with 1001 so SDKs reconnect
      * elsewhere, then the process exits within the timeout.
      */
-    private static void shutdown(Logger log, Vertx vertx, FlockServer server, MetricsEndpoint metricsEndpoint) {
+    private static void shutdown(Logger log, Vertx vertx, FlockServer server, MetricsEndpoint metricsEndpoint,
+                                 MeterRegistries meters) {
         server.readiness().markShuttingDown();
         log.info("shutting down");
         CountDownLatch done = new CountDownLatch(1);
@@ -128,6 +122,7 @@ public final class Main {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        meters.close(); // the last OTLP push, with what the shutdown itself counted
         log.info("stopped");
     }
 }

@@ -73,6 +73,9 @@ public final class ServerApiRoutes {
         this.rooms = rooms;
         this.config = config;
         this.metrics = metrics;
+        if (config.serverApiEnabled()) {
+            metrics.apiAuthFailures(); // every refusal reason at 0 from the start
+        }
         this.codec = codec;
         this.throttle = new LoginThrottle(clock);
         this.openapi = readOpenApi();

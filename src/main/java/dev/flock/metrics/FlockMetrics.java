@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -17,9 +18,49 @@ import java.util.function.Supplier;
 
 /**
  * Flock's own meters, all named {@code flock_*} in Prometheus, none labelled by room or user (unbounded
- * cardinality). Counters are looked up once and cached: the hot path only increments.
+ * cardinality). Counters are looked up once and cached: the hot path only increments. Every counter whose label
+ * values are known is registered at 0 for each of them from the start: a series that appears with its first
+ * increment has no earlier sample, so {@code rate()} and {@code increase()} miss that first increment.
  */
 public final class FlockMetrics {
+
+    /** {@code flock_connections_closed_total{reason}}: every reason a connection's end is counted under. */
+    public static final List<String> CLOSE_REASONS = List.of("client", "rate_limit", "invalid_key", "too_big",
+            "protocol_error", "invalid_utf8", "stalled_frame", "binary", "idle", "slow_consumer", "superseded", "shutdown",
+            "upgrade_refused");
+    /** {@code flock_messages_received_total{type}}: the six client message types, malformed and binary. */
+    public static final List<String> MESSAGE_TYPES = List.of("join", "heartbeat", "cursor:move", "cursor:leave",
+            "presence:update", "leave", "invalid", "binary");
+    /** {@code flock_evictions_total{cause}}. */
+    public static final List<String> EVICTION_CAUSES = List.of("ttl", "duplicate", "sweep");
+    /** {@code flock_upgrades_refused_total{reason}} (transport's admission refusals). */
+    public static final List<String> UPGRADE_REFUSALS = List.of("capacity", "per_ip", "memory");
+    /** {@code flock_api_auth_failures_total{reason}}. */
+    public static final List<String> API_AUTH_FAILURES = List.of("missing", "wrong", "locked_out");
+    /** {@code flock_redis_errors_total{kind}}. */
+    public static final List<String> REDIS_ERRORS = List.of("command", "connection_lost", "connect_failed");
+
+    /** Why a client message was dropped without an answer ({@code flock_messages_dropped_total{reason}}). */
+    public enum Drop {
+        /** A cursor:leave, presence:update or leave for a room the connection holds no seat in (never joined, left, or refused). */
+        NOT_JOINED("not_joined"),
+        /** A cursor move sent before its join and never relayed: beyond the 3 held, older than 500 ms at the join, or no join came. */
+        BEFORE_JOIN("before_join"),
+        /** The message reached the room after its sender's member was removed (an eviction or expiry raced it). */
+        EVICTED("evicted"),
+        /** A cursor or presence message to a room the connection's token makes read-only (FORBIDDEN). */
+        READ_ONLY("read_only"),
+        /** A presence:update that only touched keys the connection's token asserts. */
+        LOCKED_METADATA("locked_metadata"),
+        /** A cursor move a room could not queue (4,096 commands waiting, e.g. behind a stalled Redis). */
+        OVERLOAD("overload");
+
+        public final String label;
+
+        Drop(String label) {
+            this.label = label;
+        }
+    }
 
     private final MeterRegistry registry;
     private final AtomicInteger connections = new AtomicInteger();
@@ -32,15 +73,21 @@ public final class FlockMetrics {
     private final Map<String, Counter> auth = new ConcurrentHashMap<>();
     private final Map<String, Counter> graces = new ConcurrentHashMap<>();
     private final Counter delivered;
-    private final Counter dropped;
+    private final Counter[] dropped = new Counter[Drop.values().length];
     private final Counter coalesced;
     private final Counter opened;
-    private final Timer fanout;
-    /** Redis meters appear on first use, so a single instance does not show a Redis that is "down". */
+    private final Timer cursorDelivery;
+    private final Timer presenceDelivery;
+    /**
+     * Redis meters are registered by {@link #redisMode()} (the Redis bridge, at start), so a single instance does not
+     * show a Redis that is "down"; the methods below tolerate being called before it.
+     */
     private final AtomicInteger redisConnected = new AtomicInteger();
+    private final Map<String, Counter> redisErrors = new ConcurrentHashMap<>();
     private volatile Counter redisPublished;
     private volatile Counter redisReceived;
     private volatile Counter redisDropped;
+    private volatile Counter redisReconnects;
     private volatile Timer redisCommands;
 
     public FlockMetrics(MeterRegistry registry) {
@@ -59,14 +106,52 @@ public final class FlockMetrics {
                 .register(registry);
         graceCounter("returned"); // both outcomes from the start, at 0
         graceCounter("left");
-        dropped = Counter.builder("flock.messages.dropped")
-                .description("client messages dropped silently (room not joined)").register(registry);
+        for (Drop d : Drop.values()) {
+            dropped[d.ordinal()] = Counter.builder("flock.messages.dropped")
+                    .description("client messages dropped without an answer, by reason").tag("reason", d.label)
+                    .register(registry);
+        }
         coalesced = Counter.builder("flock.cursor.coalesced")
                 .description("cursor updates replaced by a newer one for a slow consumer").register(registry);
-        fanout = Timer.builder("flock.fanout.duration")
-                .description("from receipt of a client message to its last local write")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(2)).register(registry);
+        cursorDelivery = deliveryTimer("cursor");
+        presenceDelivery = deliveryTimer("presence");
+        CLOSE_REASONS.forEach(r -> counter(closes, "flock.connections.closed", "reason", r, "connections closed, by reason"));
+        MESSAGE_TYPES.forEach(t -> counter(received, "flock.messages.received", "type", t, "client messages received, by type"));
+        EVICTION_CAUSES.forEach(c -> counter(evictions, "flock.evictions", "cause", c, "room members evicted, by cause"));
+        UPGRADE_REFUSALS.forEach(r -> counter(refusals, "flock.upgrades.refused", "reason", r,
+                "WebSocket upgrades refused with 503, by reason"));
+    }
+
+    /**
+     * Frame received to written to its last local recipient, one sample per fan-out. Fixed SLO buckets (a dozen from
+     * 0.1 ms to 1 s) rather than Micrometer's ~70 percentile buckets: the same cost to record (a search among fewer
+     * bounds) and a histogram an OTLP backend and a dashboard read as it is.
+     */
+    private Timer deliveryTimer(String kind) {
+        return Timer.builder("flock.delivery.duration")
+                .description("frame received to written to its last local recipient, per fan-out, by kind")
+                .tag("kind", kind)
+                .serviceLevelObjectives(DELIVERY_BUCKETS)
+                .register(registry);
+    }
+
+    private static final Duration[] DELIVERY_BUCKETS = {Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+            Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5),
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1)};
+
+    /**
+     * {@code flock_build_info{version,commit}} = 1: which build each instance runs, joinable onto any other meter
+     * ({@code * on(instance) group_left(version) flock_build_info}).
+     */
+    public static void buildInfo(MeterRegistry registry, String version, String commit) {
+        Gauge.builder("flock.build.info", () -> 1).description("the running build: always 1, labelled with its version")
+                .tag("version", version).tag("commit", commit).strongReference(true).register(registry);
+    }
+
+    /** Every series of the server API's key refusals at 0 (called when the API is on). */
+    public void apiAuthFailures() {
+        API_AUTH_FAILURES.forEach(this::apiAuthCounter);
     }
 
     /** Meters kept in memory only: for tests and embedders that do not scrape. */
@@ -117,7 +202,7 @@ public final class FlockMetrics {
     }
 
     /** Registers the fixed set of results at 0, so a dashboard sees every series from the start. */
-    public void authResults(java.util.List<String> results) {
+    public void authResults(List<String> results) {
         results.forEach(this::authCounter);
     }
 
@@ -147,8 +232,19 @@ public final class FlockMetrics {
         }
     }
 
-    public void dropped() {
-        dropped.increment();
+    public void dropped(Drop reason) {
+        dropped[reason.ordinal()].increment();
+    }
+
+    public void dropped(Drop reason, int messages) {
+        if (messages > 0) {
+            dropped[reason.ordinal()].increment(messages);
+        }
+    }
+
+    /** The room's queue dropped a cursor move (full). */
+    public void droppedOverload() {
+        dropped(Drop.OVERLOAD);
     }
 
     public void coalesced() {
@@ -159,11 +255,55 @@ public final class FlockMetrics {
         counter(evictions, "flock.evictions", "cause", cause, "room members evicted, by cause").increment();
     }
 
-    public void fanoutNanos(long nanos) {
-        fanout.record(nanos, TimeUnit.NANOSECONDS);
+    /** One cursor fan-out: its frame's arrival to the write to its last local recipient. */
+    public void cursorDeliveryNanos(long nanos) {
+        cursorDelivery.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One presence:update fan-out (the store's merge included): its frame's arrival to the last local write. */
+    public void presenceDeliveryNanos(long nanos) {
+        presenceDelivery.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     // ---- Redis (multi-instance mode) ----------------------------------------------------------------------
+
+    /** Redis mode: every Redis meter from the start, at 0 (the connection gauge at 0 until connected). */
+    public void redisMode() {
+        redisPublished(0);
+        redisReceived(0);
+        redisDropped(0);
+        redisReconnected(0);
+        REDIS_ERRORS.forEach(this::redisErrorCounter);
+        redisCommandTimer();
+        redisConnected(false);
+    }
+
+    /**
+     * A Redis error: {@code command} (a command or pipelined batch failed or timed out while connected),
+     * {@code connection_lost} (a connection failed, closed or stopped answering PING) or {@code connect_failed} (a
+     * connection attempt failed).
+     */
+    public void redisError(String kind) {
+        redisErrorCounter(kind).increment();
+    }
+
+    private Counter redisErrorCounter(String kind) {
+        return counter(redisErrors, "flock.redis.errors", "kind", kind, "Redis errors, by kind");
+    }
+
+    /** The Redis connections are back after a loss or a failed first attempt. */
+    public void redisReconnected() {
+        redisReconnected(1);
+    }
+
+    private void redisReconnected(int n) {
+        Counter c = redisReconnects;
+        if (c == null) {
+            c = redisReconnects = Counter.builder("flock.redis.reconnects")
+                    .description("Redis connections re-established after a loss or a failed attempt").register(registry);
+        }
+        c.increment(n);
+    }
 
     /** One message published on a room channel (a fan-out leaving this instance). */
     public void redisPublished() {
@@ -182,12 +322,16 @@ public final class FlockMetrics {
 
     /** One message received from a room channel that came from another instance. */
     public void redisReceived() {
+        redisReceived(1);
+    }
+
+    private void redisReceived(int n) {
         Counter c = redisReceived;
         if (c == null) {
             c = redisReceived = Counter.builder("flock.redis.received")
                     .description("messages received from Redis room channels (other instances)").register(registry);
         }
-        c.increment();
+        c.increment(n);
     }
 
     /** A cross-instance event dropped because Redis was unreachable (memory stays bounded). */
@@ -207,6 +351,10 @@ public final class FlockMetrics {
 
     /** The round trip of one Redis command (or pipelined batch), from send to reply. */
     public void redisCommand(long nanos) {
+        redisCommandTimer().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer redisCommandTimer() {
         Timer t = redisCommands;
         if (t == null) {
             t = redisCommands = Timer.builder("flock.redis.command.duration")
@@ -214,7 +362,7 @@ public final class FlockMetrics {
                     .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
                     .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
         }
-        t.record(nanos, TimeUnit.NANOSECONDS);
+        return t;
     }
 
     /** The Redis connection state: 1 connected, 0 not (the gauge appears on the first call). */
@@ -239,7 +387,7 @@ public final class FlockMetrics {
 
     /** Every series of the webhook meters at 0, and the pending gauge read from {@code pending}. */
     public void webhooks(Supplier<Number> pending) {
-        for (String r : java.util.List.of("delivered", "http_error", "timeout", "network_error")) {
+        for (String r : List.of("delivered", "http_error", "timeout", "network_error")) {
             webhookCounter(r);
         }
         webhookDropCounter("max_age");
@@ -279,8 +427,12 @@ public final class FlockMetrics {
 
     /** A server API request with a missing or wrong key ({@code missing}, {@code wrong}) or refused while locked out. */
     public void apiAuthFailed(String reason) {
-        counter(apiAuthFailures, "flock.api.auth.failures", "reason", reason,
-                "server API requests refused for their key, by reason").increment();
+        apiAuthCounter(reason).increment();
+    }
+
+    private Counter apiAuthCounter(String reason) {
+        return counter(apiAuthFailures, "flock.api.auth.failures", "reason", reason,
+                "server API requests refused for their key, by reason");
     }
 
     public int openConnections() {

@@ -75,6 +75,8 @@ public final class RedisLink {
     private int attempt;
     private long pingTimer = -1;
     private long reconnectTimer = -1;
+    /** A connection was lost or an attempt failed: the next successful connect is a reconnect. */
+    private boolean everFailed;
     private boolean pingInFlight;
     /**
      * Replies and pushes received (on the bridge's loop): a PING that times out while other answers kept coming
@@ -84,6 +86,7 @@ public final class RedisLink {
 
     RedisLink(FlockConfig config, FlockMetrics metrics) {
         this.metrics = metrics;
+        metrics.redisMode(); // every Redis meter at 0 from the start
         this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
                 .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
         this.db = database(config.redisUrl());
@@ -260,6 +263,9 @@ public final class RedisLink {
                 throw new IllegalStateException("connection lost while setting up");
             }
             connected = true;
+            if (everFailed) {
+                metrics.redisReconnected(); // back after a loss or a failed attempt (not the first connect)
+            }
             attempt = 0;
             reason = null;
             metrics.redisConnected(true);
@@ -267,6 +273,8 @@ public final class RedisLink {
             connectedListeners.forEach(Runnable::run);
             return (Void) null;
         }).onFailure(err -> {
+            everFailed = true;
+            metrics.redisError("connect_failed");
             reason = "Redis unavailable: " + describe(err);
             if (gen == generation) {
                 commands = null;
@@ -307,6 +315,7 @@ public final class RedisLink {
             return;
         }
         generation++;
+        everFailed = true;
         boolean was = connected;
         connected = false;
         commands = null;
@@ -314,6 +323,7 @@ public final class RedisLink {
         reason = "Redis connection lost: " + why;
         metrics.redisConnected(false);
         if (was) {
+            metrics.redisError("connection_lost"); // once per loss; one lost during set-up is a failed connect
             LOG.warn("Redis connection lost ({}); local delivery goes on, cross-instance events are dropped until it is back", why);
         }
         lostListeners.forEach(Runnable::run);
@@ -366,6 +376,8 @@ public final class RedisLink {
             metrics.redisCommand(System.nanoTime() - start);
             if (ar.succeeded()) {
                 answers++;
+            } else {
+                metrics.redisError("command");
             }
             if (caller == null || Vertx.currentContext() == caller) {
                 result.handle(ar);
@@ -383,9 +395,9 @@ public final class RedisLink {
             return Future.failedFuture(new IllegalStateException("Redis unavailable"));
         }
         Future<?> sent = requests.size() == 1 ? cmd.send(requests.get(0)) : cmd.batch(requests);
-        return sent.map(r -> {
+        return sent.<Void>map(r -> {
             answers++;
-            return (Void) null;
-        });
+            return null;
+        }).onFailure(err -> metrics.redisError("command"));
     }
 }

@@ -49,7 +49,7 @@ final class Activity {
         } else if (message instanceof ClientMessage.CursorLeave) {
             removeCursor(member);
         } else if (message instanceof ClientMessage.PresenceUpdate m) {
-            updatePresence(peer, member, m.patch());
+            updatePresence(peer, member, m.patch(), receivedNanos);
         }
         // last, so that a leading-edge write takes this message's cursor along; a heartbeat needs only the touch
         touch(peer);
@@ -71,8 +71,8 @@ final class Activity {
         announcer.emit(new ServerMessage.CursorRemoved(roomId, member.userId), DeliveryKind.CURSOR_END, member.userId, true);
     }
 
-    private void updatePresence(Peer peer, Member member, ObjectNode patch) {
-        applyPatch(member, patch).onFailure(err -> announcer.refusePatch(peer));
+    private void updatePresence(Peer peer, Member member, ObjectNode patch, long receivedNanos) {
+        applyPatch(member, patch, receivedNanos).onFailure(err -> announcer.refusePatch(peer));
     }
 
     /**
@@ -86,11 +86,14 @@ final class Activity {
         if (member == null) {
             return io.vertx.core.Future.failedFuture(new java.util.NoSuchElementException("the user is not in the room"));
         }
-        return applyPatch(member, patch);
+        return applyPatch(member, patch, 0);
     }
 
-    /** One merge path for both patches: the store merges (once for the fleet), then the room tells everyone else. */
-    private io.vertx.core.Future<ObjectNode> applyPatch(Member member, ObjectNode patch) {
+    /**
+     * One merge path for both patches: the store merges (once for the fleet), then the room tells everyone else.
+     * {@code receivedNanos} > 0 (a client's frame) times the fan-out from the frame's arrival, the merge included.
+     */
+    private io.vertx.core.Future<ObjectNode> applyPatch(Member member, ObjectNode patch, long receivedNanos) {
         io.vertx.core.Promise<ObjectNode> done = io.vertx.core.Promise.promise();
         queue.await(services.store().merge(roomId, member.userId, member.metadata, patch), ar -> {
             ObjectNode merged = ar.succeeded() ? ar.result() : Metadata.merged(member.metadata, patch);
@@ -101,7 +104,7 @@ final class Activity {
             }
             member.metadata = merged;
             announcer.emit(new ServerMessage.PresenceUpdated(roomId, member.userId, patch), DeliveryKind.EVENT,
-                    member.userId, true);
+                    member.userId, true, receivedNanos);
             done.complete(merged.deepCopy());
         });
         return done.future();

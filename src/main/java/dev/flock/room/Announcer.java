@@ -31,11 +31,16 @@ final class Announcer {
 
     /** To the local members but {@code aboutUserId}'s own connections and, with {@code publish}, to other instances. */
     void emit(ServerMessage message, DeliveryKind kind, String aboutUserId, boolean publish) {
+        emit(message, kind, aboutUserId, publish, 0);
+    }
+
+    /** As {@link #emit(ServerMessage, DeliveryKind, String, boolean)}, timed from {@code receivedNanos} when > 0. */
+    void emit(ServerMessage message, DeliveryKind kind, String aboutUserId, boolean publish, long receivedNanos) {
         if (!publish && members.audience().isEmpty()) {
             return; // nobody to tell: skip the encoding
         }
         byte[] json = ProtocolCodec.encode(message);
-        delivery.broadcast(members.audience(), json, kind, aboutUserId, aboutUserId, 0);
+        delivery.broadcast(members.audience(), json, kind, aboutUserId, aboutUserId, receivedNanos);
         if (publish) {
             broker.publish(roomId, message, json);
         }

@@ -12,8 +12,9 @@ public interface Delivery {
 
     /**
      * Sends one encoded message (UTF-8 JSON) to every connection in {@code audience} except those of
-     * {@code excludedUserId} (null = nobody). {@code receivedNanos} > 0 records the fan-out time since the
-     * triggering frame arrived ({@link System#nanoTime()}).
+     * {@code excludedUserId} (null = nobody). {@code receivedNanos} > 0 records, once per broadcast, the time from
+     * the triggering frame's arrival ({@link System#nanoTime()}) to the write to the last local recipient: as a
+     * cursor delivery for {@link DeliveryKind#CURSOR}, as a presence delivery otherwise.
      */
     void broadcast(Audience audience, byte[] json, DeliveryKind kind, String aboutUserId, String excludedUserId,
                    long receivedNanos);

@@ -295,7 +295,7 @@ final class Membership {
                 reassert.addAll(m.peers); // not gone: this instance holds live connections of the user
                 continue;
             }
-            services.metrics().eviction("expired");
+            services.metrics().eviction("sweep"); // METRICS.md: pruned by a sweep or an expiry event
             if (m != null) {
                 userLeft(userId, true);
             } else {

@@ -11,12 +11,14 @@ public sealed interface RoomCommand {
 
     /**
      * A heartbeat, cursor move, cursor leave, presence update or leave from an admitted connection.
-     * {@code receivedNanos} is when its frame arrived, for the fan-out duration meter.
+     * {@code receivedNanos} is when its frame arrived, for the delivery duration meter; 0 for the messages that do not
+     * fan out a frame of their own (heartbeat, cursor leave, leave), which are not timed.
      */
     record Relay(Peer peer, ClientMessage message, long receivedNanos) implements RoomCommand {
-        /** Built where the frame is read, so "now" is its arrival. */
+        /** Built where the frame is read, so "now" is its arrival: one clock read per frame that fans out. */
         public Relay(Peer peer, ClientMessage message) {
-            this(peer, message, System.nanoTime());
+            this(peer, message, message instanceof ClientMessage.CursorMove || message instanceof ClientMessage.PresenceUpdate
+                    ? System.nanoTime() : 0);
         }
     }
 

@@ -52,7 +52,7 @@ public final class RoomVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         queue = new CommandQueue<>(context, this::process, m -> isCursorMove(m.body()), this::retireIfEmpty,
-                services.metrics()::dropped);
+                services.metrics()::droppedOverload);
         members = new Members(services.delivery(), services.metrics());
         Announcer announcer = new Announcer(roomId, members, services);
         activity = new Activity(roomId, services, members, announcer, queue);
@@ -145,7 +145,7 @@ public final class RoomVerticle extends VerticleBase {
     private void relay(RoomCommand.Relay c) {
         Member member = members.of(c.peer());
         if (member == null) {
-            services.metrics().dropped(); // raced with an eviction or expiry: the connection learns it on its loop
+            services.metrics().dropped(dev.flock.metrics.FlockMetrics.Drop.EVICTED); // raced with an eviction or expiry: the connection learns it on its loop
         } else if (c.message() instanceof ClientMessage.Leave) {
             membership.removePeer(c.peer(), LeaveReason.LEFT, null);
         } else {

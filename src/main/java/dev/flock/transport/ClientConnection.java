@@ -3,6 +3,7 @@ package dev.flock.transport;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.identity.Identity;
 import dev.flock.identity.UpgradeAuth;
+import dev.flock.metrics.FlockMetrics.Drop;
 import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.InvalidMessage;
@@ -261,13 +262,17 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         }
         slot.lastSeenMs = now;
         switch (slot.state) {
-            case BUFFERING -> slot.holdPreJoinMove(move, now);
+            case BUFFERING -> {
+                if (!slot.holdPreJoinMove(move, now)) {
+                    hub.metrics.dropped(Drop.BEFORE_JOIN); // the oldest of the held moves made room for it
+                }
+            }
             case EXPIRED -> {
                 startJoin(slot, slot.join, now);
                 send(slot, new RoomCommand.Relay(this, move));
             }
             case JOINING, ADMITTED -> send(slot, new RoomCommand.Relay(this, move));
-            case REFUSED -> hub.metrics.dropped();
+            case REFUSED -> hub.metrics.dropped(Drop.NOT_JOINED);
         }
     }
 
@@ -278,7 +283,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return;
         }
         if (slot == null) {
-            hub.metrics.dropped();
+            hub.metrics.dropped(Drop.NOT_JOINED);
             return;
         }
         slot.lastSeenMs = now;
@@ -288,7 +293,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         if (identity != null && message instanceof ClientMessage.PresenceUpdate update) {
             ObjectNode patch = identity.unlocked(update.patch()); // the token's meta is not the client's to change
             if (patch.isEmpty()) {
-                hub.metrics.dropped();
+                hub.metrics.dropped(Drop.LOCKED_METADATA);
                 return;
             }
             message = patch == update.patch() ? update : new ClientMessage.PresenceUpdate(update.roomId(), patch);
@@ -296,14 +301,14 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, message));
         } else {
-            hub.metrics.dropped();
+            hub.metrics.dropped(Drop.NOT_JOINED);
         }
     }
 
     private void onLeave(ClientMessage.Leave leave) {
         RoomSlot slot = rooms.remove(leave.roomId());
         if (slot == null) {
-            hub.metrics.dropped();
+            hub.metrics.dropped(Drop.NOT_JOINED);
         } else if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, leave));
         }
@@ -332,6 +337,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         sendError(refusal.code(), refusal.message(), join.roomId());
         if (slot != null && !slot.inRoom()) {
             rooms.remove(join.roomId()); // held pre-join moves or a refused seat: nothing of it may go on
+            hub.metrics.dropped(Drop.BEFORE_JOIN, slot.discardPreJoinMoves());
         }
         return null;
     }
@@ -344,7 +350,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         if (identity == null || !identity.readOnlyIn(roomId)) {
             return false;
         }
-        hub.metrics.dropped();
+        hub.metrics.dropped(Drop.READ_ONLY);
         if (slot != null) {
             slot.lastSeenMs = now; // a message for the room all the same: its sender is alive
         }
@@ -373,7 +379,10 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
         }
         // queue behind anything already waiting, so commands reach the room in the order they came
         slot.waiting.add(new RoomCommand.Join(this, slot.seq, join));
-        for (ClientMessage.CursorMove move : slot.takeFreshPreJoinMoves(now)) {
+        int held = slot.heldPreJoinMoves();
+        ClientMessage.CursorMove[] fresh = slot.takeFreshPreJoinMoves(now);
+        hub.metrics.dropped(Drop.BEFORE_JOIN, held - fresh.length); // older than the hold time
+        for (ClientMessage.CursorMove move : fresh) {
             slot.waiting.add(new RoomCommand.Relay(this, move));
         }
         long seq = slot.seq;
@@ -475,6 +484,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
                 LOG.debug("presence expired {} {} {}", kv("conn", id), kv("roomId", slot.roomId), kv("userId", slot.join.userId()));
             } else if (slot.staleBuffer(now)) {
                 it.remove();
+                hub.metrics.dropped(Drop.BEFORE_JOIN, slot.discardPreJoinMoves()); // no join came in time for them
             }
         }
         checkSlowConsumer(now);
@@ -531,6 +541,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             if (slot.inRoom() || slot.waiting != null) {
                 send(slot, new RoomCommand.Disconnect(this, graced));
             }
+            hub.metrics.dropped(Drop.BEFORE_JOIN, slot.discardPreJoinMoves()); // the socket went before their join
         }
         rooms.clear();
         hub.forget(this);

@@ -65,8 +65,9 @@ final class RoomSlot {
         return state == State.JOINING || state == State.ADMITTED;
     }
 
-    /** Keeps the latest {@value #PRE_JOIN_MOVES} moves. */
-    void holdPreJoinMove(ClientMessage.CursorMove move, long nowMs) {
+    /** Keeps the latest {@value #PRE_JOIN_MOVES} moves; false when the oldest held one was dropped for it. */
+    boolean holdPreJoinMove(ClientMessage.CursorMove move, long nowMs) {
+        boolean kept = true;
         if (preJoin == null) {
             preJoin = new ClientMessage.CursorMove[PRE_JOIN_MOVES];
             preJoinAt = new long[PRE_JOIN_MOVES];
@@ -75,10 +76,25 @@ final class RoomSlot {
             System.arraycopy(preJoin, 1, preJoin, 0, PRE_JOIN_MOVES - 1);
             System.arraycopy(preJoinAt, 1, preJoinAt, 0, PRE_JOIN_MOVES - 1);
             preJoinCount--;
+            kept = false;
         }
         preJoin[preJoinCount] = move;
         preJoinAt[preJoinCount] = nowMs;
         preJoinCount++;
+        return kept;
+    }
+
+    int heldPreJoinMoves() {
+        return preJoinCount;
+    }
+
+    /** Forgets the held moves (they will never be relayed); returns how many there were. */
+    int discardPreJoinMoves() {
+        int n = preJoinCount;
+        preJoin = null;
+        preJoinAt = null;
+        preJoinCount = 0;
+        return n;
     }
 
     /** Hands over the moves still within the hold time, and forgets them all. */

@@ -82,7 +82,7 @@ class MetricsEndpointTest {
                     "flock_messages_received_total{type=\"join\"} 2.0",
                     "flock_messages_received_total{type=\"cursor:move\"} 1.0",
                     "flock_connections_opened_total 2.0", "flock_errors_sent_total{code=\"ROOM_FULL\"} 0.0",
-                    "flock_fanout_duration_seconds_bucket", "vertx_http_server_active_ws_connections");
+                    "flock_delivery_duration_seconds_bucket{kind=\"cursor\"", "vertx_http_server_active_ws_connections");
             assertThat(text).doesNotContain("room-1", "alice", "bob"); // no per-room or per-user labels
             assertThat(text).doesNotContain("flock_redis_"); // Redis meters appear only in Redis mode
         } finally {
