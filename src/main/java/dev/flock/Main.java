@@ -43,15 +43,9 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         launch.warnings().forEach(log::warn);
 
-        MeterRegistries meters;
-        try {
-            BuildInfo build = BuildInfo.current();
-            meters = new MeterRegistries(config, build.version(), build.commit(), io.micrometer.core.instrument.Clock.SYSTEM);
-        } catch (ConfigException e) { // an unusable FLOCK_OTLP_ENDPOINT
-            System.err.println("flock: invalid configuration: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        BuildInfo build = BuildInfo.current();
+        MeterRegistries meters = new MeterRegistries(config, build.version(), build.commit(),
+                io.micrometer.core.instrument.Clock.SYSTEM);
         // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
         Vertx vertx = Vertx.builder()
                 .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())

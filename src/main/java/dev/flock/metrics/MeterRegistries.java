@@ -34,7 +34,6 @@ public final class MeterRegistries {
 
     /**
      * @param clock Micrometer's clock ({@code Clock.SYSTEM}; a test's, adapted with {@link OtlpPush#micrometerClock})
-     * @throws dev.flock.config.ConfigException for an unusable {@code FLOCK_OTLP_ENDPOINT}
      */
     public MeterRegistries(FlockConfig config, String version, String commit, io.micrometer.core.instrument.Clock clock) {
         prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new io.prometheus.metrics.model.registry.PrometheusRegistry(), clock);

@@ -1,6 +1,5 @@
 package dev.flock.metrics;
 
-import dev.flock.config.ConfigException;
 import dev.flock.config.OtlpSettings;
 import dev.flock.time.Clock;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -11,7 +10,6 @@ import io.micrometer.registry.otlp.OtlpMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -31,7 +29,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class OtlpPush {
 
     private static final Logger LOG = LoggerFactory.getLogger(OtlpPush.class);
-    static final String METRICS_PATH = "/v1/metrics";
     private static final long CLOSE_WAIT_MS = 5_000;
 
     private final Registry registry;
@@ -45,43 +42,13 @@ public final class OtlpPush {
     /**
      * @param clock Micrometer's clock for the registry's timestamps and windows: {@code Clock.SYSTEM}, or in a test
      *              {@link #micrometerClock} over the test's clock
-     * @throws ConfigException when the endpoint is not an http(s) URL with a host
      */
     public OtlpPush(OtlpSettings settings, Map<String, String> resource, io.micrometer.core.instrument.Clock clock) {
-        this.url = metricsUrl(settings.endpoint());
+        this.url = settings.metricsUrl(); // validated with the configuration (OtlpSettings)
         this.stepMs = settings.stepSeconds() * 1000L;
         Map<String, String> attributes = new java.util.LinkedHashMap<>(resource);
         attributes.put("service.name", settings.serviceName());
         this.registry = new Registry(new Config(url, Duration.ofMillis(stepMs), Map.copyOf(attributes)), clock);
-    }
-
-    /**
-     * The endpoint is a base URL, as {@code OTEL_EXPORTER_OTLP_ENDPOINT} is for the OTel SDKs: {@code /v1/metrics} is
-     * appended (after any path it has, without doubling a slash).
-     */
-    static String metricsUrl(String endpoint) {
-        URI uri;
-        try {
-            uri = URI.create(endpoint.trim());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT is not a URL (" + e.getMessage() + "): expected e.g. http://collector:4318");
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP), got \""
-                    + endpoint + "\"");
-        }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT has no host: \"" + endpoint + "\" (expected e.g. http://collector:4318)");
-        }
-        if (uri.getQuery() != null || uri.getFragment() != null) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT is a base URL without query or fragment: \"" + endpoint + "\"");
-        }
-        String base = endpoint.trim();
-        while (base.endsWith("/")) {
-            base = base.substring(0, base.length() - 1);
-        }
-        return base + METRICS_PATH;
     }
 
     /** A Micrometer clock reading Flock's clock, so a test's clock also moves the registry's time. */

@@ -311,6 +311,8 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             hub.metrics.dropped(Drop.NOT_JOINED);
         } else if (slot.inRoom()) {
             send(slot, new RoomCommand.Relay(this, leave));
+        } else {
+            hub.metrics.dropped(Drop.BEFORE_JOIN, slot.discardPreJoinMoves()); // a leave before the join: moves held for it
         }
     }
 

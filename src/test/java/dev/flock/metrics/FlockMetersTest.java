@@ -108,6 +108,11 @@ class FlockMetersTest {
             clock.advance(2_000); // two scans: the moves are stale (over 500 ms) at the second
             Await.until("the two moves of room-2 dropped", () -> dropped(r, "before_join") == 7);
 
+            // a leave before the join takes the moves held for it along
+            alice.move("room-4", 0.3, 0.3);
+            alice.leave("room-4");
+            Await.until("the move held for room-4 dropped", () -> dropped(r, "before_join") == 8);
+
             // a presence update for a room never joined is not_joined
             alice.send(new JsonObject().put("type", "presence:update").put("roomId", "room-3")
                     .put("metadata", new JsonObject().put("k", 1)));

@@ -150,12 +150,14 @@ class OtlpPushTest {
 
     @Test
     void endpoint_isABaseUrl_andAnUnusableOneIsAConfigError() {
-        assertThat(OtlpPush.metricsUrl("http://collector:4318")).isEqualTo("http://collector:4318/v1/metrics");
-        assertThat(OtlpPush.metricsUrl("https://gw.example/otlp/")).isEqualTo("https://gw.example/otlp/v1/metrics");
+        assertThat(new OtlpSettings("http://collector:4318", "flock", 10).metricsUrl())
+                .isEqualTo("http://collector:4318/v1/metrics");
+        assertThat(new OtlpSettings("https://gw.example/otlp/", "flock", 10).metricsUrl())
+                .isEqualTo("https://gw.example/otlp/v1/metrics");
+        assertThat(new OtlpSettings(null, "flock", 10).enabled()).isFalse();
         for (String bad : List.of("collector:4318", "grpc://collector:4317", "http://", "http://c:4318/?x=1", "http://a b")) {
-            assertThatThrownBy(() -> new OtlpPush(new OtlpSettings(bad, "flock", 10), Map.of(),
-                    io.micrometer.core.instrument.Clock.SYSTEM)).isInstanceOf(ConfigException.class)
-                    .hasMessageContaining("FLOCK_OTLP_ENDPOINT");
+            assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_OTLP_ENDPOINT", bad))).as(bad)
+                    .isInstanceOf(ConfigException.class).hasMessageContaining("FLOCK_OTLP_ENDPOINT");
         }
     }
 
