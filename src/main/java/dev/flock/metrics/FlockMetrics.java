@@ -123,9 +123,9 @@ public final class FlockMetrics {
     }
 
     /**
-     * Frame received to written to its last local recipient, one sample per fan-out. Fixed SLO buckets (a dozen from
-     * 0.1 ms to 1 s) rather than Micrometer's ~70 percentile buckets: the same cost to record (a search among fewer
-     * bounds) and a histogram an OTLP backend and a dashboard read as it is.
+     * Frame received to written to its last local recipient, one sample per fan-out. Fixed SLO buckets (13 from
+     * 0.1 ms to 1 s) rather than Micrometer's ~70 percentile buckets: a shorter search per record, a smaller scrape,
+     * and bounds an OTLP backend and a dashboard read as they are.
      */
     private Timer deliveryTimer(String kind) {
         return Timer.builder("flock.delivery.duration")

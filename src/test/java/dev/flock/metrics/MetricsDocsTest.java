@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -71,6 +72,43 @@ class MetricsDocsTest {
             checked++;
         }
         assertThat(checked).isGreaterThan(15);
+    }
+
+    /** The reason tables under the meter table list exactly the label values a scrape shows. */
+    @Test
+    void reasonTables_listExactlyTheScrapedLabelValues() throws Exception {
+        String text = scrapeText(builder());
+        for (String meter : List.of("flock_connections_closed_total", "flock_messages_dropped_total")) {
+            assertThat(labelValues(text, meter, "reason")).as(meter).isEqualTo(reasonTable(meter));
+        }
+    }
+
+    private static Set<String> labelValues(String text, String sample, String key) {
+        Set<String> values = new TreeSet<>();
+        Matcher m = Pattern.compile("(?m)^" + sample + "\\{[^}]*\\b" + key + "=\"([^\"]*)\"").matcher(text);
+        while (m.find()) {
+            values.add(m.group(1));
+        }
+        return values;
+    }
+
+    /** The first column of the table introduced by a line "`meter{reason=...}`:". */
+    private static Set<String> reasonTable(String meter) throws Exception {
+        List<String> lines = Files.readAllLines(DOC);
+        int at = lines.indexOf("`" + meter + "{reason=...}`:");
+        assertThat(at).as("a reason table for " + meter).isNotNegative();
+        Set<String> values = new TreeSet<>();
+        Pattern row = Pattern.compile("^\\| `([a-z0-9_]+)` \\|.*");
+        for (int i = at + 1; i < lines.size() && (lines.get(i).isBlank() || lines.get(i).startsWith("|")); i++) {
+            Matcher m = row.matcher(lines.get(i));
+            if (m.matches()) {
+                values.add(m.group(1));
+            }
+            if (lines.get(i).isBlank() && !values.isEmpty()) {
+                break;
+            }
+        }
+        return values;
     }
 
     private static FlockConfigBuilder builder() {
