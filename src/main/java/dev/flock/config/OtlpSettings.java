@@ -9,8 +9,9 @@ import java.util.Locale;
  * @param endpoint    the collector's base URL ({@code http://collector:4318}); null = off
  * @param serviceName the {@code service.name} resource attribute
  * @param stepSeconds how often the meters are pushed
- * @throws ConfigException for an endpoint that is not an http(s) base URL with a host, so start-up and
- *                         {@code --check-config} refuse it alike
+ * @throws ConfigException for an endpoint that is not an http(s) URL with a host (or has a fragment), so start-up and
+ *                         {@code --check-config} refuse it alike; the message never repeats the URL beyond scheme,
+ *                         host and port (a collector's token may sit in its path or user info)
  */
 public record OtlpSettings(String endpoint, String serviceName, int stepSeconds) {
 
@@ -27,7 +28,15 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
         return endpoint != null && !endpoint.isBlank();
     }
 
-    /** Where the pushes go: the endpoint with {@code /v1/metrics} after any path it has (no doubled slash). */
+    /** Where the pushes go, for log lines: scheme, host and port only (credentials may sit in the rest). */
+    public String shownUrl() {
+        return ShownUrl.of(endpoint) + METRICS_PATH;
+    }
+
+    /**
+     * Where the pushes go: the endpoint with {@code /v1/metrics} after any path it has (no doubled slash), before any
+     * query it has.
+     */
     public String metricsUrl() {
         return metricsUrl(endpoint);
     }
@@ -38,22 +47,25 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
         try {
             uri = URI.create(base);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT is not a URL (" + e.getMessage() + "): expected e.g. http://collector:4318");
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT is not a URL: expected e.g. http://collector:4318");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP), got \""
-                    + endpoint + "\"");
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP), got "
+                    + (scheme.isEmpty() ? "no scheme" : "scheme \"" + scheme + "\"") + " (e.g. http://collector:4318)");
         }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT has no host: \"" + endpoint + "\" (expected e.g. http://collector:4318)");
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT has no host (expected e.g. http://collector:4318)");
         }
-        if (uri.getQuery() != null || uri.getFragment() != null) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT is a base URL without query or fragment: \"" + endpoint + "\"");
+        if (uri.getRawFragment() != null) {
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT is a base URL without a #fragment: " + ShownUrl.of(endpoint));
         }
-        while (base.endsWith("/")) {
-            base = base.substring(0, base.length() - 1);
+        // the path gets /v1/metrics; a query (some collectors take their key there) stays after it
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
         }
-        return base + METRICS_PATH;
+        return uri.getScheme() + "://" + uri.getRawAuthority() + path + METRICS_PATH
+                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     }
 }

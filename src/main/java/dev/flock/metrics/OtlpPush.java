@@ -33,6 +33,8 @@ public final class OtlpPush {
 
     private final Registry registry;
     private final String url;
+    /** For log lines: scheme, host and port. */
+    private final String shown;
     private final long stepMs;
     private final ExecutorService pusher = Executors.newSingleThreadExecutor(daemon("flock-otlp-push"));
     private final AtomicBoolean inFlight = new AtomicBoolean();
@@ -45,6 +47,7 @@ public final class OtlpPush {
      */
     public OtlpPush(OtlpSettings settings, Map<String, String> resource, io.micrometer.core.instrument.Clock clock) {
         this.url = settings.metricsUrl(); // validated with the configuration (OtlpSettings)
+        this.shown = settings.shownUrl();
         this.stepMs = settings.stepSeconds() * 1000L;
         Map<String, String> attributes = new java.util.LinkedHashMap<>(resource);
         attributes.put("service.name", settings.serviceName());
@@ -82,7 +85,7 @@ public final class OtlpPush {
         }
         this.clock = clock;
         timer = clock.setPeriodic(stepMs, id -> pushSoon());
-        LOG.info("pushing metrics over OTLP to {} every {} s", url, stepMs / 1000);
+        LOG.info("pushing metrics over OTLP to {} every {} s", shown, stepMs / 1000);
     }
 
     /** Whether a push is under way (handed to the push thread and not finished). */
@@ -100,7 +103,7 @@ public final class OtlpPush {
                 try {
                     registry.push();
                 } catch (RuntimeException e) {
-                    LOG.warn("OTLP push to {} failed: {}", url, e.toString());
+                    LOG.warn("OTLP push to {} failed: {}", shown, e.toString());
                 } finally {
                     inFlight.set(false);
                 }
@@ -127,9 +130,9 @@ public final class OtlpPush {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             return; // already closed
         } catch (java.util.concurrent.TimeoutException e) {
-            LOG.warn("the last OTLP push to {} did not finish within {} ms", url, CLOSE_WAIT_MS);
+            LOG.warn("the last OTLP push to {} did not finish within {} ms", shown, CLOSE_WAIT_MS);
         } catch (java.util.concurrent.ExecutionException e) {
-            LOG.warn("the last OTLP push to {} failed: {}", url, e.getCause().toString());
+            LOG.warn("the last OTLP push to {} failed: {}", shown, e.getCause().toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
