@@ -9,7 +9,8 @@ import java.util.Locale;
  * @param endpoint    the collector's base URL ({@code http://collector:4318}); null = off
  * @param serviceName the {@code service.name} resource attribute
  * @param stepSeconds how often the meters are pushed
- * @throws ConfigException for an endpoint that is not an http(s) URL with a host (or has a fragment), so start-up and
+ * @throws ConfigException for an endpoint that is not an http(s) URL with a host, or carries credentials (user info,
+ *                         a query) or a fragment, so start-up and
  *                         {@code --check-config} refuse it alike; the message never repeats the URL beyond scheme,
  *                         host and port (a collector's token may sit in its path or user info)
  */
@@ -34,8 +35,7 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
     }
 
     /**
-     * Where the pushes go: the endpoint with {@code /v1/metrics} after any path it has (no doubled slash), before any
-     * query it has.
+     * Where the pushes go: the endpoint with {@code /v1/metrics} after any path it has (no doubled slash).
      */
     public String metricsUrl() {
         return metricsUrl(endpoint);
@@ -54,18 +54,26 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
             throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP), got "
                     + (scheme.isEmpty() ? "no scheme" : "scheme \"" + scheme + "\"") + " (e.g. http://collector:4318)");
         }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        // java.net.URI gives no host for a name with '_' (a Compose service such as otel_collector), which
+        // HttpURLConnection reaches fine: the authority decides, as for the Redis URL
+        String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+        if (authority.isEmpty() || authority.startsWith(":")) {
             throw new ConfigException("FLOCK_OTLP_ENDPOINT has no host (expected e.g. http://collector:4318)");
+        }
+        // Micrometer logs the whole URL with every failed push, and HttpURLConnection would not use user info anyway:
+        // credentials belong in a header, never in the URL
+        if (authority.indexOf('@') >= 0 || uri.getRawQuery() != null) {
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT must not carry credentials (user info or a ?query): give a"
+                    + " collector's key as a header, OTEL_EXPORTER_OTLP_HEADERS=\"api-key=...\"");
         }
         if (uri.getRawFragment() != null) {
             throw new ConfigException("FLOCK_OTLP_ENDPOINT is a base URL without a #fragment: " + ShownUrl.of(endpoint));
         }
-        // the path gets /v1/metrics; a query (some collectors take their key there) stays after it
+        // the path gets /v1/metrics
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         while (path.endsWith("/")) {
             path = path.substring(0, path.length() - 1);
         }
-        return uri.getScheme() + "://" + uri.getRawAuthority() + path + METRICS_PATH
-                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        return uri.getScheme() + "://" + authority + path + METRICS_PATH;
     }
 }

@@ -273,6 +273,9 @@ public final class RedisLink {
             connectedListeners.forEach(Runnable::run);
             return (Void) null;
         }).onFailure(err -> {
+            if (stopped) { // a stop in the middle of a connect is no failed connect
+                return;
+            }
             everFailed = true;
             metrics.redisError("connect_failed");
             reason = "Redis unavailable: " + describe(err);
@@ -376,8 +379,8 @@ public final class RedisLink {
             metrics.redisCommand(System.nanoTime() - start);
             if (ar.succeeded()) {
                 answers++;
-            } else {
-                metrics.redisError("command");
+            } else if (!isNoScript(ar.cause())) { // NOSCRIPT: the script cache is empty (fresh or restarted Redis),
+                metrics.redisError("command");     // and the caller falls back to EVAL: no error
             }
             if (caller == null || Vertx.currentContext() == caller) {
                 result.handle(ar);
@@ -399,5 +402,9 @@ public final class RedisLink {
             answers++;
             return null;
         }).onFailure(err -> metrics.redisError("command"));
+    }
+
+    private static boolean isNoScript(Throwable err) {
+        return err != null && err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT");
     }
 }

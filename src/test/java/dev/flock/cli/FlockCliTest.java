@@ -97,7 +97,7 @@ class FlockCliTest {
         Map<String, String> env = Map.of("FLOCK_REDIS_URL", "redis://:redis-pw-123@my_redis:6379/2",
                 "FLOCK_API_KEYS", "api-key-1,api-key-2", "FLOCK_JWT_SECRET", "jwt-secret-that-is-at-least-32-bytes-long",
                 "FLOCK_WEBHOOK_URL", "https://hook:hook-pw@hooks.example.com/flock,https://hooks.slack.com/services/T0/B0/slack-tok"
-                        + ",https://h.example.com:8443/in?token=query-tok", "FLOCK_OTLP_ENDPOINT", "http://c:4318/otlp?api-key=otlp-tok",
+                        + ",https://h.example.com:8443/in?token=query-tok", "FLOCK_OTLP_ENDPOINT", "http://c:4318/otlp-tok",
                 "FLOCK_WEBHOOK_SECRET", "webhook-secret-16b+",
                 "FLOCK_MAX_ROOM_SIZE", "50");
         FlockCli.Launch l = run(env, "--check-config", "--conf", conf.toString());

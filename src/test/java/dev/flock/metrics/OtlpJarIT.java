@@ -57,9 +57,21 @@ class OtlpJarIT {
                     .contains("flock.connections.open", "flock.build.info", "flock.delivery.duration", "process.files.open");
             assertThat(HttpCalls.get(vertx, flock.port, "/metrics").body()).contains("flock_build_info{");
 
-            int before = received.size();
+            // a socket open at SIGTERM is closed by the shutdown ("shutdown" close reason); only a push after that close,
+            // i.e. the one at shutdown, can show it
+            dev.flock.support.WsClient socket = dev.flock.support.WsClient.connect(vertx, flock.port);
+            Await.until("the socket counted", () -> HttpCalls.get(vertx, flock.port, "/metrics").body()
+                    .contains("flock_connections_open 1.0"));
             assertThat(flock.terminate(15_000)).isTrue();
-            assertThat(received.size()).as("the push at shutdown").isGreaterThan(before);
+            socket.close();
+            ExportMetricsServiceRequest last = received.get(received.size() - 1);
+            assertThat(last.getResourceMetrics(0).getScopeMetricsList().stream().flatMap(s -> s.getMetricsList().stream())
+                    .filter(m -> m.getName().equals("flock.connections.closed"))
+                    .flatMap(m -> m.getSum().getDataPointsList().stream())
+                    .filter(d -> d.getAttributesList().stream().anyMatch(a -> a.getKey().equals("reason")
+                            && a.getValue().getStringValue().equals("shutdown")))
+                    .mapToDouble(io.opentelemetry.proto.metrics.v1.NumberDataPoint::getAsDouble).sum())
+                    .as("the last push came after the shutdown closed the socket").isEqualTo(1.0);
             assertThat(flock.output()).contains("pushing metrics over OTLP to http://127.0.0.1:" + receiver.actualPort()
                     + "/v1/metrics every 1 s");
         }
