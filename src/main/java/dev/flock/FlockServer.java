@@ -377,8 +377,12 @@ public final class FlockServer {
 
     /** As {@link #stop()}; with {@code announceLeaves} the sockets close without a grace and their users leave at once. */
     public Future<Void> stop(boolean announceLeaves) {
-        // an attached server closed at once must not leave a bridge behind that deploys after the stop
-        return started.transform(ignored -> stopParts(announceLeaves));
+        // an attached server closed at once must not leave a bridge behind that deploys after the stop. Only then is the
+        // stop chained on it: a future chained on started would run its callbacks on the event loop started completed
+        // on, and the caller's last step after vertx.close() (Main's shutdown) would never run
+        Future<Void> background = started;
+        return background.isComplete() ? stopParts(announceLeaves)
+                : background.transform(ignored -> stopParts(announceLeaves));
     }
 
     private Future<Void> stopParts(boolean announceLeaves) {

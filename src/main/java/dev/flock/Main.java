@@ -108,7 +108,9 @@ public final class Main {
         server.readiness().markShuttingDown();
         log.info("shutting down");
         CountDownLatch done = new CountDownLatch(1);
-        server.stop().eventually(metricsEndpoint::close).eventually(vertx::close).onComplete(ar -> done.countDown());
+        // the latch is counted down by vertx.close()'s own future, not by a future chained after it: a chained one
+        // may deliver on an event loop the close has just ended, and then never
+        server.stop().eventually(metricsEndpoint::close).onComplete(ar -> vertx.close().onComplete(closed -> done.countDown()));
         try {
             if (!done.await(server.config().shutdownTimeoutMs(), TimeUnit.MILLISECONDS)) {
                 log.warn("shutdown timed out after {} ms", server.config().shutdownTimeoutMs());

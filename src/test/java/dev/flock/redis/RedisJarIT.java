@@ -134,6 +134,19 @@ class RedisJarIT {
         assertThat(p.output()).contains("Redis connected db=3");
     }
 
+    @Test
+    void sigterm_inRedisMode_stopsCleanly_reachableRedisOrNot() throws Exception {
+        JarProcess up = instance();
+        Fleet.awaitTrue("/ready 200", Duration.ofSeconds(10), () -> readyStatus(up.port) == 200);
+        JarProcess down = JarProcess.start(Map.of("FLOCK_REDIS_URL", "redis://127.0.0.1:" + JarProcess.freePort()));
+        processes.add(down);
+        for (JarProcess p : List.of(up, down)) {
+            // the shutdown's last step must be seen: a stop chained on a context Vert.x's close ended hung to the timeout
+            assertThat(p.terminate(15_000)).isTrue();
+            assertThat(p.output()).contains("\"message\":\"stopped\"").doesNotContain("shutdown timed out");
+        }
+    }
+
     private static int readyStatus(int port) {
         try {
             HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/ready").toURL().openConnection();
