@@ -50,6 +50,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["bash", "-c", "p=$(sed -n 's/.*\"port\"[[:space:]]*:[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' /app/conf/flock.json 2>/dev/null | head -n 1); exec 3<>/dev/tcp/127.0.0.1/${FLOCK_PORT:-${p:-8787}} && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && grep -q '\"status\":\"ok\"' <&3"]
 
 # exec: java replaces the shell as PID 1, so `docker stop` (SIGTERM) reaches the JVM's shutdown hook:
-# /ready turns 503, sockets close with 1001, the process exits within FLOCK_SHUTDOWN_TIMEOUT_MS.
+# /ready turns 503, sockets close with 4001 "server restarting" (spread over FLOCK_SHUTDOWN_SPREAD_MS), the process exits within FLOCK_SHUTDOWN_TIMEOUT_MS.
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/flock-server.jar \"$@\"", "flock"]
 CMD ["--conf", "/app/conf/flock.json"]

@@ -100,7 +100,7 @@ public final class Main {
     }
 
     /**
-     * SIGTERM: {@code /ready} turns 503 first, then every socket is closed with 1001 so SDKs reconnect
+     * SIGTERM: {@code /ready} turns 503 first, then every socket is closed with 4001 "server restarting" (spread out) so SDKs reconnect
      * elsewhere, then the process exits within the timeout.
      */
     private static void shutdown(Logger log, Vertx vertx, FlockServer server, MetricsEndpoint metricsEndpoint,
