@@ -396,6 +396,21 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
             return; // a newer join took over this slot's queue
         }
         if (failed) {
+            // what queued behind the join never reaches a room: cursor moves (the held pre-join ones among them) are
+            // dropped before a join that never happened, anything else for a room it never joined
+            int moves = 0;
+            int others = 0;
+            for (RoomCommand c : slot.waiting) {
+                if (c instanceof RoomCommand.Relay r) {
+                    if (r.message() instanceof ClientMessage.CursorMove) {
+                        moves++;
+                    } else {
+                        others++;
+                    }
+                }
+            }
+            hub.metrics.dropped(Drop.BEFORE_JOIN, moves);
+            hub.metrics.dropped(Drop.NOT_JOINED, others);
             slot.waiting = null;
             if (rooms.get(slot.roomId) == slot) {
                 rooms.remove(slot.roomId);
