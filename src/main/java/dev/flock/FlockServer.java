@@ -45,6 +45,7 @@ import dev.flock.webhook.WebhookDispatcher;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -97,6 +98,8 @@ public final class FlockServer {
     private String webhookDeployment;
     /** The background parts' deployment (see {@link #started()}). */
     private volatile Future<Void> started = Future.succeededFuture();
+    /** The first stop's outcome; guarded by {@code this}. */
+    private Future<Void> stopping;
     private int port;
 
     private FlockServer(Vertx vertx, FlockConfig config, FlockMetrics metrics, Clock clock) {
@@ -376,13 +379,18 @@ public final class FlockServer {
     }
 
     /** As {@link #stop()}; with {@code announceLeaves} the sockets close without a grace and their users leave at once. */
-    public Future<Void> stop(boolean announceLeaves) {
-        // an attached server closed at once must not leave a bridge behind that deploys after the stop. Only then is the
-        // stop chained on it: a future chained on started would run its callbacks on the event loop started completed
-        // on, and the caller's last step after vertx.close() (Main's shutdown) would never run
-        Future<Void> background = started;
-        return background.isComplete() ? stopParts(announceLeaves)
-                : background.transform(ignored -> stopParts(announceLeaves));
+    public synchronized Future<Void> stop(boolean announceLeaves) {
+        if (stopping != null) { // a second stop (close() after stop(), say) waits for the first, never undoes half of it
+            return stopping;
+        }
+        // an attached server closed at once must not leave a bridge behind that deploys after the stop, so the stop waits
+        // for the background deployment. The answer is a future bound to no context: one chained on started would run
+        // its callbacks on the event loop started completed on, and a caller's last step after vertx.close() (Main's
+        // shutdown) would never run
+        Promise<Void> stopped = Promise.promise();
+        started.onComplete(ignored -> stopParts(announceLeaves).onComplete(stopped));
+        stopping = stopped.future();
+        return stopping;
     }
 
     private Future<Void> stopParts(boolean announceLeaves) {

@@ -210,8 +210,8 @@ public final class ConfigLoader {
                 if (v instanceof String str) {
                     return str.isBlank() ? s.defaultValue() : fromText(s, str.trim(), name);
                 }
-                // a secret's value is never echoed, even a mistyped one: only its JSON type
-                throw new ConfigException(name + " must be a string, got " + (s.kind() == Setting.Kind.SECRET ? jsonType(v) : v));
+                // never the value, only its JSON type: a mistyped secret or URL (webhook, collector) may hold a key
+                throw new ConfigException(name + " must be a string, got " + jsonType(v));
             }
         }
     }

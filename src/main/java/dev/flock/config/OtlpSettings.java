@@ -51,8 +51,9 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP), got "
-                    + (scheme.isEmpty() ? "no scheme" : "scheme \"" + scheme + "\"") + " (e.g. http://collector:4318)");
+            // the "scheme" of "user:secret@host" is the user: never echoed
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT must start with http:// or https:// (OTLP over HTTP),"
+                    + " e.g. http://collector:4318");
         }
         // java.net.URI gives no host for a name with '_' (a Compose service such as otel_collector), which
         // HttpURLConnection reaches fine: the authority decides, as for the Redis URL
@@ -62,9 +63,13 @@ public record OtlpSettings(String endpoint, String serviceName, int stepSeconds)
         }
         // Micrometer logs the whole URL with every failed push, and HttpURLConnection would not use user info anyway:
         // credentials belong in a header, never in the URL
-        if (authority.indexOf('@') >= 0 || uri.getRawQuery() != null) {
+        if (authority.indexOf('@') >= 0 || (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty())) {
             throw new ConfigException("FLOCK_OTLP_ENDPOINT must not carry credentials (user info or a ?query): give a"
                     + " collector's key as a header, OTEL_EXPORTER_OTLP_HEADERS=\"api-key=...\"");
+        }
+        int colon = authority.lastIndexOf(':');
+        if (colon > authority.lastIndexOf(']') && !authority.substring(colon + 1).matches("\\d{1,5}")) {
+            throw new ConfigException("FLOCK_OTLP_ENDPOINT has a bad port (expected e.g. http://collector:4318)");
         }
         if (uri.getRawFragment() != null) {
             throw new ConfigException("FLOCK_OTLP_ENDPOINT is a base URL without a #fragment: " + ShownUrl.of(endpoint));

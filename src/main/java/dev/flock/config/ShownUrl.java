@@ -22,17 +22,17 @@ public final class ShownUrl {
         } catch (URISyntaxException e) {
             return MASK + " (not a URL)";
         }
-        if (uri.getScheme() == null || uri.getHost() == null) {
+        String authority = uri.getRawAuthority();
+        if (uri.getScheme() == null || authority == null) {
             return MASK + " (not an absolute URL)";
         }
         StringBuilder out = new StringBuilder(uri.getScheme()).append("://");
-        if (uri.getRawUserInfo() != null) {
+        int at = authority.lastIndexOf('@');
+        if (at >= 0) {
             out.append(MASK).append('@');
         }
-        out.append(uri.getHost());
-        if (uri.getPort() >= 0) {
-            out.append(':').append(uri.getPort());
-        }
+        // the raw authority, not getHost(): java.net.URI gives no host for a name with '_' (a Compose service)
+        out.append(authority.substring(at + 1));
         boolean more = (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
                 || uri.getRawQuery() != null || uri.getRawFragment() != null;
         return more ? out.append('/').append(MASK).toString() : out.toString();

@@ -404,7 +404,7 @@ final class ClientConnection implements Peer, FrameChecks.Policy {
                 if (c instanceof RoomCommand.Relay r) {
                     if (r.message() instanceof ClientMessage.CursorMove) {
                         moves++;
-                    } else {
+                    } else if (!(r.message() instanceof ClientMessage.Heartbeat)) { // heartbeats are never drops
                         others++;
                     }
                 }
