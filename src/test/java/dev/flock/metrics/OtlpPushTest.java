@@ -158,6 +158,12 @@ class OtlpPushTest {
         // a Compose service name with '_', which java.net.URI gives no host for, is a host all the same
         assertThat(new OtlpSettings("http://otel_collector:4318", "flock", 10).metricsUrl())
                 .isEqualTo("http://otel_collector:4318/v1/metrics");
+        assertThat(new OtlpSettings("http://otel_collector:4318", "flock", 10).shownUrl())
+                .isEqualTo("http://otel_collector:4318/v1/metrics");
+        assertThat(new OtlpSettings("http://[::1]:4318", "flock", 10).metricsUrl()).isEqualTo("http://[::1]:4318/v1/metrics");
+        assertThatThrownBy(() -> new OtlpSettings("http://collector:abc", "flock", 10)).hasMessageContaining("bad port");
+        assertThatThrownBy(() -> new OtlpSettings("user:s3cret@collector:4318", "flock", 10))
+                .hasMessageContaining("must start with http").hasMessageNotContaining("user");
         // credentials in the URL are refused: Micrometer logs the URL with every failed push
         for (String withKey : List.of("http://c:4318/otlp/?api-key=s3cret", "https://user:s3cret@gw.example/x")) {
             assertThatThrownBy(() -> FlockConfig.fromEnv(Map.of("FLOCK_OTLP_ENDPOINT", withKey))).as(withKey)
