@@ -108,7 +108,7 @@ public final class FlockCli {
         try {
             file = conf == null ? new JsonObject() : ConfigLoader.readConfFile(conf);
             values = ConfigLoader.values(file, env);
-            config = ConfigLoader.load(file, env);
+            config = ConfigLoader.build(values);
             if (options.checkConfig) {
                 // found otherwise only once the server starts: a PEM key that is no usable key
                 VerificationKeys.check(config.auth());

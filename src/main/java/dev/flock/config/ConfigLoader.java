@@ -29,29 +29,24 @@ public final class ConfigLoader {
         JsonObject file = new JsonObject();
         String path = confPath(args);
         if (path != null) {
-            file = readFile(Path.of(path));
+            file = readConfFile(Path.of(path));
         }
         return load(file, env);
     }
 
     /** Layers a JSON object (as if read from a file) and environment variables over the defaults. */
     public static FlockConfig load(JsonObject file, Map<String, String> env) {
-        return FlockConfig.from(values(file, env));
+        return build(values(file, env));
     }
 
-    /** Reads the {@code --conf} file (null = none) and layers the environment over it. */
-    public static FlockConfig load(Path confFile, Map<String, String> env) {
-        return load(confFile == null ? new JsonObject() : readFile(confFile), env);
-    }
-
-    /** The {@code --conf} file as a JSON object, or a {@link ConfigException} naming the file and the problem. */
-    public static JsonObject readConfFile(Path path) {
-        return readFile(path);
+    /** The configuration of {@link #values}, with the cross-setting checks: layering once serves both. */
+    public static FlockConfig build(Map<Setting, Object> values) {
+        return FlockConfig.from(values);
     }
 
     /**
      * Every setting's layered, checked value (what {@link FlockConfig} is built from), for {@code --check-config}.
-     * The cross-setting checks ({@code FlockConfig.from}) are not run here: {@link #load(JsonObject, Map)} runs both.
+     * The cross-setting checks are not run here: {@link #build(Map)} runs them ({@link #load(JsonObject, Map)} does both).
      */
     public static Map<Setting, Object> values(JsonObject file, Map<String, String> env) {
         rejectUnknownKeys(file);
@@ -145,7 +140,8 @@ public final class ConfigLoader {
         return null;
     }
 
-    private static JsonObject readFile(Path path) {
+    /** The {@code --conf} file as a JSON object, or a {@link ConfigException} naming the file and the problem. */
+    public static JsonObject readConfFile(Path path) {
         String text;
         try {
             text = Files.readString(path);
