@@ -47,12 +47,30 @@ final class FailoverPresenceStore implements PresenceStore {
         if (!reachable.getAsBoolean()) {
             return local.admit(roomId, userId, connectionId, metadata, limit, evict);
         }
-        return shared.admit(roomId, userId, connectionId, metadata, limit, evict).map(a -> {
+        return mirrored(shared.admit(roomId, userId, connectionId, metadata, limit, evict), roomId, userId, connectionId,
+                metadata, limit, evict);
+    }
+
+    /** Redis' admission, mirrored locally; when Redis is lost mid-call, the mirror decides. */
+    private Future<Admission> mirrored(Future<Admission> shared, String roomId, String userId, String connectionId,
+                                       ObjectNode metadata, int limit, boolean evict) {
+        return shared.map(a -> {
             if (a.status() != Admission.Status.FULL) {
                 local.admit(roomId, userId, connectionId, a.storedMetadata() != null ? a.storedMetadata() : metadata, 0, evict);
             }
             return a;
         }).recover(err -> local.admit(roomId, userId, connectionId, metadata, limit, evict));
+    }
+
+    /** As {@link #admit}; the local fallback has no fleet-wide view, so its admission comes without one. */
+    @Override
+    public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                        boolean evict) {
+        if (!reachable.getAsBoolean()) {
+            return local.admit(roomId, userId, connectionId, metadata, limit, evict);
+        }
+        return mirrored(shared.admitFirst(roomId, userId, connectionId, metadata, limit, evict), roomId, userId,
+                connectionId, metadata, limit, evict);
     }
 
     @Override

@@ -49,6 +49,7 @@ public final class RedisBridge extends VerticleBase {
         this.outbox = config.webhooks().enabled() ? new RedisOutbox(link, instanceId,
                 config.webhooks().urls().stream().map(java.net.URI::toString).toList(), config.webhooks().leaderLeaseMs())
                 : null;
+        link.addSetupStep((commands, subscriber) -> presence.loadScripts(commands));
         this.pruner = new RoomPruner(presence, broker);
         this.housekeeping = new RedisHousekeeping(link, broker, pruner, new RoomIndexSweep(presence, pruner), config, clock,
                 instanceId);

@@ -52,13 +52,29 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
-        return eval(scripts.admit(), List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
-                Integer.toString(limit), evict ? "evict" : "share", Long.toString(keyTtlMs))).map(r -> {
-            Admission.Status status = Admission.Status.valueOf(r.get(0).toString().toUpperCase(java.util.Locale.ROOT));
-            Response stored = r.get(1);
-            ObjectNode storedMetadata = stored == null ? null : parse(stored.toString());
-            return new Admission(status, storedMetadata, strings(r.get(2)));
-        });
+        return eval(scripts.admit(), admitArgs(roomId, userId, connectionId, metadata, limit, evict))
+                .map(RedisPresenceStore::admission);
+    }
+
+    private List<String> admitArgs(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                   boolean evict) {
+        return List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
+                Integer.toString(limit), evict ? "evict" : "share", Long.toString(keyTtlMs));
+    }
+
+    /** admit.lua's reply: {status, stored metadata or nil, pruned}. */
+    private static Admission admission(Response r) {
+        Admission.Status status = Admission.Status.valueOf(r.get(0).toString().toUpperCase(java.util.Locale.ROOT));
+        Response stored = r.get(1);
+        ObjectNode storedMetadata = stored == null ? null : parse(stored.toString());
+        return new Admission(status, storedMetadata, strings(r.get(2)));
+    }
+
+    @Override
+    public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                        boolean evict) {
+        return eval(scripts.admitFirst(), admitArgs(roomId, userId, connectionId, metadata, limit, evict))
+                .map(r -> admission(r).withView(snapshotOf(r.get(3))));
     }
 
     @Override
@@ -136,15 +152,21 @@ public final class RedisPresenceStore implements PresenceStore {
 
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
-        return eval(scripts.snapshot(), List.of(Keys.encode(roomId))).map(r -> {
-            List<Snapshot> out = new ArrayList<>(r.size());
-            for (Response u : r) {
-                out.add(new Snapshot(u.get(0).toString(), parse(u.get(1).toString()),
-                        cursor(u.get(2).toString(), u.get(3).toString(), u.get(4).toString()), u.get(5).toInteger(),
-                        u.get(6).toInteger() == 1));
-            }
-            return out;
-        });
+        return eval(scripts.snapshot(), List.of(Keys.encode(roomId))).map(RedisPresenceStore::snapshotOf);
+    }
+
+    /** snapshot.lua's reply (an empty table arrives as an empty array, or as nil from some proxies). */
+    private static List<Snapshot> snapshotOf(Response r) {
+        if (r == null) {
+            return List.of();
+        }
+        List<Snapshot> out = new ArrayList<>(r.size());
+        for (Response u : r) {
+            out.add(new Snapshot(u.get(0).toString(), parse(u.get(1).toString()),
+                    cursor(u.get(2).toString(), u.get(3).toString(), u.get(4).toString()), u.get(5).toInteger(),
+                    u.get(6).toInteger() == 1));
+        }
+        return out;
     }
 
     @Override
@@ -183,6 +205,16 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     // ---- scripts -------------------------------------------------------------------------------------------------
+
+    /**
+     * A link set-up step: loads every script into a fresh (or restarted) Redis' script cache in one pipelined write, so
+     * the first decisions of a storm after a connect hit with EVALSHA instead of each paying a NOSCRIPT and an EVAL with
+     * the whole text (issue 22). Never fails the connect: a Redis that refuses SCRIPT (an ACL) still runs EVAL.
+     */
+    Future<Void> loadScripts(io.vertx.redis.client.RedisConnection commands) {
+        List<Request> loads = scripts.all().stream().map(s -> Request.cmd(Command.SCRIPT).arg("LOAD").arg(s.text())).toList();
+        return RedisLink.within(commands.batch(loads)).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+    }
 
     private Future<Response> eval(Scripts.Script script, List<String> args) {
         return link.send(request(Command.EVALSHA, script.sha(), args)).recover(err -> {

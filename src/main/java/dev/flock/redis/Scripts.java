@@ -27,8 +27,8 @@ import dev.flock.protocol.WebhookEventType;
  * says which webhook events the scripts record and how long the outbox may grow (prelude.lua's HOOKS and HOOK_MAX):
  * a server with other webhook settings sends other texts, with other SHA1s.
  */
-record Scripts(Script admit, Script remove, Script sweep, Script due, Script refresh, Script snapshot, Script merge,
-               Script grace, Script takeover, Script roomsOf) {
+record Scripts(Script admit, Script admitFirst, Script remove, Script sweep, Script due, Script refresh, Script snapshot,
+               Script merge, Script grace, Script takeover, Script roomsOf) {
 
     /** A script's text and its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
     record Script(String name, String text, String sha) {
@@ -41,23 +41,35 @@ record Scripts(Script admit, Script remove, Script sweep, Script due, Script ref
 
     /**
      * The scripts, recording the events of {@code events} in the outbox stream, which keeps at most {@code maxPending}
-     * entries. See admit.lua, remove.lua, sweep.lua, due.lua, refresh.lua, snapshot.lua, merge.lua, grace.lua,
+     * entries. See admit.lua, admit-first.lua, remove.lua, sweep.lua, due.lua, refresh.lua, snapshot.lua, merge.lua, grace.lua,
      * takeover.lua and rooms-of.lua for what each does.
      */
     static Scripts recording(Set<WebhookEventType> events, int maxPending) {
         String hooks = events.stream().map(t -> "['" + t.wire() + "']=true").sorted().collect(Collectors.joining(", "));
         String header = "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";
-        return new Scripts(script(header, "admit"), script(header, "remove"), script(header, "sweep"), script(header, "due"),
+        return new Scripts(script(header, "admit"), admitFirst(header), script(header, "remove"), script(header, "sweep"), script(header, "due"),
                 script(header, "refresh"), script(header, "snapshot"), script(header, "merge"), script(header, "grace"),
                 script(header, "takeover"), script(header, "rooms-of"));
     }
 
     java.util.List<Script> all() {
-        return java.util.List.of(admit, remove, sweep, due, refresh, snapshot, merge, grace, takeover, roomsOf);
+        return java.util.List.of(admit, admitFirst, remove, sweep, due, refresh, snapshot, merge, grace, takeover, roomsOf);
     }
 
     private static Script script(String header, String name) {
-        String text = header + PRELUDE + body(name);
+        return named(name, header + PRELUDE + body(name));
+    }
+
+    /**
+     * admit-first.lua: the snapshot and the admission, each script's own body wrapped in a function (their
+     * {@code return}s then end the function, not the script), so the two decisions stay written once.
+     */
+    private static Script admitFirst(String header) {
+        return named("admit-first", header + PRELUDE + "local function view()\n" + body("snapshot") + "\nend\n"
+                + "local function decide()\n" + body("admit") + "\nend\n" + body("admit-first"));
+    }
+
+    private static Script named(String name, String text) {
         try {
             byte[] sha = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
             return new Script(name, text, HexFormat.of().formatHex(sha));

@@ -48,8 +48,17 @@ final class FleetSync {
             LOG.debug("room snapshot unavailable roomId={}: {}", roomId, ar.cause().toString());
             return;
         }
+        load(ar.result());
+    }
+
+    /** As {@link #load(AsyncResult)}, the view read with the room's first admission; null: none could be read. */
+    void load(List<PresenceStore.Snapshot> view) {
+        if (view == null) {
+            LOG.debug("room snapshot unavailable roomId={}", roomId);
+            return;
+        }
         long now = services.clock().millis();
-        for (PresenceStore.Snapshot s : ar.result()) {
+        for (PresenceStore.Snapshot s : view) {
             members.addIfAbsent(s, now);
         }
     }

@@ -6,6 +6,7 @@ import dev.flock.protocol.ClientMessage;
 import dev.flock.protocol.ErrorCode;
 import dev.flock.protocol.ServerMessage;
 import dev.flock.protocol.LeaveReason;
+import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,6 +15,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import static net.logstash.logback.argument.StructuredArguments.kv;
 
@@ -57,17 +59,31 @@ final class Membership {
         Member current = members.of(peer);
         if (current != null && !current.userId.equals(join.userId())) {
             // the same socket switches user: the old one leaves first
-            removePeer(peer, LeaveReason.LEFT, () -> admit(peer, seq, join));
+            removePeer(peer, LeaveReason.LEFT, () -> admit(peer, seq, join, null));
         } else {
-            admit(peer, seq, join);
+            admit(peer, seq, join, null);
         }
     }
 
-    private void admit(Peer peer, long seq, ClientMessage.Join join) {
+    /**
+     * The room's first command is a join: its admission brings the room's view along ({@link PresenceStore#admitFirst}),
+     * which {@code loadView} applies before the admission (null: no view could be read).
+     */
+    void firstJoin(Peer peer, long seq, ClientMessage.Join join, Consumer<List<PresenceStore.Snapshot>> loadView) {
+        admit(peer, seq, join, loadView);
+    }
+
+    private void admit(Peer peer, long seq, ClientMessage.Join join, Consumer<List<PresenceStore.Snapshot>> loadView) {
         Member current = members.of(peer);
         boolean evict = current == null && config.duplicateJoin() == FlockConfig.DuplicateJoin.EVICT;
-        queue.await(store.admit(roomId, join.userId(), services.connectionId(peer), join.metadata(), config.maxRoomSize(),
-                evict), ar -> {
+        String connectionId = services.connectionId(peer);
+        Future<PresenceStore.Admission> decision = loadView == null
+                ? store.admit(roomId, join.userId(), connectionId, join.metadata(), config.maxRoomSize(), evict)
+                : store.admitFirst(roomId, join.userId(), connectionId, join.metadata(), config.maxRoomSize(), evict);
+        queue.await(decision, ar -> {
+            if (loadView != null) {
+                loadView.accept(ar.succeeded() ? ar.result().view() : null);
+            }
             if (ar.failed()) {
                 LOG.warn("admission failed {}: {}", kv("roomId", roomId), ar.cause().toString());
                 announcer.refuse(peer, seq, ErrorCode.INTERNAL_ERROR, "the join could not be decided; try again",

@@ -81,50 +81,63 @@ public final class MemoryPresenceStore implements PresenceStore {
     @Override
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
+        return Future.succeededFuture(inRoom(roomId, room -> admitIn(room, roomId, userId, connectionId, metadata, limit,
+                evict)));
+    }
+
+    @Override
+    public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                        boolean evict) {
         return Future.succeededFuture(inRoom(roomId, room -> {
-            long now = clock.millis();
-            List<String> pruned = new ArrayList<>();
-            UserPresence user = room.users.get(userId);
-            if (user != null) {
-                if (user.alive(now)) {
-                    boolean returning = user.onlyGraced();
-                    if (returning) {
-                        graced(user); // a return within the reconnect grace: a silent take-over, in either mode
-                    }
-                    if (returning || !evict) {
-                        user.connections.put(connectionId, now + ttlMs);
-                        return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
-                    }
-                    user.connections.clear();
-                    user.cursor = null;
-                    user.metadata = metadata.deepCopy();
-                    user.connections.put(connectionId, now + ttlMs);
-                    return new Admission(Admission.Status.REPLACED, null, pruned);
-                }
-                drop(room, roomId, userId, LeaveReason.EXPIRED);
-                pruned.add(userId);
-            }
-            if (limit > 0) {
-                int count = 0;
-                for (Iterator<Map.Entry<String, UserPresence>> it = room.users.entrySet().iterator(); it.hasNext(); ) {
-                    Map.Entry<String, UserPresence> e = it.next();
-                    if (e.getValue().alive(now)) {
-                        count++;
-                    } else {
-                        it.remove();
-                        left(room, roomId, e.getKey(), e.getValue(), LeaveReason.EXPIRED);
-                        pruned.add(e.getKey());
-                    }
-                }
-                if (count >= limit) {
-                    return new Admission(Admission.Status.FULL, null, pruned);
-                }
-            }
-            UserPresence fresh = new UserPresence(metadata.deepCopy());
-            fresh.connections.put(connectionId, now + ttlMs);
-            add(room, roomId, userId, fresh);
-            return new Admission(Admission.Status.JOINED, null, pruned);
+            List<Snapshot> before = snapshotOf(room);
+            return admitIn(room, roomId, userId, connectionId, metadata, limit, evict).withView(before);
         }));
+    }
+
+    private Admission admitIn(RoomPresence room, String roomId, String userId, String connectionId, ObjectNode metadata,
+                              int limit, boolean evict) {
+        long now = clock.millis();
+        List<String> pruned = new ArrayList<>();
+        UserPresence user = room.users.get(userId);
+        if (user != null) {
+            if (user.alive(now)) {
+                boolean returning = user.onlyGraced();
+                if (returning) {
+                    graced(user); // a return within the reconnect grace: a silent take-over, in either mode
+                }
+                if (returning || !evict) {
+                    user.connections.put(connectionId, now + ttlMs);
+                    return new Admission(Admission.Status.PRESENT, user.metadata.deepCopy(), pruned);
+                }
+                user.connections.clear();
+                user.cursor = null;
+                user.metadata = metadata.deepCopy();
+                user.connections.put(connectionId, now + ttlMs);
+                return new Admission(Admission.Status.REPLACED, null, pruned);
+            }
+            drop(room, roomId, userId, LeaveReason.EXPIRED);
+            pruned.add(userId);
+        }
+        if (limit > 0) {
+            int count = 0;
+            for (Iterator<Map.Entry<String, UserPresence>> it = room.users.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, UserPresence> e = it.next();
+                if (e.getValue().alive(now)) {
+                    count++;
+                } else {
+                    it.remove();
+                    left(room, roomId, e.getKey(), e.getValue(), LeaveReason.EXPIRED);
+                    pruned.add(e.getKey());
+                }
+            }
+            if (count >= limit) {
+                return new Admission(Admission.Status.FULL, null, pruned);
+            }
+        }
+        UserPresence fresh = new UserPresence(metadata.deepCopy());
+        fresh.connections.put(connectionId, now + ttlMs);
+        add(room, roomId, userId, fresh);
+        return new Admission(Admission.Status.JOINED, null, pruned);
     }
 
     @Override
@@ -223,18 +236,20 @@ public final class MemoryPresenceStore implements PresenceStore {
 
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
-        return Future.succeededFuture(inRoom(roomId, room -> {
-            long now = clock.millis();
-            List<Snapshot> out = new ArrayList<>(room.users.size());
-            room.users.forEach((userId, user) -> {
-                if (user.alive(now)) {
-                    int graced = user.graced.size();
-                    out.add(new Snapshot(userId, user.metadata.deepCopy(), user.cursor, user.connections.size() - graced,
-                            user.onlyGraced()));
-                }
-            });
-            return out;
-        }));
+        return Future.succeededFuture(inRoom(roomId, this::snapshotOf));
+    }
+
+    private List<Snapshot> snapshotOf(RoomPresence room) {
+        long now = clock.millis();
+        List<Snapshot> out = new ArrayList<>(room.users.size());
+        room.users.forEach((userId, user) -> {
+            if (user.alive(now)) {
+                int graced = user.graced.size();
+                out.add(new Snapshot(userId, user.metadata.deepCopy(), user.cursor, user.connections.size() - graced,
+                        user.onlyGraced()));
+            }
+        });
+        return out;
     }
 
     @Override

@@ -40,6 +40,15 @@ public interface PresenceStore {
     Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit, boolean evict);
 
     /**
+     * A room's first join on this instance (issue 22): {@link #admit}, and in the same atomic step the room's
+     * {@link #snapshot} as it was just before this admission ({@link Admission#view}), so opening a room costs one
+     * store round trip instead of two. A store that cannot take the snapshot answers the admission without it (view
+     * null), as a failed {@link #snapshot} leaves the view empty.
+     */
+    Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                 boolean evict);
+
+    /**
      * Removes one connection; true when the user is present nowhere any more: it was their last connection, or the
      * store had already dropped them (expired and swept). The caller, which still shows the user, announces the leave.
      */
@@ -89,7 +98,17 @@ public interface PresenceStore {
     record Takeover(boolean connectionsHeld, boolean publisherIsOurs) {
     }
 
-    record Admission(Status status, ObjectNode storedMetadata, List<String> pruned) {
+    /** {@code view}: only from {@link #admitFirst}, the room's snapshot before the admission (null otherwise). */
+    record Admission(Status status, ObjectNode storedMetadata, List<String> pruned, List<Snapshot> view) {
+        public Admission(Status status, ObjectNode storedMetadata, List<String> pruned) {
+            this(status, storedMetadata, pruned, null);
+        }
+
+        /** This admission with the room's snapshot before it. */
+        public Admission withView(List<Snapshot> snapshot) {
+            return new Admission(status, storedMetadata, pruned, snapshot);
+        }
+
         public enum Status {
             /** A new user in the room. */
             JOINED,

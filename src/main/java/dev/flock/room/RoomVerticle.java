@@ -42,6 +42,8 @@ public final class RoomVerticle extends VerticleBase {
     private FleetSync fleet;
     private MessageConsumer<Object> consumer;
     private boolean retiring;
+    /** The room's view of the fleet was read (or asked for) with its first command. */
+    private boolean viewLoaded;
 
     public RoomVerticle(String roomId, RoomRegistry registry, RoomServices services) {
         this.roomId = roomId;
@@ -59,9 +61,32 @@ public final class RoomVerticle extends VerticleBase {
         membership = new Membership(roomId, services, members, announcer, queue, activity, vertx);
         fleet = new FleetSync(roomId, services, members, announcer, membership, queue, vertx);
         consumer = vertx.eventBus().localConsumer(RoomRegistry.address(roomId), queue::offer);
-        // subscribe before reading the snapshot; what arrives meanwhile waits in the queue and is applied after it
-        queue.await(services.broker().subscribe(roomId).compose(v -> services.store().snapshot(roomId)), fleet::load);
+        // subscribe before the room's view is read (with its first command, see process); what arrives meanwhile
+        // waits in the queue and is applied after the view
+        queue.await(services.broker().subscribe(roomId), ignored -> { });
         return consumer.completion();
+    }
+
+    /**
+     * The room's first command reads its view of the fleet: a join reads it in the same store call that admits
+     * ({@link Membership#firstJoin}: a first join in Redis mode costs the SUBSCRIBE and one script, issue 22); any other
+     * command waits for a snapshot first.
+     */
+    private boolean loadView(Message<Object> message) {
+        if (viewLoaded) {
+            return false;
+        }
+        viewLoaded = true;
+        if (message.body() instanceof RoomCommand.Join c) {
+            registry.joinArrived(roomId);
+            membership.firstJoin(c.peer(), c.seq(), c.join(), fleet::load);
+        } else {
+            queue.await(services.store().snapshot(roomId), ar -> {
+                fleet.load(ar);
+                process(message);
+            });
+        }
+        return true;
     }
 
     /**
@@ -97,6 +122,9 @@ public final class RoomVerticle extends VerticleBase {
     private void process(Message<Object> message) {
         Object body = message.body();
         try {
+            if (loadView(message)) {
+                return;
+            }
             if (body instanceof RoomCommand.Join c) {
                 registry.joinArrived(roomId);
                 membership.join(c.peer(), c.seq(), c.join());

@@ -12,6 +12,7 @@ final class CountingPresenceStore implements PresenceStore {
 
     private final PresenceStore delegate;
     final AtomicInteger admits = new AtomicInteger();
+    final AtomicInteger firstAdmits = new AtomicInteger();
     final AtomicInteger removes = new AtomicInteger();
     final AtomicInteger merges = new AtomicInteger();
     final AtomicInteger refreshes = new AtomicInteger();
@@ -27,6 +28,16 @@ final class CountingPresenceStore implements PresenceStore {
                                    boolean evict) {
         admits.incrementAndGet();
         return delegate.admit(roomId, userId, connectionId, metadata, limit, evict);
+    }
+
+    /** Counted as an admission and a snapshot: it is both, in one call. */
+    @Override
+    public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
+                                        boolean evict) {
+        admits.incrementAndGet();
+        snapshots.incrementAndGet();
+        firstAdmits.incrementAndGet();
+        return delegate.admitFirst(roomId, userId, connectionId, metadata, limit, evict);
     }
 
     @Override

@@ -230,6 +230,92 @@ public abstract class PresenceStoreContract {
         return await(() -> store().endGrace(ROOM, userId, conn, reason));
     }
 
+    // ---- a room's first admission brings its view (issue 22) ---------------------------------------------------
+
+    protected PresenceStore.Admission admitFirst(String userId, String conn, String metadata, int limit, boolean evict) {
+        PresenceStore.Admission a = await(() -> store().admitFirst(ROOM, userId, conn, meta(metadata), limit, evict));
+        if (a.status() != PresenceStore.Admission.Status.FULL) {
+            admitted.add(new Conn(ROOM, userId, conn));
+        }
+        return a;
+    }
+
+    private static List<String> viewUsers(PresenceStore.Admission a) {
+        assertThat(a.view()).as("the view of a first admission").isNotNull();
+        return a.view().stream().map(PresenceStore.Snapshot::userId).toList();
+    }
+
+    @Test
+    void admitFirst_intoAnEmptyRoom_joins_withAnEmptyView() {
+        PresenceStore.Admission a = admitFirst("alice", "a1", "{\"name\":\"A\"}", 0, false);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(viewUsers(a)).isEmpty();
+        assertThat(users(ROOM)).containsExactly("alice");
+        assertThat(newEvents()).containsExactly(occupied(), joined("alice", "{\"name\":\"A\"}"));
+    }
+
+    @Test
+    void admitFirst_viewIsTheRoomJustBeforeTheAdmission_withMetadataAndCursors() {
+        admit("bob", "b1", "{\"name\":\"B\"}");
+        refresh(List.of(), List.of(new PresenceStore.CursorWrite("bob", new ServerMessage.Cursor(3, 4, 5))), false);
+        newEvents();
+
+        PresenceStore.Admission a = admitFirst("alice", "a1", "{\"name\":\"A\"}", 0, false);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.JOINED);
+        assertThat(a.view()).singleElement().satisfies(s -> {
+            assertThat(s.userId()).isEqualTo("bob");
+            assertThat(s.metadata()).isEqualTo(meta("{\"name\":\"B\"}"));
+            assertThat(s.cursor()).isEqualTo(new ServerMessage.Cursor(3, 4, 5));
+            assertThat(s.connections()).isEqualTo(1);
+        });
+        assertThat(users(ROOM)).containsExactlyInAnyOrder("alice", "bob");
+        assertThat(newEvents()).containsExactly(joined("alice", "{\"name\":\"A\"}"));
+    }
+
+    @Test
+    void admitFirst_ofAUserPresentElsewhere_sharesAsAdmitDoes_andTheViewShowsThemWithTheirOtherConnection() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+
+        PresenceStore.Admission a = admitFirst("alice", "a2", "{\"name\":\"A2\"}", 0, false);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.PRESENT);
+        assertThat(a.storedMetadata()).isEqualTo(meta("{\"name\":\"A\"}"));
+        assertThat(a.view()).singleElement().satisfies(s -> {
+            assertThat(s.userId()).isEqualTo("alice");
+            assertThat(s.connections()).isEqualTo(1);
+        });
+        assertThat(snapshotOf("alice").connections()).isEqualTo(2);
+    }
+
+    @Test
+    void admitFirst_atTheLimit_isFull_writesNothing_andStillBringsTheView() {
+        admitWithLimit("bob", "b1", 1);
+
+        PresenceStore.Admission a = admitFirst("carol", "c1", "{}", 1, false);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.FULL);
+        assertThat(viewUsers(a)).containsExactly("bob");
+        assertThat(users(ROOM)).containsExactly("bob");
+    }
+
+    @Test
+    void admitFirst_inEvictMode_replaces_andTheViewStillShowsTheUserAsTheyWere() {
+        admit("alice", "a1", "{\"name\":\"A\"}");
+
+        PresenceStore.Admission a = admitFirst("alice", "a2", "{\"name\":\"A2\"}", 0, true);
+
+        assertThat(a.status()).isEqualTo(PresenceStore.Admission.Status.REPLACED);
+        assertThat(a.view()).singleElement().satisfies(s -> assertThat(s.metadata()).isEqualTo(meta("{\"name\":\"A\"}")));
+        assertThat(snapshotOf("alice").metadata()).isEqualTo(meta("{\"name\":\"A2\"}"));
+    }
+
+    @Test
+    void admit_aPlainAdmission_hasNoView() {
+        assertThat(admit("alice", "a1", "{}").view()).isNull();
+    }
+
     // ---- webhook events (issue 19) -------------------------------------------------------------------------------
 
     @Test
