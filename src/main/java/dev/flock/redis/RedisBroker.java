@@ -58,6 +58,8 @@ public final class RedisBroker implements RoomBroker {
     /** Channels other parts of the bridge listen to, with what to do with each message's payload. */
     private final Map<String, Consumer<Buffer>> fixed = new ConcurrentHashMap<>();
     private final Map<String, Promise<Void>> pendingSubscribes = new HashMap<>();
+    /** Channels to subscribe in the next flush; only touched on the bridge's loop. */
+    private final java.util.Set<String> queuedSubscribes = new java.util.LinkedHashSet<>();
     private final ConcurrentLinkedQueue<Request> publishes = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedPublishes = new AtomicInteger();
     private final AtomicBoolean drainNowScheduled = new AtomicBoolean();
@@ -136,8 +138,7 @@ public final class RedisBroker implements RoomBroker {
         Promise<Void> result = Promise.promise();
         context.runOnContext(v -> {
             int refs = rooms.merge(roomId, 1, Integer::sum);
-            Future<Void> ready = refs == 1 && link.connected() ? subscribe(link.subscriber(), List.of(Keys.channel(roomId)))
-                    : Future.succeededFuture();
+            Future<Void> ready = refs == 1 && link.connected() ? queueSubscribe(roomId) : Future.succeededFuture();
             ready.onComplete(ar -> {
                 if (ar.failed()) {
                     LOG.debug("subscribe roomId={} not confirmed: {}", roomId, ar.cause().toString());
@@ -148,13 +149,51 @@ public final class RedisBroker implements RoomBroker {
         return result.future();
     }
 
+    /**
+     * Rooms opened in the same turn of the bridge's loop share one SUBSCRIBE (a storm opens hundreds at once, issue 22):
+     * the first queues a flush behind the other tasks already waiting on the loop, which gathers them all.
+     */
+    private Future<Void> queueSubscribe(String roomId) {
+        String channel = Keys.channel(roomId);
+        Promise<Void> confirmed = pendingSubscribes.computeIfAbsent(channel, c -> Promise.promise());
+        if (queuedSubscribes.isEmpty()) {
+            context.runOnContext(v -> flushSubscribes());
+        }
+        queuedSubscribes.add(channel);
+        return RedisLink.within(confirmed.future());
+    }
+
+    private void flushSubscribes() {
+        List<String> channels = new ArrayList<>(queuedSubscribes);
+        queuedSubscribes.clear();
+        RedisConnection sub = link.subscriber();
+        if (link.connected() && sub != null) {
+            subscribe(sub, channels);
+        } else { // lost meanwhile: the reconnect's set-up step subscribes every room
+            channels.forEach(this::confirm);
+        }
+    }
+
+    /** A subscription is confirmed (or needs no more waiting for). */
+    private void confirm(String channel) {
+        Promise<Void> p = pendingSubscribes.remove(channel);
+        if (p != null) {
+            p.tryComplete();
+        }
+    }
+
     @Override
     public void unsubscribe(String roomId) {
         context.runOnContext(v -> {
             Integer left = rooms.computeIfPresent(roomId, (k, n) -> n == 1 ? null : n - 1);
+            String channel = Keys.channel(roomId);
+            if (left == null && queuedSubscribes.remove(channel)) { // closed before its SUBSCRIBE left: none is sent
+                confirm(channel);
+                return;
+            }
             RedisConnection sub = link.subscriber();
             if (left == null && link.connected() && sub != null) {
-                sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(Keys.channel(roomId)));
+                sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
             }
         });
     }
@@ -182,10 +221,7 @@ public final class RedisBroker implements RoomBroker {
                 }
             }
         } else if (kind != null && "subscribe".equals(kind.toString())) {
-            Promise<Void> p = pendingSubscribes.remove(r.get(1).toString());
-            if (p != null) {
-                p.tryComplete();
-            }
+            confirm(r.get(1).toString());
         }
         // unsubscribe confirmations and other pushes need nothing
     }
