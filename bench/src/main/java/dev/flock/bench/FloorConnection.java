@@ -37,17 +37,20 @@ final class FloorConnection {
     private final FloorFlusher flusher;
     private final FloorRooms rooms;
     private final boolean plain;
+    /** Announce joins and leaves to the room (FloorServer --presence). */
+    private final boolean presence;
     private final List<String> joinedRooms = new ArrayList<>(1);
     private String userId = "";
     /** Owned by {@link FloorFlusher}: true while this connection waits in its dirty list. */
     boolean dirty;
 
-    FloorConnection(ServerWebSocket ws, FloorFlusher flusher, FloorRooms rooms, boolean plain) {
+    FloorConnection(ServerWebSocket ws, FloorFlusher flusher, FloorRooms rooms, boolean plain, boolean presence) {
         this.ws = ws;
         this.ctx = ((WebSocketInternal) ws).channelHandlerContext();
         this.flusher = flusher;
         this.rooms = rooms;
         this.plain = plain;
+        this.presence = presence;
         ws.handler(this::onFrame);
         ws.exceptionHandler(err -> { });
         ws.closeHandler(v -> leaveAll());
@@ -106,7 +109,7 @@ final class FloorConnection {
             case "join" -> join(roomId, user);
             case "leave" -> {
                 if (joinedRooms.remove(roomId)) {
-                    rooms.leave(roomId, this);
+                    left(roomId);
                 }
             }
             default -> { }
@@ -115,11 +118,45 @@ final class FloorConnection {
 
     private void join(String roomId, String user) {
         userId = user == null ? "" : user;
-        if (!plain && !joinedRooms.contains(roomId)) {
-            joinedRooms.add(roomId);
-            rooms.join(roomId, this);
+        if (plain || joinedRooms.contains(roomId)) {
+            ws.writeTextMessage("{\"type\":\"join:ack\",\"roomId\":\"" + quote(roomId) + "\",\"users\":[]}");
+            return;
         }
-        ws.writeTextMessage("{\"type\":\"join:ack\",\"roomId\":\"" + quote(roomId) + "\",\"users\":[]}");
+        joinedRooms.add(roomId);
+        rooms.join(roomId, this);
+        if (!presence) {
+            ws.writeTextMessage("{\"type\":\"join:ack\",\"roomId\":\"" + quote(roomId) + "\",\"users\":[]}");
+            return;
+        }
+        // --presence: the least a presence server does on a join: the ack lists the others, and they hear of the newcomer
+        Set<FloorConnection> members = rooms.members(roomId);
+        StringBuilder ack = new StringBuilder(64).append("{\"type\":\"join:ack\",\"roomId\":\"").append(quote(roomId))
+            .append("\",\"users\":[");
+        boolean first = true;
+        for (FloorConnection m : members) {
+            if (m != this) {
+                ack.append(first ? "" : ",").append("{\"userId\":\"").append(quote(m.userId)).append("\",\"metadata\":{}}");
+                first = false;
+            }
+        }
+        ws.writeTextMessage(ack.append("]}").toString());
+        announce(roomId, "{\"type\":\"user:joined\",\"roomId\":\"" + quote(roomId) + "\",\"userId\":\"" + quote(userId)
+            + "\",\"metadata\":{}}");
+    }
+
+    /** --presence: a leave (or a close) is announced to the room's other members. */
+    private void left(String roomId) {
+        rooms.leave(roomId, this);
+        if (presence) {
+            announce(roomId, "{\"type\":\"user:left\",\"roomId\":\"" + quote(roomId) + "\",\"userId\":\"" + quote(userId) + "\"}");
+        }
+    }
+
+    private void announce(String roomId, String json) {
+        Set<FloorConnection> members = rooms.members(roomId);
+        if (members != null && !(members.size() == 1 && members.contains(this))) {
+            toOthers(members, frameOf(json));
+        }
     }
 
     private void fanOut(String roomId, String x, String y) {
@@ -127,7 +164,11 @@ final class FloorConnection {
         if (members == null || members.size() < 2) {
             return;
         }
-        ByteBuf frame = encodeCursorUpdated(roomId, x, y);
+        toOthers(members, encodeCursorUpdated(roomId, x, y));
+    }
+
+    /** Writes {@code frame} (released here) to every member but this one, on each member's own loop. */
+    private void toOthers(Set<FloorConnection> members, ByteBuf frame) {
         try {
             EventExecutor here = ctx.executor();
             List<FloorConnection> remote = null;
@@ -228,7 +269,7 @@ final class FloorConnection {
 
     private void leaveAll() {
         for (String roomId : joinedRooms) {
-            rooms.leave(roomId, this);
+            left(roomId);
         }
         joinedRooms.clear();
     }
