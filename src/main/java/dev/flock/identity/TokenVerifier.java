@@ -27,6 +27,7 @@ import java.util.List;
  * algorithm (never {@code none}; only one a configured key verifies), the signature, {@code exp} and {@code nbf},
  * {@code iss} and {@code aud} when configured, then the claims Flock reads: {@code sub} (a valid userId),
  * {@code rooms} and {@code readonly} (lists of room patterns), {@code meta} (an object within the metadata limit).
+ * A signature is checked once per process ({@link VerifiedSignatures}); the claims on every call.
  */
 public final class TokenVerifier {
 
@@ -44,6 +45,7 @@ public final class TokenVerifier {
     private final ProtocolCodec codec;
     private final JWTAuth signatures;
     private final java.util.Set<String> algorithms;
+    private final VerifiedSignatures verified = new VerifiedSignatures();
 
     public TokenVerifier(Vertx vertx, AuthSettings settings, ProtocolCodec codec) {
         this.settings = settings;
@@ -57,7 +59,7 @@ public final class TokenVerifier {
         this.signatures = JWTAuth.create(vertx, options);
     }
 
-    /** The identity {@code token} proves at {@code nowMillis} (epoch ms), or why it proves none. */
+    /** The identity {@code token} proves at {@code nowMillis} (epoch ms), or why it proves none. Thread-safe. */
     public Identity verify(String token, long nowMillis) throws InvalidToken {
         String[] parts = segments(token);
         ObjectNode header = json(parts[0], "header");
@@ -110,8 +112,19 @@ public final class TokenVerifier {
                 claims.has("readonly") ? patterns(claims, "readonly") : RoomPatterns.of(List.of()), expiresAt);
     }
 
-    /** vertx-auth-jwt checks the signature with the keys bound to the header's alg; it answers synchronously. */
+    /** How many verified signatures are remembered (for tests). */
+    int rememberedSignatures() {
+        return verified.size();
+    }
+
+    /**
+     * vertx-auth-jwt checks the signature with the keys bound to the header's alg; it answers synchronously. A token
+     * whose signature verified before is not checked again ({@link VerifiedSignatures}: reconnect storms).
+     */
     private void verifySignature(String token) throws InvalidToken {
+        if (verified.contains(token)) {
+            return;
+        }
         Future<?> checked;
         try {
             checked = signatures.authenticate(new TokenCredentials(token));
@@ -121,6 +134,7 @@ public final class TokenVerifier {
         if (!checked.succeeded()) {
             throw new InvalidToken(TokenRefusal.BAD_SIGNATURE, "the token's signature does not verify with any configured key");
         }
+        verified.add(token);
     }
 
     private static String[] segments(String token) throws InvalidToken {
