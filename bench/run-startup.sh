@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Start-up time (issue 22): each run starts the server jar fresh (java $JVM_OPTS -jar JAR) and polls /health every
+# 5 ms with curl until the first 200; the time is from just before the exec to that 200 (date +%s%N), so it includes
+# the JVM's own start. Then the server gets SIGTERM and the next run starts. With several variants, the runs
+# alternate (run 1 of each, run 2 of each, ...) so all see the same machine; medians, min/max and, from the second
+# variant on, the ratio of its median to the first variant's, of the time and of the server's CPU time by the 200.
+#
+#   bench/run-startup.sh [-n runs] [-j "jvm opts"] [-d] [-c conf] [variant...]
+#     -n runs      runs per variant (5)
+#     -j opts      JVM options of every variant ("" = the JVM's defaults)
+#     -d           the image's flags: the Dockerfile's JAVA_OPTS (read from it), -XX:MaxRAM=256m (the 256 MB box),
+#                  MALLOC_ARENA_MAX=2, and conf/docker.json; -j opts are added after them
+#     -c conf      --conf file (default: none, the built-in defaults; with -d conf/docker.json)
+#     variant      label=jar or label=jar=extra-jvm-opts (e.g. cds=target/flock-server.jar=-XX:SharedArchiveFile=x.jsa);
+#                  default: one variant, $JAR (target/flock-server.jar)
+#   env: STARTUP_PORT (8870; the server's port), STARTUP_METRICS_PORT (8871; used when the conf puts /metrics on a
+#        port of its own)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+RUNS=5
+JVM_OPTS=""
+IMAGE=false
+CONF=""
+PORT=${STARTUP_PORT:-8870}
+METRICS_PORT=${STARTUP_METRICS_PORT:-8871}
+while getopts "n:j:dc:h" opt; do
+  case $opt in
+    n) RUNS=$OPTARG ;;
+    j) JVM_OPTS=$OPTARG ;;
+    d) IMAGE=true ;;
+    c) CONF=$OPTARG ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 2; }
+VARIANTS=("$@")
+[ ${#VARIANTS[@]} -eq 0 ] && VARIANTS=("jar=${JAR:-target/flock-server.jar}")
+for v in "${VARIANTS[@]}"; do
+  IFS='=' read -r label jar _ <<<"$v"
+  [ -n "$label" ] && [ -f "$jar" ] || { echo "bad variant '$v' (label=jar[=jvm opts]; is the jar built?)" >&2; exit 2; }
+done
+
+ENV_EXTRA=()
+if $IMAGE; then
+  # the ENV JAVA_OPTS="..." value of the Dockerfile, continuation lines joined (as bench/run-smallbox.sh)
+  IMAGE_OPTS=$(sed -n '/^ENV JAVA_OPTS="/,/"/p' Dockerfile | tr -d '\\\n' | sed 's/^ENV JAVA_OPTS="\([^"]*\)".*/\1/')
+  [ -n "$IMAGE_OPTS" ] || { echo "no JAVA_OPTS in the Dockerfile" >&2; exit 2; }
+  JVM_OPTS="$IMAGE_OPTS -XX:MaxRAM=256m $JVM_OPTS"
+  ENV_EXTRA=(MALLOC_ARENA_MAX=2)
+  CONF=${CONF:-conf/docker.json}
+fi
+CONF_ARGS=()
+[ -n "$CONF" ] && CONF_ARGS=(--conf "$CONF")
+echo "JVM options: ${JVM_OPTS:-(defaults)}; conf: ${CONF:-(built-in defaults)}; $RUNS runs per variant"
+
+OUT=$(mktemp -d /tmp/flock-startup.XXXXXX)
+PID=
+stop_server() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
+}
+trap stop_server EXIT
+
+# one_run label jar extra-opts run: sets MS, the milliseconds from exec to the first /health 200, and CPU_MS, the
+# server's CPU milliseconds by then (no subshell, so the EXIT trap stops a server left by a failure)
+one_run() {
+  local label=$1 jar=$2 extra=$3 run=$4 log="$OUT/$1.$4.log"
+  refuse_busy "$PORT" "$METRICS_PORT"
+  local t0 t1= code
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086
+  env "${ENV_EXTRA[@]}" FLOCK_PORT="$PORT" FLOCK_METRICS_PORT="$METRICS_PORT" FLOCK_HOST=127.0.0.1 \
+    java $JVM_OPTS $extra -jar "$jar" "${CONF_ARGS[@]}" >"$log" 2>&1 &
+  PID=$!
+  for _ in $(seq 6000); do # 30 s at most
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PORT/health" || true)
+    if [ "$code" = 200 ]; then
+      t1=$(date +%s%N)
+      # the server's CPU time (user + system, clock ticks) so far: less hostage to a busy machine than the wall time
+      CPU_MS=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat")
+      break
+    fi
+    kill -0 "$PID" 2>/dev/null || { echo "$label exited at start:" >&2; cat "$log" >&2; exit 1; }
+    sleep 0.005
+  done
+  [ -n "$t1" ] || { echo "$label: no /health 200 within 30 s" >&2; exit 1; }
+  stop_server
+  MS=$(((t1 - t0) / 1000000))
+}
+
+for run in $(seq "$RUNS"); do
+  for v in "${VARIANTS[@]}"; do
+    IFS='=' read -r label jar extra <<<"$v"
+    one_run "$label" "$jar" "${extra:-}" "$run"
+    echo "run $run/$RUNS $label: ${MS} ms (server CPU ${CPU_MS} ms)"
+    echo "$label $MS $CPU_MS" >>"$OUT/startup.txt"
+  done
+done
+
+python3 - "$OUT" "${VARIANTS[@]}" <<'PY'
+import statistics, sys
+out, variants = sys.argv[1], [v.split("=", 1)[0] for v in sys.argv[2:]]
+rows = [line.split() for line in open(f"{out}/startup.txt")]
+for col, title in ((1, "start to first /health 200"), (2, "server CPU (user + system) by then")):
+    ms = {v: [int(r[col]) for r in rows if r[0] == v] for v in variants}
+    ref = statistics.median(ms[variants[0]])
+    print(f"\n{title}, ms: median [min-max] (per run)")
+    for v in variants:
+        med = statistics.median(ms[v])
+        ratio = f"  {med / ref:.2f}x {variants[0]}" if v != variants[0] else ""
+        print(f"  {v:14s} {med:7.0f} [{min(ms[v])}-{max(ms[v])}]  {ms[v]}{ratio}")
+print(f"\nlogs: {out}")
+PY
