@@ -24,7 +24,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What the image runs, without Docker (issue 21 items 3 and 7): the runtime stage's ENV, ENTRYPOINT and CMD read
  * from the Dockerfile and run against the built jar, with a "mounted" conf file in place of /app/conf/flock.json,
- * and the HEALTHCHECK's own command run against it.
+ * and the HEALTHCHECK's own command run against it; and the class-data-sharing step (issue 22): the RUN that trains
+ * /app/flock.jsa, then the ENTRYPOINT mapping that archive.
  */
 class DockerfileIT {
 
@@ -108,8 +109,14 @@ class DockerfileIT {
     }
 
     private static List<String> asInImage(List<String> argv, Path conf) {
-        return argv.stream().map(a -> a.replace("/app/flock-server.jar", JarProcess.jar().toAbsolutePath().toString())
-                .replace("/app/conf/flock.json", conf.toString())).toList();
+        return asInImage(argv, conf, JarProcess.jar().toAbsolutePath());
+    }
+
+    /** The image's paths replaced by the test's: the jar, the conf file, and the CDS archive beside the conf. */
+    private static List<String> asInImage(List<String> argv, Path conf, Path jar) {
+        return argv.stream().map(a -> a.replace("/app/flock-server.jar", jar.toString())
+                .replace("/app/conf/flock.json", conf.toString())
+                .replace("/app/flock.jsa", conf.resolveSibling("flock.jsa").toString())).toList();
     }
 
     private static ProcessBuilder withImageEnv(List<String> cmd, Map<String, String> imageEnv, Path log) {
@@ -161,6 +168,8 @@ class DockerfileIT {
             Thread.sleep(100);
         }
         assertThat(Files.readString(log)).contains("flock started port=" + port);
+        // no archive beside this conf (the RUN step is not run here): the start does not mind, and says nothing of it
+        assertThat(Files.readString(log)).doesNotContain("[cds").doesNotContain("shared archive");
         // the image's production defaults, kept by a file started from conf/docker.json
         assertThat(status(port, "/")).as("no try-it page").isEqualTo(404);
         assertThat(status(port, "/metrics")).as("no /metrics on the public port").isEqualTo(404);
@@ -176,5 +185,64 @@ class DockerfileIT {
         Process down = withImageEnv(healthcheck, elsewhere, dir.resolve("hc2.log")).start();
         assertThat(down.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(down.exitValue()).isNotZero();
+    }
+
+    @Test
+    void cdsStep_trainsAnArchiveTheEntrypointMaps_andAStaleOneOnlyWarns(@TempDir Path dir) throws Exception {
+        List<String> stage = runtimeStage();
+        Map<String, String> imageEnv = env(stage);
+        assertThat(stage).as("the RUN needs bash (/dev/tcp), not the image's sh").contains("SHELL [\"/bin/bash\", \"-c\"]");
+        String run = stage.stream().filter(l -> l.startsWith("RUN ") && l.contains("-XX:ArchiveClassesAtExit=/app/flock.jsa"))
+                .findFirst().orElseThrow();
+        Path conf = dir.resolve("flock.json");
+        Files.copy(Path.of("conf/docker.json"), conf);
+        Path archive = dir.resolve("flock.jsa");
+
+        // the training run, as the build runs it (bash -c), on free ports of ours instead of 8787 and 9091
+        Map<String, String> trainEnv = new LinkedHashMap<>(imageEnv);
+        trainEnv.put("FLOCK_PORT", String.valueOf(JarProcess.freePort()));
+        trainEnv.put("FLOCK_METRICS_PORT", String.valueOf(JarProcess.freePort()));
+        trainEnv.put("FLOCK_HOST", "127.0.0.1");
+        Path trainLog = dir.resolve("train.log");
+        Process train = withImageEnv(List.of("bash", "-c", asInImage(List.of(run.substring(4)), conf).get(0)), trainEnv,
+                trainLog).start();
+        started.add(train);
+        assertThat(train.waitFor(60, TimeUnit.SECONDS)).as("training run ends by itself: %s", Files.readString(trainLog)).isTrue();
+        assertThat(train.exitValue()).as("training run: %s", Files.readString(trainLog)).isZero();
+        assertThat(archive).isNotEmptyFile();
+        assertThat(Files.readString(trainLog)).contains("flock started").contains("stopped");
+
+        // the ENTRYPOINT maps it: -Xshare:on after it makes an archive that does not fit the jar or flags fatal
+        int port = JarProcess.freePort();
+        Map<String, String> runEnv = new LinkedHashMap<>(imageEnv);
+        runEnv.put("JAVA_OPTS", imageEnv.get("JAVA_OPTS") + " -XX:MaxRAM=256m -Xshare:on");
+        runEnv.put("FLOCK_PORT", String.valueOf(port));
+        runEnv.put("FLOCK_METRICS_PORT", String.valueOf(JarProcess.freePort()));
+        runEnv.put("FLOCK_HOST", "127.0.0.1");
+        List<String> cmd = new ArrayList<>(asInImage(execForm(stage, "ENTRYPOINT"), conf));
+        assertThat(String.join(" ", cmd)).contains("-XX:SharedArchiveFile=" + archive);
+        cmd.addAll(asInImage(execForm(stage, "CMD"), conf));
+        Path log = dir.resolve("flock.log");
+        Process flock = withImageEnv(cmd, runEnv, log).start();
+        started.add(flock);
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (status(port, "/health") != 200) {
+            assertThat(flock.isAlive()).as("flock runs with the archive: %s", Files.readString(log)).isTrue();
+            assertThat(System.currentTimeMillis()).as("healthy within 30 s: %s", Files.readString(log)).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(Files.readString(log)).doesNotContain("shared archive");
+
+        // another jar at that path (an operator's own build mounted over it): one warning, and the server starts anyway
+        Path other = dir.resolve("other.jar");
+        Files.copy(JarProcess.jar(), other);
+        List<String> version = new ArrayList<>(asInImage(execForm(stage, "ENTRYPOINT"), conf, other));
+        version.add("--version");
+        Path versionLog = dir.resolve("version.log");
+        Process stale = withImageEnv(version, imageEnv, versionLog).start();
+        started.add(stale);
+        assertThat(stale.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(stale.exitValue()).as("stale archive: %s", Files.readString(versionLog)).isZero();
+        assertThat(Files.readString(versionLog)).contains("flock-server ").contains("Unable to use shared archive");
     }
 }
