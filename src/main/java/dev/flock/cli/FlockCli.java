@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,40 @@ public final class FlockCli {
     }
 
     public static Launch parse(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+        Options plain = plainStart(args);
+        return plain != null ? launch(plain, env, out, err) : parsed(args, env, out, err);
+    }
+
+    /**
+     * The start the image and the README run (no argument, or one {@code --conf} file) as picocli would parse it,
+     * without picocli: its classes are Java 5 class files, which a CDS archive cannot hold and the JVM verifies the
+     * slow way, and its model is built by reflection, ~0.1 s of every start (docs/BENCHMARKS.md, tenth session).
+     * Null for anything else, which picocli parses (and refuses, helps, ...) as before.
+     */
+    static Options plainStart(String[] args) {
+        Options options = new Options();
+        String file;
+        if (args.length == 0) {
+            return options;
+        } else if (args.length == 1 && args[0].startsWith("--conf=")) {
+            file = args[0].substring("--conf=".length());
+        } else if (args.length == 2 && (args[0].equals("--conf") || args[0].equals("-conf"))) {
+            file = args[1];
+        } else {
+            return null;
+        }
+        if (file.isEmpty() || file.startsWith("-")) { // picocli's to judge: a missing value, or an option
+            return null;
+        }
+        try {
+            options.conf = Path.of(file);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+        return options;
+    }
+
+    private static Launch parsed(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
         Options options = new Options();
         CommandLine cmd = new CommandLine(options).setExpandAtFiles(false); // "@file" is not an argument file here
         try {
@@ -96,6 +131,11 @@ public final class FlockCli {
             out.flush();
             return Launch.exit(0);
         }
+        return launch(options, env, out, err);
+    }
+
+    /** After the arguments: the configuration to start with, or --check-config's output. */
+    private static Launch launch(Options options, Map<String, String> env, PrintStream out, PrintStream err) {
         if (options.conf != null && options.legacyConf != null) {
             err.println("flock: --conf is given twice (see --help)");
             return Launch.exit(USAGE);

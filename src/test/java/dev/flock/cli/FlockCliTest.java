@@ -91,6 +91,19 @@ class FlockCliTest {
     }
 
     @Test
+    void plainStarts_needNoPicocli_everythingElseGoesToIt() {
+        assertThat(FlockCli.plainStart(new String[0])).isNotNull().extracting(o -> o.conf).isNull();
+        for (String[] args : new String[][]{{"--conf", "f.json"}, {"--conf=f.json"}, {"-conf", "f.json"}}) {
+            assertThat(FlockCli.plainStart(args)).as(String.join(" ", args)).isNotNull()
+                    .extracting(o -> o.conf).isEqualTo(Path.of("f.json"));
+        }
+        for (String[] args : new String[][]{{"--conf"}, {"--conf="}, {"--conf", ""}, {"--conf", "--help"}, {"--help"},
+                {"--conf", "f.json", "--check-config"}, {"--config", "f.json"}, {"-conf=f.json"}, {"serve"}, {"--conf", "a\0b"}}) {
+            assertThat(FlockCli.plainStart(args)).as(String.join(" ", args)).isNull();
+        }
+    }
+
+    @Test
     void checkConfig_printsEffectiveValuesAndSources_withEverySecretMasked(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("f.json");
         Files.writeString(conf, "{\"port\": 9100, \"adminPassword\": \"file-admin-pw\"}");
