@@ -31,6 +31,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // First, before anything loads Netty: its allocator emits JFR events when JFR is present, so its first buffer
+        // (the first request) loads and sets up JFR's event machinery, ~0.1 s of the start, for events nobody records.
+        // -Dio.netty.jfr.enabled=true brings them back (docs/DECISIONS.md, "Connection storms (issue 22)")
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
         FlockCli.Launch launch = FlockCli.parse(args, System.getenv(), System.out, System.err);
         if (!launch.start()) { // --help, --version, --check-config, a bad argument or configuration
             System.exit(launch.exitCode());
