@@ -5,12 +5,15 @@
 # alternate (run 1 of each, run 2 of each, ...) so all see the same machine; medians, min/max and, from the second
 # variant on, the ratio of its median to the first variant's, of the time and of the server's CPU time by the 200.
 #
-#   bench/run-startup.sh [-n runs] [-j "jvm opts"] [-d] [-c conf] [variant...]
+#   bench/run-startup.sh [-n runs] [-j "jvm opts"] [-d] [-c conf] [-a dir] [variant...]
 #     -n runs      runs per variant (5)
 #     -j opts      JVM options of every variant ("" = the JVM's defaults)
 #     -d           the image's flags: the Dockerfile's JAVA_OPTS (read from it), -XX:MaxRAM=256m (the 256 MB box),
 #                  MALLOC_ARENA_MAX=2, and conf/docker.json; -j opts are added after them
 #     -c conf      --conf file (default: none, the built-in defaults; with -d conf/docker.json)
+#     -a dir       class-data sharing: for each variant, first train an archive dir/<label>.jsa for its jar with the
+#                  Dockerfile's own RUN step (kept when it exists), then measure a variant <label>+cds beside it, the
+#                  same with -XX:SharedArchiveFile=dir/<label>.jsa -Xshare:auto (as the image's ENTRYPOINT)
 #     variant      label=jar or label=jar=extra-jvm-opts (e.g. cds=target/flock-server.jar=-XX:SharedArchiveFile=x.jsa);
 #                  default: one variant, $JAR (target/flock-server.jar)
 #   env: STARTUP_PORT (8870; the server's port), STARTUP_METRICS_PORT (8871; used when the conf puts /metrics on a
@@ -25,13 +28,15 @@ IMAGE=false
 CONF=""
 PORT=${STARTUP_PORT:-8870}
 METRICS_PORT=${STARTUP_METRICS_PORT:-8871}
-while getopts "n:j:dc:h" opt; do
+CDS_DIR=""
+while getopts "n:j:dc:a:h" opt; do
   case $opt in
     n) RUNS=$OPTARG ;;
     j) JVM_OPTS=$OPTARG ;;
     d) IMAGE=true ;;
     c) CONF=$OPTARG ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    a) CDS_DIR=$OPTARG ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -54,7 +59,6 @@ if $IMAGE; then
 fi
 CONF_ARGS=()
 [ -n "$CONF" ] && CONF_ARGS=(--conf "$CONF")
-echo "JVM options: ${JVM_OPTS:-(defaults)}; conf: ${CONF:-(built-in defaults)}; $RUNS runs per variant"
 
 OUT=$(mktemp -d /tmp/flock-startup.XXXXXX)
 PID=
@@ -62,6 +66,36 @@ stop_server() {
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
 }
 trap stop_server EXIT
+
+# train_archive jar archive: the Dockerfile's training RUN (continuation lines joined), its /app paths replaced by
+# the jar's, conf/docker.json's and the archive's, run by bash as the build runs it, with the image's JAVA_OPTS and
+# on our ports. The archive checks the jar's path, size and time: it fits only that jar at that path.
+train_archive() {
+  local jar archive run opts
+  jar=$(realpath "$1") archive=$(realpath -m "$2")
+  run=$(awk '/^RUN java .*ArchiveClassesAtExit/ { on = 1 } on { if (sub(/\\$/, "")) printf "%s", $0; else { print; exit } }' Dockerfile)
+  [ -n "$run" ] || { echo "no CDS training RUN in the Dockerfile" >&2; exit 2; }
+  run=${run#RUN }
+  run=${run//\/app\/flock-server.jar/$jar}
+  run=${run//\/app\/conf\/flock.json/$(realpath conf/docker.json)}
+  run=${run//\/app\/flock.jsa/$archive}
+  opts=$(sed -n '/^ENV JAVA_OPTS="/,/"/p' Dockerfile | tr -d '\\\n' | sed 's/^ENV JAVA_OPTS="\([^"]*\)".*/\1/')
+  refuse_busy "$PORT" "$METRICS_PORT"
+  echo "training $archive for $jar (the Dockerfile's RUN step)"
+  JAVA_OPTS=$opts FLOCK_PORT=$PORT FLOCK_METRICS_PORT=$METRICS_PORT FLOCK_HOST=127.0.0.1 \
+    bash -c "$run" >"$OUT/train.$(basename "$archive").log" 2>&1 \
+    || { echo "training failed:" >&2; tail -5 "$OUT/train.$(basename "$archive").log" >&2; exit 1; }
+}
+
+if [ -n "$CDS_DIR" ]; then
+  mkdir -p "$CDS_DIR"
+  for v in "${VARIANTS[@]}"; do
+    IFS='=' read -r label jar extra <<<"$v"
+    [ -f "$CDS_DIR/$label.jsa" ] || train_archive "$jar" "$CDS_DIR/$label.jsa"
+    VARIANTS+=("$label+cds=$jar=${extra:-} -XX:SharedArchiveFile=$(realpath "$CDS_DIR/$label.jsa") -Xshare:auto")
+  done
+fi
+echo "JVM options: ${JVM_OPTS:-(defaults)}; conf: ${CONF:-(built-in defaults)}; $RUNS runs per variant: ${VARIANTS[*]}"
 
 # one_run label jar extra-opts run: sets MS, the milliseconds from exec to the first /health 200, and CPU_MS, the
 # server's CPU milliseconds by then (no subshell, so the EXIT trap stops a server left by a failure)
