@@ -25,6 +25,8 @@ import net.logstash.logback.encoder.LoggingEventCompositeJsonEncoder;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Applies {@code FLOCK_LOG_FORMAT}. {@code json} is what {@code src/dist/logback.xml} sets up (logstash's fields);
@@ -41,6 +43,9 @@ public final class LogFormats {
 
     /** The appender {@code src/dist/logback.xml} names. */
     static final String APPENDER = "STDOUT";
+
+    /** Where Linux keeps the host name {@code gethostname} returns. */
+    private static final Path KERNEL_HOSTNAME = Path.of("/proc/sys/kernel/hostname");
 
     private LogFormats() {
     }
@@ -88,13 +93,29 @@ public final class LogFormats {
         return encoder;
     }
 
-    /** pino's {@code os.hostname()}: logback's own lookup (computed once per context), else the container's HOSTNAME. */
-    private static String hostname(LoggerContext context) {
-        String name = context.getProperty(CoreConstants.HOSTNAME_KEY);
+    /**
+     * pino's {@code os.hostname()}: the kernel's host name, as {@code gethostname} gives it, without DNS; else the
+     * container's HOSTNAME; else logback's own lookup. That lookup ({@code InetAddress.getLocalHost}) resolves the name,
+     * which can hold the start up for seconds on a machine whose name is in neither DNS nor /etc/hosts.
+     */
+    static String hostname(LoggerContext context) {
+        String name = kernelHostname();
         if (name == null || name.isBlank()) {
             name = System.getenv("HOSTNAME");
         }
+        if (name == null || name.isBlank()) {
+            name = context.getProperty(CoreConstants.HOSTNAME_KEY);
+        }
         return name == null || name.isBlank() ? "unknown" : name;
+    }
+
+    /** Linux's host name (what {@code uname -n} prints), or null elsewhere. */
+    static String kernelHostname() {
+        try {
+            return Files.readString(KERNEL_HOSTNAME).strip();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** pino's numbers for the levels logback has. */

@@ -1,6 +1,7 @@
 package dev.flock.logging;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import io.vertx.core.json.JsonObject;
@@ -51,5 +52,17 @@ class LogFormatsTest {
         assertThat(line.getValue("count")).isEqualTo(3);
         assertThat(line.getValue("pid")).isEqualTo((int) ProcessHandle.current().pid());
         assertThat(line.getLong("time")).isBetween(System.currentTimeMillis() - 60_000, System.currentTimeMillis());
+    }
+
+    @Test
+    void hostname_isTheKernels_withoutAnyLookup() throws Exception {
+        LoggerContext context = new LoggerContext();
+        String kernel = LogFormats.kernelHostname();
+        if (kernel != null) { // Linux: the name uname -n prints, read from /proc rather than resolved
+            assertThat(LogFormats.hostname(context)).isEqualTo(kernel)
+                    .isEqualTo(new String(new ProcessBuilder("uname", "-n").start().getInputStream().readAllBytes()).strip());
+        } else {
+            assertThat(LogFormats.hostname(context)).isNotBlank();
+        }
     }
 }
