@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up time (issue 22): each run starts the server jar fresh (java $JVM_OPTS -jar JAR) and polls /health every
-# 5 ms with curl until the first 200; the time is from just before the exec to that 200 (date +%s%N), so it includes
-# the JVM's own start. Then the server gets SIGTERM and the next run starts. With several variants, the runs
+# 5 ms until the first 200; the time is from just before the exec to that 200, so it includes the JVM's own start.
+# The poller is bash's builtins only (/dev/tcp, read -t, $EPOCHREALTIME): no curl, sleep or date process per poll,
+# whose forks would take CPU from the server on a 2-core machine. Then the server gets SIGTERM and the next run starts. With several variants, the runs
 # alternate (run 1 of each, run 2 of each, ...) so all see the same machine; medians, min/max and, from the second
 # variant on, the ratio of its median to the first variant's, of the time and of the server's CPU time by the 200.
 #
@@ -40,7 +41,7 @@ while getopts "n:j:dc:a:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 2; }
+[ "${BASH_VERSINFO[0]}" -ge 5 ] || { echo "needs bash 5 (EPOCHREALTIME)" >&2; exit 2; }
 VARIANTS=("$@")
 [ ${#VARIANTS[@]} -eq 0 ] && VARIANTS=("jar=${JAR:-target/flock-server.jar}")
 for v in "${VARIANTS[@]}"; do
@@ -97,31 +98,44 @@ if [ -n "$CDS_DIR" ]; then
 fi
 echo "JVM options: ${JVM_OPTS:-(defaults)}; conf: ${CONF:-(built-in defaults)}; $RUNS runs per variant: ${VARIANTS[*]}"
 
+# a pipe nobody writes to: read -t on it is a sleep without a process
+mkfifo "$OUT/idle"
+exec 9<>"$OUT/idle"
+
+# health_ok: one GET /health over bash's /dev/tcp; true on a 200
+health_ok() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null || return 1
+  printf 'GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n' >&3
+  local status=
+  read -r -t 2 status <&3 || true
+  exec 3<&-
+  [[ $status == "HTTP/1."?" 200"* ]]
+}
+
 # one_run label jar extra-opts run: sets MS, the milliseconds from exec to the first /health 200, and CPU_MS, the
 # server's CPU milliseconds by then (no subshell, so the EXIT trap stops a server left by a failure)
 one_run() {
   local label=$1 jar=$2 extra=$3 run=$4 log="$OUT/$1.$4.log"
   refuse_busy "$PORT" "$METRICS_PORT"
-  local t0 t1= code
-  t0=$(date +%s%N)
+  local t0 t1=
+  t0=${EPOCHREALTIME/[.,]/} # microseconds, without a process
   # shellcheck disable=SC2086
   env "${ENV_EXTRA[@]}" FLOCK_PORT="$PORT" FLOCK_METRICS_PORT="$METRICS_PORT" FLOCK_HOST=127.0.0.1 \
     java $JVM_OPTS $extra -jar "$jar" "${CONF_ARGS[@]}" >"$log" 2>&1 &
   PID=$!
-  for _ in $(seq 6000); do # 30 s at most
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PORT/health" || true)
-    if [ "$code" = 200 ]; then
-      t1=$(date +%s%N)
+  for ((i = 0; i < 6000; i++)); do # 30 s at most
+    if health_ok; then
+      t1=${EPOCHREALTIME/[.,]/}
       # the server's CPU time (user + system, clock ticks) so far: less hostage to a busy machine than the wall time
       CPU_MS=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat")
       break
     fi
     kill -0 "$PID" 2>/dev/null || { echo "$label exited at start:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.005
+    read -r -t 0.005 -u 9 || true
   done
   [ -n "$t1" ] || { echo "$label: no /health 200 within 30 s" >&2; exit 1; }
   stop_server
-  MS=$(((t1 - t0) / 1000000))
+  MS=$(((t1 - t0) / 1000))
 }
 
 for run in $(seq "$RUNS"); do
