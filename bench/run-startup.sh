@@ -2,9 +2,10 @@
 # Start-up time (issue 22): each run starts the server jar fresh (java $JVM_OPTS -jar JAR) and polls /health every
 # 5 ms until the first 200; the time is from just before the exec to that 200, so it includes the JVM's own start.
 # The poller is bash's builtins only (/dev/tcp, read -t, $EPOCHREALTIME): no curl, sleep or date process per poll,
-# whose forks would take CPU from the server on a 2-core machine. Then the server gets SIGTERM and the next run starts. With several variants, the runs
-# alternate (run 1 of each, run 2 of each, ...) so all see the same machine; medians, min/max and, from the second
-# variant on, the ratio of its median to the first variant's, of the time and of the server's CPU time by the 200.
+# whose forks would take CPU from the server on a 2-core machine. Then the server gets SIGTERM and the next run
+# starts. With several variants, the runs alternate (run 1 of each, run 2 of each, ...) so all see the same machine;
+# medians, min/max and, from the second variant on, the ratio of its median to the first variant's: of the time, of
+# the server's CPU time by the 200, and of its RSS then.
 #
 #   bench/run-startup.sh [-n runs] [-j "jvm opts"] [-d] [-c conf] [-a dir] [variant...]
 #     -n runs      runs per variant (5)
@@ -37,7 +38,7 @@ while getopts "n:j:dc:a:h" opt; do
     d) IMAGE=true ;;
     c) CONF=$OPTARG ;;
     a) CDS_DIR=$OPTARG ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -112,8 +113,9 @@ health_ok() {
   [[ $status == "HTTP/1."?" 200"* ]]
 }
 
-# one_run label jar extra-opts run: sets MS, the milliseconds from exec to the first /health 200, and CPU_MS, the
-# server's CPU milliseconds by then (no subshell, so the EXIT trap stops a server left by a failure)
+# one_run label jar extra-opts run: sets MS, the milliseconds from exec to the first /health 200, CPU_MS, the
+# server's CPU milliseconds by then, and RSS_MB, its RSS then (no subshell, so the EXIT trap stops a server left by a
+# failure)
 one_run() {
   local label=$1 jar=$2 extra=$3 run=$4 log="$OUT/$1.$4.log"
   refuse_busy "$PORT" "$METRICS_PORT"
@@ -128,6 +130,7 @@ one_run() {
       t1=${EPOCHREALTIME/[.,]/}
       # the server's CPU time (user + system, clock ticks) so far: less hostage to a busy machine than the wall time
       CPU_MS=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat")
+      RSS_MB=$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$PID/status") # and its resident memory then
       break
     fi
     kill -0 "$PID" 2>/dev/null || { echo "$label exited at start:" >&2; cat "$log" >&2; exit 1; }
@@ -142,8 +145,8 @@ for run in $(seq "$RUNS"); do
   for v in "${VARIANTS[@]}"; do
     IFS='=' read -r label jar extra <<<"$v"
     one_run "$label" "$jar" "${extra:-}" "$run"
-    echo "run $run/$RUNS $label: ${MS} ms (server CPU ${CPU_MS} ms)"
-    echo "$label $MS $CPU_MS" >>"$OUT/startup.txt"
+    echo "run $run/$RUNS $label: ${MS} ms (server CPU ${CPU_MS} ms, RSS ${RSS_MB} MB)"
+    echo "$label $MS $CPU_MS $RSS_MB" >>"$OUT/startup.txt"
   done
 done
 
@@ -151,10 +154,11 @@ python3 - "$OUT" "${VARIANTS[@]}" <<'PY'
 import statistics, sys
 out, variants = sys.argv[1], [v.split("=", 1)[0] for v in sys.argv[2:]]
 rows = [line.split() for line in open(f"{out}/startup.txt")]
-for col, title in ((1, "start to first /health 200"), (2, "server CPU (user + system) by then")):
+for col, title in ((1, "start to first /health 200, ms"), (2, "server CPU (user + system) by then, ms"),
+                   (3, "server RSS then, MB")):
     ms = {v: [int(r[col]) for r in rows if r[0] == v] for v in variants}
     ref = statistics.median(ms[variants[0]])
-    print(f"\n{title}, ms: median [min-max] (per run)")
+    print(f"\n{title}: median [min-max] (per run)")
     for v in variants:
         med = statistics.median(ms[v])
         ratio = f"  {med / ref:.2f}x {variants[0]}" if v != variants[0] else ""
