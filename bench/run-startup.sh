@@ -131,6 +131,8 @@ one_run() {
       # the server's CPU time (user + system, clock ticks) so far: less hostage to a busy machine than the wall time
       CPU_MS=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat")
       RSS_MB=$(awk '/^VmRSS/ { print int($2 / 1024) }' "/proc/$PID/status") # and its resident memory then
+      # how busy the machine was: the share of the last 10 s in which some runnable task waited for a CPU (%)
+      PRESSURE=$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || echo -)
       break
     fi
     kill -0 "$PID" 2>/dev/null || { echo "$label exited at start:" >&2; cat "$log" >&2; exit 1; }
@@ -145,8 +147,8 @@ for run in $(seq "$RUNS"); do
   for v in "${VARIANTS[@]}"; do
     IFS='=' read -r label jar extra <<<"$v"
     one_run "$label" "$jar" "${extra:-}" "$run"
-    echo "run $run/$RUNS $label: ${MS} ms (server CPU ${CPU_MS} ms, RSS ${RSS_MB} MB)"
-    echo "$label $MS $CPU_MS $RSS_MB" >>"$OUT/startup.txt"
+    echo "run $run/$RUNS $label: ${MS} ms (server CPU ${CPU_MS} ms, RSS ${RSS_MB} MB; CPU pressure ${PRESSURE} %)"
+    echo "$label $MS $CPU_MS $RSS_MB $PRESSURE" >>"$OUT/startup.txt"
   done
 done
 
@@ -163,5 +165,9 @@ for col, title in ((1, "start to first /health 200, ms"), (2, "server CPU (user 
         med = statistics.median(ms[v])
         ratio = f"  {med / ref:.2f}x {variants[0]}" if v != variants[0] else ""
         print(f"  {v:14s} {med:7.0f} [{min(ms[v])}-{max(ms[v])}]  {ms[v]}{ratio}")
+pressure = [float(r[4]) for r in rows if len(r) > 4 and r[4] != "-"]
+if pressure:
+    print(f"\nCPU pressure (/proc/pressure/cpu some avg10) at the 200s: median {statistics.median(pressure):.0f} %,"
+          f" {min(pressure):.0f}-{max(pressure):.0f} % (the starting JVM's own threads count too: compare sessions by it)")
 print(f"\nlogs: {out}")
 PY
