@@ -148,7 +148,7 @@ public final class FlockServer {
         ProtocolCodec codec = new ProtocolCodec(new Limits(config.maxIdLength(), config.maxMetadataBytes()));
         // the keys are parsed here, before anything listens: an unusable key stops start-up (ConfigException)
         TokenVerifier tokens = config.auth().enabled() ? new TokenVerifier(vertx, config.auth(), codec) : null;
-        UpgradeAuth auth = new UpgradeAuth(config.auth(), new ApiKeys(config.apiKeys()), tokens, metrics);
+        UpgradeAuth auth = new UpgradeAuth(config.auth(), new ApiKeys(config.apiKeys()), tokens, metrics, clock::millis);
         this.hubs = new SocketHubs(vertx, config, registry, metrics, auth, codec, clock, admission, audit);
         this.hygiene = new RequestHygiene(clock);
         readiness.addCheck("memory", "above the high-water mark", memory::reason);

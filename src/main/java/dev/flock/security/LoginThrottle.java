@@ -23,9 +23,16 @@ public final class LoginThrottle {
 
     private final Map<String, Failures> byAddress = new ConcurrentHashMap<>();
     private final LongSupplier clock;
+    private final int freeFailures;
 
     public LoginThrottle(LongSupplier clock) {
+        this(clock, FREE_FAILURES);
+    }
+
+    /** {@code freeFailures}: how many failures an address has before its first lockout. */
+    public LoginThrottle(LongSupplier clock, int freeFailures) {
         this.clock = clock;
+        this.freeFailures = freeFailures;
     }
 
     /** Milliseconds until this address may try again; 0 when it may try now. */
@@ -44,7 +51,7 @@ public final class LoginThrottle {
         long now = clock.getAsLong();
         byAddress.compute(address, (key, previous) -> {
             int count = previous == null || now - previous.lastFailureAt() > FORGET_AFTER_MILLIS ? 1 : previous.count() + 1;
-            return new Failures(count, now + lockMillis(count), now);
+            return new Failures(count, now + lockMillis(count, freeFailures), now);
         });
         if (byAddress.size() > MAX_TRACKED) {
             forgetHarmless(now);
@@ -56,10 +63,14 @@ public final class LoginThrottle {
     }
 
     static long lockMillis(int failures) {
-        if (failures <= FREE_FAILURES) {
+        return lockMillis(failures, FREE_FAILURES);
+    }
+
+    static long lockMillis(int failures, int freeFailures) {
+        if (failures <= freeFailures) {
             return 0;
         }
-        int doublings = Math.min(failures - FREE_FAILURES - 1, 20);
+        int doublings = Math.min(failures - freeFailures - 1, 20);
         return Math.min(MAX_LOCK_MILLIS, FIRST_LOCK_MILLIS << doublings);
     }
 

@@ -185,6 +185,9 @@ public final class SocketHubs {
         }
         UpgradeAuth.Decision credentials = credentials(request.headers(), request.query(), request.remoteAddress());
         if (credentials instanceof UpgradeAuth.Refused refused) {
+            if (refused.retryAfterSeconds() > 0) {
+                rc.response().putHeader("Retry-After", String.valueOf(refused.retryAfterSeconds()));
+            }
             rc.response().setStatusCode(refused.status()).putHeader("content-type", "application/json").end(refused.json());
             return;
         }
@@ -202,11 +205,11 @@ public final class SocketHubs {
 
     /** What the upgrade's API key and token allow, on the server's clock; a refusal is counted and audited. */
     private UpgradeAuth.Decision credentials(MultiMap headers, String query, SocketAddress remote) {
-        UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis());
+        String address = ClientAddress.of(headers, remote, config.trustProxy());
+        UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis(), address);
         if (d instanceof UpgradeAuth.Refused refused) {
             metrics.upgradeRefused();
             // the code and the token refusal's name only: the message may quote what the client sent
-            String address = ClientAddress.of(headers, remote, config.trustProxy());
             if (refused.reason() == null) {
                 audit.refused("ws_upgrade_refused", address, "WebSocket upgrade refused", kv("error", refused.error()));
             } else {

@@ -102,6 +102,31 @@ class SignedIdentityTest {
     }
 
     @Test
+    void aFloodOfForgedTokensFromOneAddress_isRefusedUncheckedAfterTwenty_with429AndRetryAfter_otherAddressesAreNot(
+            Vertx vertx) {
+        FlockServer server = hs(vertx, "FLOCK_TRUST_PROXY", "true");
+        String forged = Tokens.hs("HS256", "a-different-secret-of-at-least-thirty-two-bytes", claims("mallory"));
+        for (int i = 0; i < UpgradeAuth.FREE_BAD_SIGNATURES + 1; i++) {
+            RawHttp.Response r = upgrade(server, "/?token=" + forged, "X-Forwarded-For: 203.0.113.7");
+            assertThat(r.status()).as("forged token %d", i + 1).isEqualTo(401);
+        }
+        // even a good token from that address is refused now, without its signature being checked
+        String good = Tokens.hs256(claims("alice"));
+        RawHttp.Response locked = upgrade(server, "/?token=" + good, "X-Forwarded-For: 203.0.113.7");
+        assertThat(locked.status()).as(locked.toString()).isEqualTo(429);
+        assertThat(locked.header("retry-after")).isEqualTo("2");
+        assertThat(new JsonObject(locked.bodyText()).getString("reason")).isEqualTo("throttled");
+        assertThat(auth(server, "throttled")).isEqualTo(1);
+        assertThat(auth(server, "bad_signature")).isEqualTo(UpgradeAuth.FREE_BAD_SIGNATURES + 1);
+        // another address is not affected
+        assertThat(upgrade(server, "/?token=" + good, "X-Forwarded-For: 198.51.100.1").status()).isEqualTo(101);
+
+        clock.advance(java.time.Duration.ofSeconds(2));
+        assertThat(upgrade(server, "/?token=" + good, "X-Forwarded-For: 203.0.113.7").status())
+                .as("the lockout is over").isEqualTo(101);
+    }
+
+    @Test
     void hs384AndHs512_needASecretAsLongAsTheirHash(Vertx vertx) {
         String longSecret = "x".repeat(64);
         FlockServer server = hs(vertx, "FLOCK_JWT_SECRET", longSecret);
