@@ -396,7 +396,7 @@ final class CapacityWorker extends VerticleBase {
         c.ws.writeTextMessage(heartbeatFrames[c.room]);
     }
 
-    private static String errorCode(Buffer frame) {
+    static String errorCode(Buffer frame) {
         try {
             return ERROR_PARSER.readTree(frame.getBytes()).path("code").asText("?");
         } catch (java.io.IOException e) {

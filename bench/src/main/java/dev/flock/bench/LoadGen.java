@@ -16,8 +16,9 @@ import java.util.concurrent.TimeoutException;
  * Load generator for Flock (issue 9), driving real WebSocket clients over the protocol on loopback.
  * See docs/BENCHMARKS.md for the options and the meaning of every figure.
  *
- * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold|capacity [options]</pre>
- * ({@code capacity}: {@link CapacityRun}, driven by bench/run-capacity.sh)
+ * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold|capacity|restart|storm [options]</pre>
+ * ({@code capacity}: {@link CapacityRun}, driven by bench/run-capacity.sh; {@code storm}: {@link StormRun}, by
+ * bench/run-storm.sh)
  */
 public final class LoadGen {
     private static final long DRAIN_QUIET_NANOS = 500_000_000L;
@@ -47,6 +48,17 @@ public final class LoadGen {
             System.exit(status);
             return;
         }
+        if (args.length > 0 && args[0].equals("storm")) {
+            int status;
+            try {
+                status = StormRun.main(args);
+            } catch (Args.UsageError e) {
+                System.err.println("LoadGen storm: " + e.getMessage());
+                status = 2;
+            }
+            System.exit(status); // no vertx.close(), as below
+            return;
+        }
         if (args.length > 0 && args[0].equals("capacity")) {
             int status;
             try {
@@ -63,7 +75,7 @@ public final class LoadGen {
             cfg = parse(args);
         } catch (Args.UsageError e) {
             System.err.println("LoadGen: " + e.getMessage());
-            System.err.println("usage: LoadGen fanout|hold|capacity|restart [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
+            System.err.println("usage: LoadGen fanout|hold|capacity|restart|storm [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
                 + "(see docs/BENCHMARKS.md)");
             System.exit(2);
             return;
