@@ -105,7 +105,7 @@ for run in $(seq "$RUNS"); do
     fi
     echo "== run $run/$RUNS: $target ($MODE, pids $pids)"
     java -cp "$BENCH_JAR" dev.flock.bench.LoadGen storm --url "$urls" --server-pid "$pids" --label "$target" \
-      "${LOADGEN_OPTS[@]}" | tee "$OUT/$target.$run.log" || echo "   (LoadGen exit status $?: not every client joined)"
+      "${LOADGEN_OPTS[@]}" | tee "$OUT/$target.$run.log" || echo "   (LoadGen exit status $?: not every client joined, or a server exited)"
     grep '^RESULT ' "$OUT/$target.$run.log" | cut -c8- >>"$OUT/$target.jsonl" || true
     stop_all
   done

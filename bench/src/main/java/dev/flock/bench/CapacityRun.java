@@ -186,7 +186,7 @@ final class CapacityRun {
             s.add(await(w.classify()));
         }
         watchServer(watch, s);
-        boolean serverAlive = serverPidsAlive();
+        boolean serverAlive = watch.allServersAlive();
         long hwmEnd = hwm();
         ProcWatch.Sample self1 = watch.self();
         double machine1 = ProcWatch.machineBusySeconds();
@@ -270,7 +270,7 @@ final class CapacityRun {
             System.out.printf("%sfirst clean refusal by %.0f s: %d held, %d joined so far%n", tag(), elapsed(),
                 s.joinedOpen, s.joinedEver);
         }
-        if (serverDiedAtS < 0 && !cfg.serverPids().isEmpty() && !serverPidsAlive()) {
+        if (serverDiedAtS < 0 && !cfg.serverPids().isEmpty() && !watch.allServersAlive()) {
             serverDiedAtS = elapsed();
             joinedWhenServerDied = s.joinedEver;
             heldWhenServerDied = maxHeld;
@@ -279,20 +279,6 @@ final class CapacityRun {
     }
 
     /** A pid is alive while /proc/pid/stat exists and its state is not Z (the script has not reaped it yet). */
-    private boolean serverPidsAlive() {
-        for (String pid : cfg.serverPids()) {
-            try {
-                String stat = Files.readString(Path.of("/proc", pid, "stat"));
-                char state = stat.charAt(stat.lastIndexOf(')') + 2);
-                if (state == 'Z' || state == 'X') {
-                    return false;
-                }
-            } catch (IOException | RuntimeException e) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /** Entries of /proc/pid/fd summed over the server pids (sockets plus the JVM's own files); 0 for a gone pid. */
     private long openFiles() {

@@ -81,6 +81,22 @@ final class ProcWatch implements AutoCloseable {
         }
     }
 
+    /** False once any watched server exited (or is a zombie): its CPU then reads as zero, and figures would lie. */
+    boolean allServersAlive() {
+        for (String pid : serverPids) {
+            try {
+                String stat = Files.readString(Path.of("/proc", pid, "stat"));
+                char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                if (state == 'Z' || state == 'X') {
+                    return false;
+                }
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     long peakServerRss() {
         return Math.max(peakRss.get(), server().rssBytes());
     }

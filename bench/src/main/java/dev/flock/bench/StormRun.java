@@ -63,6 +63,10 @@ final class StormRun {
         for (int round = 1; round <= cfg.rounds(); round++) {
             status = Math.max(status, round(round, watch, idle));
             idle = null;
+            if (!watch.allServersAlive()) {
+                System.out.printf("%sa server exited: no further rounds%n", tag());
+                break;
+            }
         }
         return status;
     }
@@ -131,7 +135,12 @@ final class StormRun {
         if (!closed.droppedAfterJoin.isEmpty()) {
             r.line("closed by the server after their join: %s", closed.droppedAfterJoin);
         }
-        if (watch.watchesServer()) {
+        boolean serversAlive = watch.allServersAlive();
+        r.put("serversAlive", serversAlive);
+        if (!serversAlive) {
+            r.line("A SERVER EXITED during the round (see its log): no CPU figures");
+        }
+        if (watch.watchesServer() && serversAlive) {
             double stormCpu = server1.cpuSeconds() - server0.cpuSeconds();
             double lifecycleCpu = quiet.at().cpuSeconds() - server0.cpuSeconds();
             r.put("serverCpuStormS", stormCpu)
@@ -152,7 +161,7 @@ final class StormRun {
         r.line("generator CPU %.2f s over the storm; other processes %.2f cores%s", genCpu,
             stormS > 0 ? other / stormS : Double.NaN, stormS > 0 && other / stormS > 0.2 ? "  <- noisy run" : "");
         r.print();
-        return s.joined == s.assigned ? 0 : 1;
+        return s.joined == s.assigned && serversAlive ? 0 : 1;
     }
 
     private boolean allSettled() {
