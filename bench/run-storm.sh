@@ -7,7 +7,9 @@
 #   bench/run-storm.sh [-n runs] [-t floor,flock,original] [-m memory|redis] [-j "jvm opts"] [-- LoadGen storm options]
 #   e.g. bench/run-storm.sh -n 3 -t floor,flock,original -m memory -- --conns 10000 --connect-rate 2000 --rounds 2
 #   -m redis: a fresh redis-server (free port in 6390-6399) and two instances of the target per run (floor skipped)
-#   env: JAR (target/flock-server.jar); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
+#   targets: floor (FloorServer --plain), floor-presence (FloorServer --presence: the ack lists the others, joins and
+#   leaves are announced), flock (JAR), flock-base (BASE_JAR: an A/B against another build), original
+#   env: JAR (target/flock-server.jar); BASE_JAR (for flock-base); BENCH_JAR (bench/target/flock-bench.jar, built when missing);
 #        ORIGINAL_DIR, where bench/original.sh built the original (/tmp/flock-original); STORM_PORT_BASE (8860)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,10 +40,11 @@ IFS=, read -r -a ALL_TARGETS <<<"$TARGETS"
 TARGET_LIST=()
 for t in "${ALL_TARGETS[@]}"; do
   case $t in
-    floor) [ "$MODE" = redis ] && { echo "floor has no Redis mode: skipped" >&2; continue; } ;;
+    floor|floor-presence) [ "$MODE" = redis ] && { echo "$t has no Redis mode: skipped" >&2; continue; } ;;
     flock) require_jar ;;
+    flock-base) [ -f "${BASE_JAR:-}" ] || { echo "flock-base needs BASE_JAR, a server jar" >&2; exit 2; } ;;
     original) [ -f "$ORIGINAL_CLI" ] || { echo "no $ORIGINAL_CLI: run bench/original.sh first" >&2; exit 2; } ;;
-    *) echo "unknown target $t (floor, flock or original)" >&2; exit 2 ;;
+    *) echo "unknown target $t (floor, floor-presence, flock, flock-base or original)" >&2; exit 2 ;;
   esac
   TARGET_LIST+=("$t")
 done
@@ -73,9 +76,14 @@ start_instance() {
     floor)
       # shellcheck disable=SC2086
       java $JVM_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer --port "$port" --plain >"$log" 2>&1 & ;;
-    flock)
+    floor-presence)
       # shellcheck disable=SC2086
-      FLOCK_PORT=$port FLOCK_REDIS_URL=$redis FLOCK_LOG_LEVEL=warn java $JVM_OPTS -jar "$JAR" >"$log" 2>&1 & ;;
+      java $JVM_OPTS -cp "$BENCH_JAR" dev.flock.bench.FloorServer --port "$port" --presence >"$log" 2>&1 & ;;
+    flock|flock-base)
+      local jar=$JAR
+      [ "$target" = flock-base ] && jar=$BASE_JAR
+      # shellcheck disable=SC2086
+      FLOCK_PORT=$port FLOCK_REDIS_URL=$redis FLOCK_LOG_LEVEL=warn java $JVM_OPTS -jar "$jar" >"$log" 2>&1 & ;;
     original)
       FLOCK_PORT=$port FLOCK_REDIS_URL=$redis FLOCK_LOG_LEVEL=warn node "$ORIGINAL_CLI" >"$log" 2>&1 & ;;
   esac
@@ -84,7 +92,7 @@ start_instance() {
   wait_port "$port" "$pid" "$target" "$log"
 }
 
-offset() { case $1 in floor) echo 0 ;; flock) echo 2 ;; original) echo 4 ;; esac; }
+offset() { case $1 in floor) echo 0 ;; flock) echo 2 ;; original) echo 4 ;; floor-presence) echo 6 ;; flock-base) echo 8 ;; esac; }
 
 echo "storm: mode $MODE, targets ${TARGET_LIST[*]}, $RUNS run(s), jvm opts '$JVM_OPTS', LoadGen ${LOADGEN_OPTS[*]:-(defaults)}"
 for run in $(seq "$RUNS"); do
@@ -131,9 +139,10 @@ for t in targets:
             if k in m:
                 print(f"  {k:26s} {m[k]:12.3f}")
 ratio_keys = ["serverCpuMsPerLifecycle", "serverCpuMsPerJoin", "connectP50Ms", "joinAckP50Ms", "joinAckP99Ms", "lastAckS"]
-for ref in ("floor", "original"):
+for ref in ("floor", "floor-presence", "flock-base", "original"):
     for t in targets:
-        if t == ref or (ref, t) == ("original", "floor"):  # floor / original is original / floor inverted
+        if t == ref or ref == "original" and t.startswith("floor") or ref.startswith("floor") and t.startswith("floor") \
+                or ref == "flock-base" and t != "flock":  # the inverses of the ratios printed
             continue
         for (tt, rnd), m in sorted(med.items()):
             base = med.get((ref, rnd))
