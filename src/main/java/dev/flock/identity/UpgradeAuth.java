@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Decides, at the upgrade, what a WebSocket may claim: API keys and signed tokens together. With {@code FLOCK_AUTH}
@@ -85,8 +86,11 @@ public final class UpgradeAuth {
         }
     }
 
-    /** {@code address}: the client's, as {@link dev.flock.security.ClientAddress} reads it (bad-signature lockouts). */
-    public Decision decide(MultiMap headers, String query, long nowMillis, String address) {
+    /**
+     * {@code address}: the client's, as {@link dev.flock.security.ClientAddress} reads it (bad-signature lockouts); asked
+     * for only when the upgrade carries a token.
+     */
+    public Decision decide(MultiMap headers, String query, long nowMillis, Supplier<String> address) {
         Map<String, List<String>> params;
         try {
             params = query == null || query.isEmpty() ? Map.of() : new QueryStringDecoder(query, false).parameters();
@@ -96,7 +100,8 @@ public final class UpgradeAuth {
         }
         String token = settings.enabled() ? token(headers, params) : null;
         if (token != null) {
-            long retryAfter = badSignatures.retryAfterSeconds(address);
+            String from = address.get();
+            long retryAfter = badSignatures.retryAfterSeconds(from);
             if (retryAfter > 0) {
                 metrics.authResult(TokenRefusal.THROTTLED.reason);
                 return new Refused(429, "UNAUTHORIZED", TokenRefusal.THROTTLED.reason, "too many tokens with a bad "
@@ -108,7 +113,7 @@ public final class UpgradeAuth {
                 return new Admitted(identity, false); // the token is the credential: API keys do not apply
             } catch (InvalidToken e) {
                 if (e.refusal() == TokenRefusal.BAD_SIGNATURE) {
-                    badSignatures.failed(address);
+                    badSignatures.failed(from);
                 }
                 metrics.authResult(e.refusal().reason);
                 return new Refused(401, "UNAUTHORIZED", e.refusal().reason, e.getMessage());

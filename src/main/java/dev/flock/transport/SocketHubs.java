@@ -205,10 +205,12 @@ public final class SocketHubs {
 
     /** What the upgrade's API key and token allow, on the server's clock; a refusal is counted and audited. */
     private UpgradeAuth.Decision credentials(MultiMap headers, String query, SocketAddress remote) {
-        String address = ClientAddress.of(headers, remote, config.trustProxy());
-        UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis(), address);
+        // the address only when it is needed (a token to check, a refusal to audit): not on every upgrade
+        UpgradeAuth.Decision d = auth.decide(headers, query, clock.millis(),
+                () -> ClientAddress.of(headers, remote, config.trustProxy()));
         if (d instanceof UpgradeAuth.Refused refused) {
             metrics.upgradeRefused();
+            String address = ClientAddress.of(headers, remote, config.trustProxy());
             // the code and the token refusal's name only: the message may quote what the client sent
             if (refused.reason() == null) {
                 audit.refused("ws_upgrade_refused", address, "WebSocket upgrade refused", kv("error", refused.error()));
