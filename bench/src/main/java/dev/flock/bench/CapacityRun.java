@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * {@code LoadGen capacity}: how many browser-like connections a server holds, and how it refuses the rest
@@ -29,7 +27,6 @@ import java.util.concurrent.TimeoutException;
  * {@code --probe-timeout}, each handshake by {@code --handshake-timeout}.
  */
 final class CapacityRun {
-    private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
 
     private final CapacityConfig cfg;
     private final List<CapacityWorker> workers = new ArrayList<>();
@@ -178,12 +175,12 @@ final class CapacityRun {
             Thread.sleep(200);
             probed = true;
             for (CapacityWorker w : workers) {
-                probed &= await(w.probeDone());
+                probed &= Snapshots.await(w.probeDone());
             }
         }
         s = new CapacityWorker.Stats();
         for (CapacityWorker w : workers) {
-            s.add(await(w.classify()));
+            s.add(Snapshots.await(w.classify()));
         }
         watchServer(watch, s);
         boolean serverAlive = watch.allServersAlive();
@@ -313,20 +310,11 @@ final class CapacityRun {
     private CapacityWorker.Stats collect() {
         CapacityWorker.Stats sum = new CapacityWorker.Stats();
         for (CapacityWorker w : workers) {
-            sum.add(await(w.snapshot()));
+            sum.add(Snapshots.await(w.snapshot()));
         }
         return sum;
     }
 
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.await(SNAPSHOT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            System.err.printf("generator event loop unresponsive for %d s: giving up%n", SNAPSHOT_TIMEOUT_SECONDS);
-            System.exit(3);
-            return null;
-        }
-    }
 
     private double elapsed() {
         return (System.nanoTime() - t0) / 1e9;

@@ -23,7 +23,6 @@ import java.util.concurrent.TimeoutException;
 public final class LoadGen {
     private static final long DRAIN_QUIET_NANOS = 500_000_000L;
     private static final long DRAIN_MAX_NANOS = 5_000_000_000L;
-    private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
 
     private final BenchConfig cfg;
     private final long clockBase = System.nanoTime();
@@ -35,36 +34,23 @@ public final class LoadGen {
         this.cfg = cfg;
     }
 
+    /** The modes that are runs of their own (their own options, workers and report). */
+    private interface SubMode {
+        int run(String[] args) throws InterruptedException;
+    }
+
+    private static final java.util.Map<String, SubMode> SUB_MODES = java.util.Map.of(
+        "restart", RestartRun::main, "storm", StormRun::main, "capacity", CapacityRun::main);
+
     public static void main(String[] args) throws Exception {
         BenchLogging.quiet();
-        if (args.length > 0 && args[0].equals("restart")) {
+        SubMode sub = args.length > 0 ? SUB_MODES.get(args[0]) : null;
+        if (sub != null) {
             int status;
             try {
-                status = RestartRun.main(args);
+                status = sub.run(args);
             } catch (Args.UsageError e) {
-                System.err.println("LoadGen restart: " + e.getMessage());
-                status = 2;
-            }
-            System.exit(status);
-            return;
-        }
-        if (args.length > 0 && args[0].equals("storm")) {
-            int status;
-            try {
-                status = StormRun.main(args);
-            } catch (Args.UsageError e) {
-                System.err.println("LoadGen storm: " + e.getMessage());
-                status = 2;
-            }
-            System.exit(status); // no vertx.close(), as below
-            return;
-        }
-        if (args.length > 0 && args[0].equals("capacity")) {
-            int status;
-            try {
-                status = CapacityRun.main(args);
-            } catch (Args.UsageError e) {
-                System.err.println("LoadGen capacity: " + e.getMessage());
+                System.err.println("LoadGen " + args[0] + ": " + e.getMessage());
                 status = 2;
             }
             System.exit(status); // no vertx.close(), as below
@@ -350,12 +336,7 @@ public final class LoadGen {
     private WorkerStats collect() {
         WorkerStats sum = new WorkerStats();
         for (ClientWorker w : workers) {
-            try {
-                sum.add(w.snapshot().await(SNAPSHOT_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-            } catch (TimeoutException e) {
-                System.err.printf("generator event loop unresponsive for %d s: giving up%n", SNAPSHOT_TIMEOUT_SECONDS);
-                System.exit(3);
-            }
+            sum.add(Snapshots.await(w.snapshot()));
         }
         return sum;
     }

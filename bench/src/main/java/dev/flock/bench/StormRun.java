@@ -20,7 +20,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class StormRun {
     private static final long POLL_MS = 10;
-    private static final long SNAPSHOT_TIMEOUT_SECONDS = 60;
 
     private final StormConfig cfg;
     private final List<StormWorker> workers = new ArrayList<>();
@@ -176,12 +175,7 @@ final class StormRun {
     private StormStats collect() {
         StormStats sum = new StormStats();
         for (StormWorker w : workers) {
-            try {
-                sum.add(w.snapshot().await(SNAPSHOT_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-            } catch (TimeoutException e) {
-                System.err.printf("generator event loop unresponsive for %d s: giving up%n", SNAPSHOT_TIMEOUT_SECONDS);
-                System.exit(3);
-            }
+            sum.add(Snapshots.await(w.snapshot()));
         }
         return sum;
     }
