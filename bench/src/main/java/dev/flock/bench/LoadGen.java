@@ -83,7 +83,7 @@ public final class LoadGen {
         Args a = new Args(argv);
         String mode = a.positional();
         if (!"fanout".equals(mode) && !"hold".equals(mode)) {
-            throw Args.fail("mode must be fanout, hold or capacity");
+            throw Args.fail("mode must be fanout, hold, capacity, restart or storm");
         }
         boolean fanout = mode.equals("fanout");
         var urls = LoopbackUrls.parse(a.opt("--url", "ws://127.0.0.1:8787/"));
