@@ -112,6 +112,11 @@ public final class TokenVerifier {
                 claims.has("readonly") ? patterns(claims, "readonly") : RoomPatterns.of(List.of()), expiresAt);
     }
 
+    /** True when exactly this token's signature verified here before (it costs no check: see {@link UpgradeAuth}). */
+    boolean verifiedBefore(String token) {
+        return verified.contains(token);
+    }
+
     /** How many verified signatures are remembered (for tests). */
     int rememberedSignatures() {
         return verified.size();

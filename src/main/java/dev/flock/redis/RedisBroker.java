@@ -58,6 +58,8 @@ public final class RedisBroker implements RoomBroker {
     /** Channels other parts of the bridge listen to, with what to do with each message's payload. */
     private final Map<String, Consumer<Buffer>> fixed = new ConcurrentHashMap<>();
     private final Map<String, Promise<Void>> pendingSubscribes = new HashMap<>();
+    /** Rooms opened while the link was not connected ({@link #subscribeMissed}); only touched on the bridge's loop. */
+    private final java.util.Set<String> missed = new java.util.HashSet<>();
     /** Channels to subscribe in the next flush; only touched on the bridge's loop. */
     private final java.util.Set<String> queuedSubscribes = new java.util.LinkedHashSet<>();
     private final ConcurrentLinkedQueue<Request> publishes = new ConcurrentLinkedQueue<>();
@@ -76,6 +78,7 @@ public final class RedisBroker implements RoomBroker {
         this.publishDelayMs = config.flushIntervalMs() / 2;
         link.pushHandler(this::onPush);
         link.addSetupStep((commands, subscriber) -> subscribe(subscriber, channelsToSubscribe()));
+        link.onConnected(() -> context.runOnContext(v -> subscribeMissed()));
         link.onLost(() -> {
             pendingSubscribes.values().forEach(Promise::tryComplete);
             pendingSubscribes.clear();
@@ -138,7 +141,12 @@ public final class RedisBroker implements RoomBroker {
         Promise<Void> result = Promise.promise();
         context.runOnContext(v -> {
             int refs = rooms.merge(roomId, 1, Integer::sum);
-            Future<Void> ready = refs == 1 && link.connected() ? queueSubscribe(roomId) : Future.succeededFuture();
+            Future<Void> ready = Future.succeededFuture();
+            if (refs == 1 && link.connected()) {
+                ready = queueSubscribe(roomId);
+            } else if (refs == 1) {
+                missed.add(roomId);
+            }
             ready.onComplete(ar -> {
                 if (ar.failed()) {
                     LOG.debug("subscribe roomId={} not confirmed: {}", roomId, ar.cause().toString());
@@ -169,9 +177,27 @@ public final class RedisBroker implements RoomBroker {
         RedisConnection sub = link.subscriber();
         if (link.connected() && sub != null) {
             subscribe(sub, channels);
-        } else { // lost meanwhile: the reconnect's set-up step subscribes every room
-            channels.forEach(this::confirm);
+        } else { // lost meanwhile: subscribed once the link is back (its set-up step, or subscribeMissed)
+            channels.forEach(c -> {
+                missed.add(c.substring(Keys.CHANNEL.length()));
+                confirm(c);
+            });
         }
+    }
+
+    /**
+     * Rooms opened while the link was down or still setting up. The set-up step lists the rooms when it runs, and the
+     * link reports itself connected only after every later step (the scripts' load, the keyspace events): a room opened
+     * in between would otherwise hear nothing from other instances until the next reconnect. Subscribing a channel the
+     * set-up step already did is harmless.
+     */
+    private void subscribeMissed() {
+        for (String roomId : List.copyOf(missed)) {
+            if (rooms.containsKey(roomId) && link.connected()) {
+                queueSubscribe(roomId);
+            }
+        }
+        missed.clear();
     }
 
     /** A subscription is confirmed (or needs no more waiting for). */
@@ -187,6 +213,9 @@ public final class RedisBroker implements RoomBroker {
         context.runOnContext(v -> {
             Integer left = rooms.computeIfPresent(roomId, (k, n) -> n == 1 ? null : n - 1);
             String channel = Keys.channel(roomId);
+            if (left == null) {
+                missed.remove(roomId);
+            }
             if (left == null && queuedSubscribes.remove(channel)) { // closed before its SUBSCRIBE left: none is sent
                 confirm(channel);
                 return;

@@ -82,21 +82,21 @@ public final class MemoryPresenceStore implements PresenceStore {
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
         return Future.succeededFuture(inRoom(roomId, room -> admitIn(room, roomId, userId, connectionId, metadata, limit,
-                evict)));
+                evict, clock.millis())));
     }
 
     @Override
     public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                         boolean evict) {
         return Future.succeededFuture(inRoom(roomId, room -> {
-            List<Snapshot> before = snapshotOf(room);
-            return admitIn(room, roomId, userId, connectionId, metadata, limit, evict).withView(before);
+            long now = clock.millis(); // one instant for both: a user expiring in between is in neither or both
+            List<Snapshot> before = snapshotOf(room, now);
+            return admitIn(room, roomId, userId, connectionId, metadata, limit, evict, now).withView(before);
         }));
     }
 
     private Admission admitIn(RoomPresence room, String roomId, String userId, String connectionId, ObjectNode metadata,
-                              int limit, boolean evict) {
-        long now = clock.millis();
+                              int limit, boolean evict, long now) {
         List<String> pruned = new ArrayList<>();
         UserPresence user = room.users.get(userId);
         if (user != null) {
@@ -236,11 +236,10 @@ public final class MemoryPresenceStore implements PresenceStore {
 
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
-        return Future.succeededFuture(inRoom(roomId, this::snapshotOf));
+        return Future.succeededFuture(inRoom(roomId, room -> snapshotOf(room, clock.millis())));
     }
 
-    private List<Snapshot> snapshotOf(RoomPresence room) {
-        long now = clock.millis();
+    private List<Snapshot> snapshotOf(RoomPresence room, long now) {
         List<Snapshot> out = new ArrayList<>(room.users.size());
         room.users.forEach((userId, user) -> {
             if (user.alive(now)) {

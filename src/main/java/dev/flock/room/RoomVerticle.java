@@ -79,11 +79,20 @@ public final class RoomVerticle extends VerticleBase {
         viewLoaded = true;
         if (message.body() instanceof RoomCommand.Join c) {
             registry.joinArrived(roomId);
-            membership.firstJoin(c.peer(), c.seq(), c.join(), fleet::load);
+            membership.firstJoin(c.peer(), c.seq(), c.join(), view -> {
+                if (view != null) {
+                    fleet.load(view);
+                } else { // the admission came without a view (the store failed or fell back): read it on its own
+                    queue.await(services.store().snapshot(roomId), fleet::load);
+                }
+            });
         } else {
             queue.await(services.store().snapshot(roomId), ar -> {
-                fleet.load(ar);
-                process(message);
+                try {
+                    fleet.load(ar);
+                } finally {
+                    process(message);
+                }
             });
         }
         return true;

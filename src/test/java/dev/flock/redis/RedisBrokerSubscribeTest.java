@@ -32,6 +32,8 @@ class RedisBrokerSubscribeTest {
     private RedisLink link;
     private RedisBroker broker;
     private RedisMonitor monitor;
+    /** The bridge's loop: the test asks from it, so its tasks queue in a known order (no race between two loops). */
+    private Context bridge;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -40,7 +42,8 @@ class RedisBrokerSubscribeTest {
         FlockConfig config = RedisPresenceStoreTest.config(REDIS.server());
         link = new RedisLink(config, FlockMetrics.inMemory());
         broker = new RedisBroker(link, config, FlockMetrics.inMemory(), "test-instance");
-        broker.attach(vertx, vertx.getOrCreateContext());
+        bridge = vertx.getOrCreateContext();
+        broker.attach(vertx, bridge);
         get(link.start(vertx));
         monitor = new RedisMonitor(REDIS.server());
     }
@@ -55,10 +58,9 @@ class RedisBrokerSubscribeTest {
     @Test
     void fiftyRoomsOpenedTogether_shareOneSubscribe_andEachIsConfirmed() throws Exception {
         String prefix = "batch-" + System.nanoTime() + "-";
-        Context rooms = vertx.getOrCreateContext();
         CompletableFuture<List<Future<Void>>> asked = new CompletableFuture<>();
         // all fifty from one task, as a storm's room verticles ask within one turn of the bridge's loop
-        rooms.runOnContext(v -> {
+        bridge.runOnContext(v -> {
             List<Future<Void>> all = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 all.add(broker.subscribe(prefix + i));
@@ -79,9 +81,8 @@ class RedisBrokerSubscribeTest {
     void aRoomClosedBeforeItsSubscribeLeft_isNotSubscribed_andItsOpenStillCompletes() throws Exception {
         String room = "closed-" + System.nanoTime();
         String kept = room + "-kept";
-        Context rooms = vertx.getOrCreateContext();
         CompletableFuture<List<Future<Void>>> asked = new CompletableFuture<>();
-        rooms.runOnContext(v -> {
+        bridge.runOnContext(v -> {
             Future<Void> closed = broker.subscribe(room);
             broker.unsubscribe(room);
             asked.complete(List.of(closed, broker.subscribe(kept)));
@@ -92,6 +93,36 @@ class RedisBrokerSubscribeTest {
         assertThat(calls).as("one SUBSCRIBE, of the room still open, and no UNSUBSCRIBE").singleElement()
                 .satisfies(c -> assertThat(c.subList(1, c.size())).containsExactly(Keys.channel(kept)));
         assertThat((Long) REDIS.server().command("PUBLISH", Keys.channel(room), "x")).isZero();
+    }
+
+    @Test
+    void aRoomOpenedWhileRedisIsUnreachable_isSubscribedOnceTheLinkIsBack() throws Exception {
+        dev.flock.support.RedisServer own = dev.flock.support.RedisServer.builder().build();
+        own.start();
+        Vertx v2 = Vertx.vertx();
+        try {
+            FlockConfig config = RedisPresenceStoreTest.config(own);
+            RedisLink ownLink = new RedisLink(config, FlockMetrics.inMemory());
+            RedisBroker ownBroker = new RedisBroker(ownLink, config, FlockMetrics.inMemory(), "test-instance-2");
+            Context ownBridge = v2.getOrCreateContext();
+            ownBroker.attach(v2, ownBridge);
+            get(ownLink.start(v2));
+            own.stop();
+            dev.flock.support.Fleet.awaitTrue("the link sees Redis gone", java.time.Duration.ofSeconds(10),
+                    () -> !ownLink.connected());
+            String room = "while-down-" + System.nanoTime();
+            CompletableFuture<Future<Void>> asked = new CompletableFuture<>();
+            ownBridge.runOnContext(x -> asked.complete(ownBroker.subscribe(room)));
+            get(asked.get(10, TimeUnit.SECONDS)); // completes at once: nothing to wait for while down
+
+            own.start();
+            dev.flock.support.Fleet.awaitTrue("the room's channel has a subscriber again", java.time.Duration.ofSeconds(15),
+                    () -> ((Long) own.command("PUBLISH", Keys.channel(room), "x")) == 1L);
+            get(ownLink.stop());
+        } finally {
+            get(v2.close());
+            own.close();
+        }
     }
 
     private static <T> T get(Future<T> f) throws Exception {
