@@ -139,6 +139,19 @@ class DockerfileIT {
         }
     }
 
+    /** Starts {@code cmd} as the image would and waits (30 s at most) for its first /health 200, failing if it dies. */
+    private void startHealthy(List<String> cmd, Map<String, String> env, Path log, int port, String what)
+            throws Exception {
+        Process flock = withImageEnv(cmd, env, log).start();
+        started.add(flock);
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (status(port, "/health") != 200) {
+            assertThat(flock.isAlive()).as("%s: %s", what, Files.readString(log)).isTrue();
+            assertThat(System.currentTimeMillis()).as("healthy within 30 s: %s", Files.readString(log)).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
     @Test
     void imageSetsNoFlockSetting_soAMountedConfChangesPortAndHost_andTheHealthcheckFollows(@TempDir Path dir) throws Exception {
         List<String> stage = runtimeStage();
@@ -159,14 +172,7 @@ class DockerfileIT {
         cmd.addAll(asInImage(execForm(stage, "CMD"), conf));
         assertThat(cmd.get(0)).isEqualTo("sh");
         Path log = dir.resolve("flock.log");
-        Process flock = withImageEnv(cmd, imageEnv, log).start();
-        started.add(flock);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (status(port, "/health") != 200) {
-            assertThat(flock.isAlive()).as("flock runs: %s", Files.readString(log)).isTrue();
-            assertThat(System.currentTimeMillis()).as("healthy within 30 s: %s", Files.readString(log)).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        startHealthy(cmd, imageEnv, log, port, "flock runs");
         assertThat(Files.readString(log)).contains("flock started port=" + port);
         // no archive beside this conf (the RUN step is not run here): the start does not mind, and says nothing of it
         assertThat(Files.readString(log)).doesNotContain("[cds").doesNotContain("shared archive");
@@ -223,14 +229,7 @@ class DockerfileIT {
         assertThat(String.join(" ", cmd)).contains("-XX:SharedArchiveFile=" + archive);
         cmd.addAll(asInImage(execForm(stage, "CMD"), conf));
         Path log = dir.resolve("flock.log");
-        Process flock = withImageEnv(cmd, runEnv, log).start();
-        started.add(flock);
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (status(port, "/health") != 200) {
-            assertThat(flock.isAlive()).as("flock runs with the archive: %s", Files.readString(log)).isTrue();
-            assertThat(System.currentTimeMillis()).as("healthy within 30 s: %s", Files.readString(log)).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        startHealthy(cmd, runEnv, log, port, "flock runs with the archive");
         assertThat(Files.readString(log)).doesNotContain("shared archive");
 
         // another jar at that path (an operator's own build mounted over it): one warning, and the server starts anyway
