@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flock.config.AuthSettings;
 import dev.flock.protocol.InvalidMessage;
 import dev.flock.protocol.ProtocolCodec;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
@@ -127,19 +126,17 @@ public final class TokenVerifier {
      * whose signature verified before is not checked again ({@link VerifiedSignatures}: reconnect storms).
      */
     private void verifySignature(String token) throws InvalidToken {
-        if (verified.contains(token)) {
-            return;
-        }
-        Future<?> checked;
-        try {
-            checked = signatures.authenticate(new TokenCredentials(token));
-        } catch (RuntimeException e) {
-            checked = Future.failedFuture(e); // whatever the library trips over is a refusal, never a 500
-        }
-        if (!checked.succeeded()) {
+        if (!verified.verifiedOnce(token, this::signatureVerifies)) {
             throw new InvalidToken(TokenRefusal.BAD_SIGNATURE, "the token's signature does not verify with any configured key");
         }
-        verified.add(token);
+    }
+
+    private boolean signatureVerifies(String token) {
+        try {
+            return signatures.authenticate(new TokenCredentials(token)).succeeded();
+        } catch (RuntimeException e) {
+            return false; // whatever the library trips over is a refusal, never a 500
+        }
     }
 
     private static String[] segments(String token) throws InvalidToken {

@@ -101,10 +101,10 @@ public final class UpgradeAuth {
         String token = settings.enabled() ? token(headers, params) : null;
         if (token != null) {
             String from = address.get();
+            long retryAfter = badSignatures.retryAfterSeconds(from);
             // a token whose signature verified before costs nothing to check: a lockout of a shared address (a NAT, a
             // proxy without FLOCK_TRUST_PROXY) does not shut out the users already connected through it
-            long retryAfter = verifier.verifiedBefore(token) ? 0 : badSignatures.retryAfterSeconds(from);
-            if (retryAfter > 0) {
+            if (retryAfter > 0 && !verifier.verifiedBefore(token)) {
                 metrics.authResult(TokenRefusal.THROTTLED.reason);
                 return new Refused(429, "UNAUTHORIZED", TokenRefusal.THROTTLED.reason, "too many tokens with a bad "
                         + "signature came from this address; none is checked for " + retryAfter + " s", retryAfter);

@@ -50,13 +50,35 @@ final class VerifiedSignatures {
         this.maxEntries = maxEntries;
     }
 
+    /** A signature check: true when the token's signature verifies with a configured key. */
+    interface Check {
+        boolean verifies(String token);
+    }
+
+    /**
+     * True when this token's signature verified here before, or {@code check} says it verifies now (then it is
+     * remembered); the token is hashed once either way.
+     */
+    boolean verifiedOnce(String token, Check check) {
+        Digest d = Digest.of(token);
+        if (verified.contains(d)) {
+            return true;
+        }
+        if (!check.verifies(token)) {
+            return false;
+        }
+        makeRoom();
+        verified.add(d);
+        return true;
+    }
+
     /** True when exactly this token's signature verified here before. */
     boolean contains(String token) {
         return verified.contains(Digest.of(token));
     }
 
-    /** The token's signature verified. When full, some older entries make room (they only cost a verification again). */
-    void add(String token) {
+    /** When full, some older entries make room (they only cost a verification again). */
+    private void makeRoom() {
         if (verified.size() >= maxEntries) {
             Iterator<Digest> it = verified.iterator();
             for (int i = 0; i < maxEntries / 16 + 1 && it.hasNext(); i++) {
@@ -64,7 +86,6 @@ final class VerifiedSignatures {
                 it.remove();
             }
         }
-        verified.add(Digest.of(token));
     }
 
     int size() {

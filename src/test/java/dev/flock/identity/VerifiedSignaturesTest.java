@@ -73,10 +73,25 @@ class VerifiedSignaturesTest {
     }
 
     @Test
+    void aRememberedToken_isNotCheckedAgain_andARefusedOneIsCheckedEachTime() {
+        VerifiedSignatures cache = new VerifiedSignatures(32);
+        java.util.concurrent.atomic.AtomicInteger checks = new java.util.concurrent.atomic.AtomicInteger();
+
+        assertThat(cache.verifiedOnce("good", t -> checks.incrementAndGet() > 0)).isTrue();
+        assertThat(cache.verifiedOnce("good", t -> checks.incrementAndGet() > 0)).isTrue();
+        assertThat(checks).as("one signature check for two presentations").hasValue(1);
+
+        assertThat(cache.verifiedOnce("forged", t -> checks.incrementAndGet() < 0)).isFalse();
+        assertThat(cache.verifiedOnce("forged", t -> checks.incrementAndGet() < 0)).isFalse();
+        assertThat(checks).as("a refused token is checked every time").hasValue(3);
+        assertThat(cache.contains("forged")).isFalse();
+    }
+
+    @Test
     void theCacheIsBounded_andKeepsTheNewest() {
         VerifiedSignatures cache = new VerifiedSignatures(32);
         for (int i = 0; i < 1000; i++) {
-            cache.add("token-" + i);
+            cache.verifiedOnce("token-" + i, t -> true);
         }
         assertThat(cache.size()).isLessThanOrEqualTo(32);
         assertThat(cache.contains("token-999")).isTrue();
@@ -87,7 +102,7 @@ class VerifiedSignaturesTest {
     void theDefaultBound_holdsAStormOfTenThousandTokens() {
         VerifiedSignatures cache = new VerifiedSignatures();
         for (int i = 0; i < 10_000; i++) {
-            cache.add("token-" + i);
+            cache.verifiedOnce("token-" + i, t -> true);
         }
         assertThat(cache.size()).isEqualTo(10_000);
         assertThat(cache.contains("token-0")).as("the storm's first token is still remembered at its end").isTrue();
