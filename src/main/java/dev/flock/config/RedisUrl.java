@@ -1,5 +1,7 @@
 package dev.flock.config;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -8,27 +10,65 @@ import java.util.regex.Pattern;
  * names, which Docker Compose service names may hold; such a host is resolved by Flock before each connect
  * ({@link #clientUrl(String)}). Messages never echo the URL, the user or the password.
  *
- * @param tls      {@code rediss://}
- * @param userInfo the raw (percent-encoded) {@code user:password}, or null
- * @param host     a name, an IPv4 address or an IPv6 literal in brackets
- * @param port     1..65535 (6379 when left out)
- * @param db       the database of the path, 0 when none
+ * <p>Two layouts: one Redis ({@code redis://}, {@code rediss://}), or a primary found through Sentinel
+ * ({@code redis-sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db]}, issue 23), whose user and password
+ * authenticate to the sentinels and to the primary alike (the Vert.x client gives the primary the sentinels'
+ * credentials).
+ *
+ * @param kind       which layout
+ * @param tls        {@code rediss://}
+ * @param userInfo   the raw (percent-encoded) {@code user:password}, or null
+ * @param endpoints  the one Redis, or the sentinels (at least one)
+ * @param masterName the Sentinel master set's name; null for one Redis
+ * @param db         the database of the path, 0 when none
  */
-public record RedisUrl(boolean tls, String userInfo, String host, int port, int db) {
+public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> endpoints, String masterName, int db) {
+
+    /** How Flock finds the Redis it writes to. */
+    public enum Kind {
+        /** One Redis at a fixed address. */
+        SINGLE,
+        /** The primary of a Sentinel master set, asked of the sentinels on every (re)connect. */
+        SENTINEL
+    }
+
+    /**
+     * One address of the URL.
+     *
+     * @param host a name, an IPv4 address or an IPv6 literal in brackets
+     * @param port 1..65535
+     */
+    public record Endpoint(String host, int port) {
+    }
 
     /** What a plain DNS name or IPv4 address may contain: java.net.URI's rules, plus the underscore. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?");
+    /** A Sentinel master set's name: what sentinel.conf examples use, and nothing that needs escaping. */
+    private static final Pattern MASTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
     private static final String SHAPE = " (expected redis://[user:password@]host[:port][/db])";
+    private static final String SENTINEL_SHAPE =
+            " (expected redis-sentinel://[user:password@]host[:port][,host[:port]...]/mastername[/db])";
+    private static final int REDIS_PORT = 6379;
+    private static final int SENTINEL_PORT = 26379;
+
+    public RedisUrl {
+        endpoints = List.copyOf(endpoints);
+    }
 
     /** Parses and checks; a {@link ConfigException} names the actual problem. */
     public static RedisUrl parse(String url) {
         String s = url.trim();
         int sep = s.indexOf("://");
         String scheme = sep < 0 ? "" : s.substring(0, sep); // lower case only: the Redis client reads no other
-        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-            throw fail(sep < 0 ? "must start with redis:// or rediss://" + SHAPE
-                    : "must start with redis:// or rediss:// (got scheme \"" + safeScheme(scheme) + "\")");
+        if (scheme.equals("rediss-sentinel")) {
+            throw fail("is rediss-sentinel://, which Flock does not support yet: use redis-sentinel:// on a trusted"
+                    + " network, or rediss:// to one Redis (docs/SCALING.md)");
         }
+        if (!scheme.equals("redis") && !scheme.equals("rediss") && !scheme.equals("redis-sentinel")) {
+            throw fail(sep < 0 ? "must start with redis://, rediss:// or redis-sentinel://" + SHAPE
+                    : "must start with redis://, rediss:// or redis-sentinel:// (got scheme \"" + safeScheme(scheme) + "\")");
+        }
+        Kind kind = scheme.equals("redis-sentinel") ? Kind.SENTINEL : Kind.SINGLE;
         String rest = s.substring(sep + 3);
         if (rest.indexOf('#') >= 0) {
             throw fail("contains '#'; in a password write it as %23");
@@ -42,25 +82,74 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
         String authority = rest.substring(0, end);
         String tail = rest.substring(end);
         String userInfo = null;
-        String hostPort = authority;
+        String hosts = authority;
         if (at >= 0 && at < end) {
             userInfo = authority.substring(0, at);
-            hostPort = authority.substring(at + 1);
-            if (userInfo.indexOf('@') >= 0) {
-                throw fail("has '@' in its user or password; write it as %40");
-            }
-            if (userInfo.indexOf('/') >= 0 || userInfo.indexOf('?') >= 0) {
-                throw fail("has '/' or '?' in its user or password; write them as %2F and %3F");
-            }
-            if (userInfo.indexOf('+') >= 0) { // the client form-decodes it: "a+b" would authenticate as "a b"
-                throw fail("has '+' in its user or password, which the Redis client reads as a space; write it as %2B");
-            }
-            if (!userInfo.matches("[A-Za-z0-9\\-._~!$&'()*+,;=:%]*") || !validEscapes(userInfo)) {
-                throw fail("has a character in its user or password that must be percent-encoded (%XX)");
-            }
+            hosts = authority.substring(at + 1);
+            checkUserInfo(userInfo);
         }
+        if (tail.indexOf('?') >= 0) {
+            throw fail("has a query (?...), which Flock does not read: put the database in the path (/3),"
+                    + " and write a '?' in a password as %3F");
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        String masterName = null;
+        int db;
+        if (kind == Kind.SENTINEL) {
+            if (hosts.isEmpty()) {
+                throw fail("has no sentinel" + SENTINEL_SHAPE);
+            }
+            for (String one : hosts.split(",", -1)) {
+                if (one.isEmpty()) {
+                    throw fail("has an empty entry in its list of sentinels (two commas, or one at an end)");
+                }
+                endpoints.add(endpoint(one, SENTINEL_PORT));
+            }
+            String path = tail.isEmpty() ? "" : tail.substring(1);
+            int slash = path.indexOf('/');
+            masterName = slash < 0 ? path : path.substring(0, slash);
+            if (masterName.isEmpty()) {
+                throw fail("names no master set: the path must be the Sentinel master name (/mymaster)" + SENTINEL_SHAPE);
+            }
+            if (!MASTER_NAME.matcher(masterName).matches()) {
+                throw fail("has a master name that is not one (letters, digits, '-', '_', '.'; at most 64)");
+            }
+            db = database(slash < 0 ? "" : path.substring(slash));
+        } else {
+            if (hosts.indexOf(',') >= 0) {
+                throw fail("lists several hosts, which only redis-sentinel:// takes; for one Redis give one host" + SHAPE);
+            }
+            endpoints.add(endpoint(hosts, REDIS_PORT));
+            db = database(tail);
+        }
+        boolean tls = scheme.equals("rediss");
+        RedisUrl parsed = new RedisUrl(kind, tls, userInfo, endpoints, masterName, db);
+        if (tls && parsed.needsResolving()) {
+            throw fail("is rediss:// with a host name holding '_', which TLS hostname verification cannot match;"
+                    + " use a name without '_' (a network alias) for TLS");
+        }
+        return parsed;
+    }
+
+    private static void checkUserInfo(String userInfo) {
+        if (userInfo.indexOf('@') >= 0) {
+            throw fail("has '@' in its user or password; write it as %40");
+        }
+        if (userInfo.indexOf('/') >= 0 || userInfo.indexOf('?') >= 0) {
+            throw fail("has '/' or '?' in its user or password; write them as %2F and %3F");
+        }
+        if (userInfo.indexOf('+') >= 0) { // the client form-decodes it: "a+b" would authenticate as "a b"
+            throw fail("has '+' in its user or password, which the Redis client reads as a space; write it as %2B");
+        }
+        if (!userInfo.matches("[A-Za-z0-9\\-._~!$&'()*+,;=:%]*") || !validEscapes(userInfo)) {
+            throw fail("has a character in its user or password that must be percent-encoded (%XX)");
+        }
+    }
+
+    /** {@code host[:port]}, the port {@code defaultPort} when left out. */
+    private static Endpoint endpoint(String hostPort, int defaultPort) {
         String host;
-        String portText = null;
+        String portText;
         if (hostPort.startsWith("[")) {
             int close = hostPort.indexOf(']');
             if (close < 0) {
@@ -87,39 +176,47 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
             // a host name is not a secret, but a URL missing its '@' may have the password here: never echoed
             throw fail("has a host that is not a valid name or address (letters, digits, '-', '.', '_')");
         }
-        int port = 6379;
+        int port = defaultPort;
         if (portText != null && !portText.isEmpty()) { // "host:" is the default port, as for the Redis client
             if (!portText.matches("\\d{1,5}") || Integer.parseInt(portText) < 1 || Integer.parseInt(portText) > 65535) {
                 throw fail("has a bad port: the port must be 1..65535");
             }
             port = Integer.parseInt(portText);
         }
-        int db = 0;
-        String path = tail;
-        if (path.indexOf('?') >= 0) {
-            throw fail("has a query (?...), which Flock does not read: put the database in the path (/3),"
-                    + " and write a '?' in a password as %3F");
+        return new Endpoint(host, port);
+    }
+
+    /** The database of a path ({@code ""}, {@code "/"} or {@code "/3"}). */
+    private static int database(String path) {
+        if (path.isEmpty() || path.equals("/")) {
+            return 0;
         }
-        if (!path.isEmpty() && !path.equals("/")) {
-            if (!path.substring(1).matches("\\d{1,2}")) {
-                throw fail("has a bad database: the path must be a number /0 .. /99");
-            }
-            db = Integer.parseInt(path.substring(1));
+        if (!path.substring(1).matches("\\d{1,2}")) {
+            throw fail("has a bad database: the path must end in a number /0 .. /99");
         }
-        boolean tls = scheme.equals("rediss");
-        RedisUrl parsed = new RedisUrl(tls, userInfo, host, port, db);
-        if (tls && parsed.needsResolving()) {
-            throw fail("is rediss:// with a host name holding '_', which TLS hostname verification cannot match;"
-                    + " use a name without '_' (a network alias) for TLS");
-        }
-        return parsed;
+        return Integer.parseInt(path.substring(1));
+    }
+
+    /** The one Redis's host (for Sentinel: the first sentinel's). */
+    public String host() {
+        return endpoints.get(0).host();
+    }
+
+    /** The one Redis's port (for Sentinel: the first sentinel's). */
+    public int port() {
+        return endpoints.get(0).port();
     }
 
     /**
-     * The host cannot go to the Redis client as it is (java.net.URI refuses it): Flock resolves it first.
+     * A host cannot go to the Redis client as it is (java.net.URI refuses it): Flock resolves it first.
      * Only names with '_' need this; everything else the client reads as written.
      */
     public boolean needsResolving() {
+        return endpoints.stream().anyMatch(e -> needsResolving(e.host()));
+    }
+
+    /** Whether java.net.URI (and so the Redis client) refuses {@code host}. */
+    public static boolean needsResolving(String host) {
         if (host.startsWith("[")) {
             return false;
         }
@@ -134,6 +231,14 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
 
     /** The URL for the Redis client with {@code address} (an IP, from resolving {@link #host}) in place of the host. */
     public String clientUrl(String address) {
+        return clientUrl(address, port());
+    }
+
+    /**
+     * The client's URL of one endpoint at {@code address} (the host as written, or its resolved IP): the user,
+     * the password and the database go with it (for a sentinel, the client hands them on to the primary).
+     */
+    public String clientUrl(String address, int port) {
         String h = address.indexOf(':') >= 0 && !address.startsWith("[") ? "[" + address + "]" : address;
         return (tls ? "rediss://" : "redis://") + (userInfo == null ? "" : userInfo + "@") + h + ":" + port + "/" + db;
     }
@@ -145,7 +250,11 @@ public record RedisUrl(boolean tls, String userInfo, String host, int port, int 
             int colon = userInfo.indexOf(':');
             user = (colon < 0 ? "***" : userInfo.substring(0, colon) + ":***") + "@";
         }
-        return (tls ? "rediss://" : "redis://") + user + host + ":" + port + "/" + db;
+        String hosts = String.join(",", endpoints.stream().map(e -> e.host() + ":" + e.port()).toList());
+        if (kind == Kind.SENTINEL) {
+            return "redis-sentinel://" + user + hosts + "/" + masterName + "/" + db;
+        }
+        return (tls ? "rediss://" : "redis://") + user + hosts + "/" + db;
     }
 
     private static boolean validEscapes(String s) {

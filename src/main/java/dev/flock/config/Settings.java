@@ -15,7 +15,8 @@ public final class Settings {
     public static final Setting PORT = integer("port", "FLOCK_PORT", 8787, 0, 65535, "listen port (HTTP and WebSocket)");
     public static final Setting HOST = string("host", "FLOCK_HOST", "0.0.0.0", "listen address");
     public static final Setting REDIS_URL = secret("redisUrl", "FLOCK_REDIS_URL",
-            "Redis URL (redis:// or rediss://, user/password, /db); unset = single instance in memory");
+            "Redis URL (redis:// or rediss://, user/password, /db; redis-sentinel://s1,s2/mastername for Sentinel);"
+                    + " unset = single instance in memory");
     public static final Setting API_KEYS = list("apiKeys", "FLOCK_API_KEYS", "accepted API keys; empty = open mode");
     public static final Setting PRESENCE_TTL_SECONDS = integer("presenceTtlSeconds", "FLOCK_PRESENCE_TTL_SECONDS", 30, 1, 86400,
             "a (connection, room) with no message for this long is evicted");

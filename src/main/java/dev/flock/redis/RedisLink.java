@@ -10,6 +10,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
@@ -18,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,6 +40,11 @@ public final class RedisLink {
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
     static final long BACKOFF_MIN_MS = 100;
     static final long BACKOFF_MAX_MS = 5000;
+    /**
+     * Through Sentinel, a lost primary is usually a failover under way: the sentinels name the new one within
+     * seconds, and asking them is cheap, so Flock asks again at least this often (issue 23).
+     */
+    static final long SENTINEL_BACKOFF_MAX_MS = 1000;
     static final long COMMAND_TIMEOUT_MS = 3000;
     /**
      * A Redis that keeps its sockets open but answers nothing (stopped, swapping, paused) fails no connection:
@@ -59,11 +65,16 @@ public final class RedisLink {
     private final RedisUrl url;
     private final int db;
     private final List<SetupStep> setup = new CopyOnWriteArrayList<>();
+    /** Sentinel mode: the sentinels' failover announcements; null for one Redis. */
+    private final SentinelWatch sentinelWatch;
+    private boolean sentinelWatchStarted;
     private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> lostListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Response> pushHandler = r -> { };
 
     private Vertx vertx;
+    /** The bridge's context, where the link's state changes. */
+    private Context context;
     private Redis subscriberClient;
     private Redis commandClient;
     private volatile RedisConnection subscriber;
@@ -87,21 +98,30 @@ public final class RedisLink {
     RedisLink(FlockConfig config, FlockMetrics metrics) {
         this.metrics = metrics;
         metrics.redisMode(); // every Redis meter at 0 from the start
-        this.options = new RedisOptions().setConnectionString(config.redisUrl()).setMaxWaitingHandlers(MAX_WAITING)
-                .setMaxPoolWaiting(MAX_WAITING).setNetClientOptions(netClientOptions(config.redisUrl()));
-        this.db = database(config.redisUrl());
+        this.url = RedisUrl.parse(config.redisUrl());
+        this.options = new RedisOptions().setMaxWaitingHandlers(MAX_WAITING).setMaxPoolWaiting(MAX_WAITING)
+                .setNetClientOptions(netClientOptions(url.tls()));
+        if (url.kind() == RedisUrl.Kind.SENTINEL) {
+            // autoFailover stays off: a lost primary is a lost link here, and the link's own reconnect (which
+            // asks the sentinels again) re-writes presence and re-subscribes, as after a Redis restart
+            options.setType(RedisClientType.SENTINEL).setMasterName(url.masterName()).setRole(RedisRole.MASTER);
+            addSetupStep(RedisLink::requirePrimary);
+            sentinelWatch = new SentinelWatch(options, url.masterName(), this::primaryMoved);
+        } else {
+            sentinelWatch = null;
+        }
+        this.db = url.db();
         this.configuredUrl = config.redisUrl();
-        this.url = config.redisUrl() == null ? null : RedisUrl.parse(config.redisUrl());
     }
 
     /**
      * TCP settings; for {@code rediss://} TLS with the JVM's trust store and hostname verification (Vert.x 5 refuses
      * a TLS client without a hostname verification algorithm, so it must be named here).
      */
-    static NetClientOptions netClientOptions(String url) {
+    static NetClientOptions netClientOptions(boolean tls) {
         NetClientOptions net = new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setTcpKeepAlive(true)
                 .setTcpNoDelay(true);
-        if (url != null && url.regionMatches(true, 0, "rediss://", 0, "rediss://".length())) {
+        if (tls) {
             net.setSsl(true).setHostnameVerificationAlgorithm("HTTPS")
                     .setSslHandshakeTimeout(CONNECT_TIMEOUT_MS).setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS);
         }
@@ -135,19 +155,6 @@ public final class RedisLink {
             }
         }
         return false;
-    }
-
-    /** The database index of a Redis URL ({@code redis://host:port/3}); 0 when it names none. */
-    static int database(String url) {
-        try {
-            String path = URI.create(url).getPath();
-            if (path != null && path.length() > 1) {
-                return Integer.parseInt(path.substring(1));
-            }
-        } catch (IllegalArgumentException ignored) {
-            // the Redis client reports a malformed URL itself
-        }
-        return 0;
     }
 
     int db() {
@@ -188,6 +195,7 @@ public final class RedisLink {
     /** Connects (on the calling bridge's context); never fails for an unreachable Redis, which is retried. */
     Future<Void> start(Vertx vertx) {
         this.vertx = vertx;
+        this.context = Vertx.currentContext();
         metrics.redisConnected(false);
         pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> ping());
         // Redis down at start: start anyway (local rooms work) and keep trying in the background
@@ -205,6 +213,9 @@ public final class RedisLink {
             vertx.cancelTimer(reconnectTimer);
         }
         stopped = true;
+        if (sentinelWatch != null) {
+            sentinelWatch.stop();
+        }
         generation++; // a connect still resolving its host (or setting up) must not finish after the stop
         connected = false;
         metrics.redisConnected(false);
@@ -214,11 +225,15 @@ public final class RedisLink {
     private Future<Void> connect() {
         int gen = ++generation;
         closeClients();
-        return clientUrl().compose(u -> {
+        return clientUrls().compose(urls -> {
             if (stopped || gen != generation) {
                 return Future.failedFuture(new IllegalStateException("stopped or superseded while resolving the Redis host"));
             }
-            options.setConnectionString(u);
+            options.setEndpoints(urls);
+            if (sentinelWatch != null && !sentinelWatchStarted) { // not before: the options' default is localhost:6379
+                sentinelWatchStarted = true;
+                sentinelWatch.start(vertx);
+            }
             return connect(gen);
         }).onFailure(err -> {
             if (gen == generation) { // a resolve failure never reached connect(gen), which sets it otherwise
@@ -228,17 +243,56 @@ public final class RedisLink {
     }
 
     /**
-     * The URL the Redis client gets: as configured, or, for a host java.net.URI refuses (a Compose service name with
-     * '_'), with that host resolved to its address first; on every (re)connect, so a moved container is found again.
+     * The URLs the Redis client gets (the one Redis, or the sentinels): as configured, or, for a host java.net.URI
+     * refuses (a Compose service name with '_'), with that host resolved to its address first; on every
+     * (re)connect, so a moved container is found again.
      */
-    private Future<String> clientUrl() {
-        if (url == null || !url.needsResolving()) {
-            return Future.succeededFuture(configuredUrl);
+    private Future<List<String>> clientUrls() {
+        if (url.kind() == RedisUrl.Kind.SINGLE && !url.needsResolving()) {
+            return Future.succeededFuture(List.of(configuredUrl.trim()));
         }
-        String host = url.host();
-        return vertx.<String>executeBlocking(() -> url.clientUrl(InetAddress.getByName(host).getHostAddress()), false)
-                .recover(err -> Future.failedFuture(new java.net.UnknownHostException(
-                        "the Redis host " + host + " does not resolve (" + err.getClass().getSimpleName() + ")")));
+        List<Future<String>> each = new ArrayList<>(url.endpoints().size());
+        for (RedisUrl.Endpoint e : url.endpoints()) {
+            if (!RedisUrl.needsResolving(e.host())) {
+                each.add(Future.succeededFuture(url.clientUrl(e.host(), e.port())));
+                continue;
+            }
+            each.add(vertx.<String>executeBlocking(() -> url.clientUrl(InetAddress.getByName(e.host()).getHostAddress(), e.port()), false)
+                    .recover(err -> Future.failedFuture(new java.net.UnknownHostException(
+                            "the Redis host " + e.host() + " does not resolve (" + err.getClass().getSimpleName() + ")"))));
+        }
+        // a sentinel that does not resolve is left out while another does: the client asks them in turn
+        return Future.join(each).transform(ar -> {
+            List<String> resolved = new ArrayList<>(each.size());
+            Throwable firstFailure = null;
+            for (Future<String> f : each) {
+                if (f.succeeded()) {
+                    resolved.add(f.result());
+                } else if (firstFailure == null) {
+                    firstFailure = f.cause();
+                }
+            }
+            return resolved.isEmpty() ? Future.failedFuture(firstFailure) : Future.succeededFuture(resolved);
+        });
+    }
+
+    /**
+     * Through Sentinel: both connections must have reached the primary. Mid-failover, the sentinels may still
+     * name a node that has just become a replica; writing to it would fail with READONLY, so the connect fails and
+     * is retried, asking the sentinels again.
+     */
+    private static Future<Void> requirePrimary(RedisConnection commands, RedisConnection subscriber) {
+        return within(commands.send(Request.cmd(Command.ROLE))).transform(ar -> {
+            if (ar.failed()) {
+                // an ACL without +role (docs/SCALING.md): the READONLY check on every write still finds a replica
+                return String.valueOf(ar.cause().getMessage()).startsWith("NOPERM") ? Future.<Void>succeededFuture()
+                        : Future.<Void>failedFuture(ar.cause());
+            }
+            Response role = ar.result();
+            String what = role == null || role.size() == 0 ? "nothing" : role.get(0).toString();
+            return "master".equals(what) ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(new IllegalStateException(
+                    "the node the sentinels named as the primary is a " + what + " (a failover is under way)"));
+        });
     }
 
     private Future<Void> connect(int gen) {
@@ -269,7 +323,12 @@ public final class RedisLink {
             attempt = 0;
             reason = null;
             metrics.redisConnected(true);
-            LOG.info("Redis connected db={}", db);
+            if (url.kind() == RedisUrl.Kind.SENTINEL) {
+                LOG.info("Redis connected: the primary of {} (through {} sentinel(s)) db={}", url.masterName(),
+                        url.endpoints().size(), db);
+            } else {
+                LOG.info("Redis connected db={}", db);
+            }
             connectedListeners.forEach(Runnable::run);
             return (Void) null;
         }).onFailure(err -> {
@@ -334,11 +393,31 @@ public final class RedisLink {
         scheduleReconnect();
     }
 
+    /**
+     * The sentinels announced a new primary: leave the old one now (it may still accept writes that are about to be
+     * thrown away), or, while already reconnecting, try at once instead of after the backoff.
+     */
+    private void primaryMoved(String address) {
+        if (stopped) {
+            return;
+        }
+        LOG.info("the sentinels switched the primary of {} to {}", url.masterName(), address);
+        if (connected) {
+            lost(generation, "the sentinels switched the primary to " + address);
+        } else if (reconnectTimer >= 0) {
+            vertx.cancelTimer(reconnectTimer);
+            reconnectTimer = -1;
+            attempt = 0;
+            connect().onFailure(err -> scheduleReconnect());
+        }
+    }
+
     private void scheduleReconnect() {
         if (stopped || reconnectTimer >= 0) {
             return;
         }
-        long delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS << Math.min(attempt, 10));
+        long max = url.kind() == RedisUrl.Kind.SENTINEL ? SENTINEL_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+        long delay = Math.min(max, BACKOFF_MIN_MS << Math.min(attempt, 10));
         delay = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
         attempt++;
         reconnectTimer = vertx.setTimer(delay, id -> {
@@ -374,11 +453,14 @@ public final class RedisLink {
         }
         Context caller = Vertx.currentContext();
         long start = System.nanoTime();
+        int gen = generation;
         Promise<Response> result = Promise.promise();
         within(cmd.send(request)).onComplete(ar -> {
             metrics.redisCommand(System.nanoTime() - start);
             if (ar.succeeded()) {
                 answers++;
+            } else if (isReadOnly(ar.cause())) {
+                demoted(gen);
             } else if (!isNoScript(ar.cause())) { // NOSCRIPT: the script cache is empty (fresh or restarted Redis),
                 metrics.redisError("command");     // and the caller falls back to EVAL: no error
             }
@@ -398,10 +480,35 @@ public final class RedisLink {
             return Future.failedFuture(new IllegalStateException("Redis unavailable"));
         }
         Future<?> sent = requests.size() == 1 ? cmd.send(requests.get(0)) : cmd.batch(requests);
+        int gen = generation;
         return sent.<Void>map(r -> {
             answers++;
             return null;
-        }).onFailure(err -> metrics.redisError("command"));
+        }).onFailure(err -> {
+            metrics.redisError("command");
+            if (isReadOnly(err)) {
+                demoted(gen);
+            }
+        });
+    }
+
+    /**
+     * A write answered READONLY: the node was a primary and is now a replica (a failover demoted it, or a managed
+     * Redis moved its primary behind the same name). The connection is healthy but useless: it counts as lost, and
+     * the reconnect finds the new primary. On the bridge's loop, where {@link #lost} must run.
+     */
+    private void demoted(int gen) {
+        Context bridge = this.context;
+        Runnable lose = () -> lost(gen, "Redis answered READONLY: the primary became a replica (a failover)");
+        if (bridge == null || Vertx.currentContext() == bridge) {
+            lose.run();
+        } else {
+            bridge.runOnContext(v -> lose.run());
+        }
+    }
+
+    private static boolean isReadOnly(Throwable err) {
+        return err != null && err.getMessage() != null && err.getMessage().startsWith("READONLY");
     }
 
     private static boolean isNoScript(Throwable err) {

@@ -65,7 +65,7 @@ class RedisUrlParseTest {
 
     @Test
     void eachBadCase_namesItsProblem() {
-        refused("http://:" + PW + "@host:6379", "must start with redis:// or rediss:// (got scheme \"http\")");
+        refused("http://:" + PW + "@host:6379", "must start with redis://, rediss:// or redis-sentinel:// (got scheme \"http\")");
         refused("host:6379", "must start with redis://");
         refused("REDIS://host", "must start with redis://");
         refused("redis://:" + PW + "@host:99999/0", "port must be 1..65535");
@@ -95,5 +95,47 @@ class RedisUrlParseTest {
         assertThat(RedisUrl.parse("redis://:" + PW + "@my_redis:6379/2").masked()).isEqualTo("redis://:***@my_redis:6379/2");
         assertThat(RedisUrl.parse("rediss://alice:" + PW + "@r.example.com").masked()).isEqualTo("rediss://alice:***@r.example.com:6379/0");
         assertThat(RedisUrl.parse("redis://127.0.0.1").masked()).isEqualTo("redis://127.0.0.1:6379/0");
+    }
+
+    @Test
+    void sentinelUrl_listsTheSentinels_namesTheMasterSet_andEachEndpointReadsTheSameInTheClient() {
+        RedisUrl u = RedisUrl.parse("redis-sentinel://alice:" + PW + "@s1.example.com:26380,s2,[::1]:26381/mymaster");
+        assertThat(u.kind()).isEqualTo(RedisUrl.Kind.SENTINEL);
+        assertThat(u.masterName()).isEqualTo("mymaster");
+        assertThat(u.db()).isZero();
+        assertThat(u.endpoints()).containsExactly(new RedisUrl.Endpoint("s1.example.com", 26380),
+                new RedisUrl.Endpoint("s2", 26379), new RedisUrl.Endpoint("[::1]", 26381));
+        for (RedisUrl.Endpoint e : u.endpoints()) { // what the client gets for each sentinel: credentials go along
+            RedisURI client = new RedisURI(u.clientUrl(e.host(), e.port()));
+            assertThat(client.socketAddress().port()).isEqualTo(e.port());
+            assertThat(client.user()).isEqualTo("alice");
+            assertThat(client.password()).isEqualTo(PW);
+        }
+        RedisUrl withDb = RedisUrl.parse("redis-sentinel://10.0.0.1/cache.primary-1/3");
+        assertThat(withDb.masterName()).isEqualTo("cache.primary-1");
+        assertThat(withDb.db()).isEqualTo(3);
+        assertThat(new RedisURI(withDb.clientUrl("10.0.0.1", 26379)).select()).isEqualTo(3);
+        assertThat(RedisUrl.parse("redis-sentinel://s_1:26379,s2/m").needsResolving()).isTrue();
+        assertThat(FlockConfig.fromEnv(Map.of("FLOCK_REDIS_URL", "redis-sentinel://s1,s2,s3/mymaster")).redisEnabled()).isTrue();
+    }
+
+    @Test
+    void sentinelUrl_badCases_nameTheirProblem_neverThePassword() {
+        refused("redis-sentinel://:" + PW + "@s1,s2", "names no master set");
+        refused("redis-sentinel://:" + PW + "@s1,s2/", "names no master set");
+        refused("redis-sentinel://:" + PW + "@s1,,s2/mymaster", "empty entry");
+        refused("redis-sentinel://:" + PW + "@s1,/mymaster", "empty entry");
+        refused("redis-sentinel://:" + PW + "@/mymaster", "has no sentinel");
+        refused("redis-sentinel://:" + PW + "@s1/my$master", "master name that is not one");
+        refused("redis-sentinel://:" + PW + "@s1/mymaster/x", "bad database");
+        refused("redis-sentinel://:" + PW + "@s1:0/mymaster", "port must be 1..65535");
+        refused("rediss-sentinel://:" + PW + "@s1/mymaster", "does not support yet");
+        refused("redis://:" + PW + "@h1,h2:6379", "only redis-sentinel:// takes");
+    }
+
+    @Test
+    void sentinelUrl_masked_hidesThePasswordOnly() {
+        assertThat(RedisUrl.parse("redis-sentinel://alice:" + PW + "@s1,s2:26380/mymaster").masked())
+                .isEqualTo("redis-sentinel://alice:***@s1:26379,s2:26380/mymaster/0");
     }
 }

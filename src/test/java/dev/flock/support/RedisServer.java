@@ -96,6 +96,19 @@ public final class RedisServer implements Startable {
         }
     }
 
+    /** The redis-server binary for topologies of processes (Sentinel, Cluster); skips, or fails when {@code CI=true}. */
+    public static String binaryOrSkip() {
+        String binary = findBinary();
+        if (binary == null) {
+            String why = "no redis-server binary: Redis topology tests cannot run";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                throw new IllegalStateException(why);
+            }
+            Assumptions.assumeTrue(false, why);
+        }
+        return binary;
+    }
+
     private static String findBinary() {
         List<String> candidates = new ArrayList<>(List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server"));
         String path = System.getenv("PATH");
@@ -211,6 +224,14 @@ public final class RedisServer implements Startable {
 
     /** As {@link #command}, in database {@code db} (SELECT first); -1 = the default database. */
     public Object commandIn(int db, String... args) {
+        return commandAt(port, authUser, authPassword, db, args);
+    }
+
+    /**
+     * One command to the Redis (or sentinel) on loopback port {@code port}, on a fresh connection: AUTH first when
+     * {@code authPassword} is set, SELECT when {@code db >= 0}.
+     */
+    public static Object commandAt(int port, String authUser, String authPassword, int db, String... args) {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();

@@ -46,9 +46,24 @@ public final class TestCluster implements AutoCloseable {
      */
     public static TestCluster redis(Vertx vertx, RedisServer redis, int instances, Clock clock, String... env) {
         redis.command("FLUSHALL");
+        return onRedis(vertx, redis.url(), instances, clock, env);
+    }
+
+    /** As {@link #redis(Vertx, RedisServer, int, String...)}, through the sentinels of {@code sentinels} (issue 23). */
+    public static TestCluster sentinel(Vertx vertx, SentinelSet sentinels, int instances, String... env) {
+        return sentinel(vertx, sentinels, instances, null, env);
+    }
+
+    /** As {@link #redis(Vertx, RedisServer, int, Clock, String...)}, through the sentinels of {@code sentinels}. */
+    public static TestCluster sentinel(Vertx vertx, SentinelSet sentinels, int instances, Clock clock, String... env) {
+        sentinels.primary("FLUSHALL");
+        return onRedis(vertx, sentinels.url(), instances, clock, env);
+    }
+
+    private static TestCluster onRedis(Vertx vertx, String url, int instances, Clock clock, String... env) {
         String[] all = new String[env.length + 2];
         all[0] = "FLOCK_REDIS_URL";
-        all[1] = redis.url();
+        all[1] = url;
         System.arraycopy(env, 0, all, 2, env.length);
         List<FlockServer> servers = new ArrayList<>();
         List<Vertx> own = new ArrayList<>();

@@ -1,0 +1,104 @@
+package dev.flock.redis;
+
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Listens to the sentinels' {@code +switch-master} announcements, so that the link follows a failover the moment the
+ * sentinels decide it, not when the old primary's sockets close: after an operator's {@code SENTINEL FAILOVER}, or a
+ * partition that leaves the old primary running, that can be seconds later, and every write in between goes to a
+ * node whose data is about to be thrown away. An accelerator only: without it (no sentinel reachable, or an ACL
+ * without pub/sub on the sentinels) the link still finds the new primary when the old one's connections close or
+ * answer READONLY. One connection to one sentinel, re-made a second after it fails. Runs on the bridge's loop.
+ */
+final class SentinelWatch {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SentinelWatch.class);
+    static final String CHANNEL = "+switch-master";
+    static final long RETRY_MS = 1000;
+
+    private final RedisOptions options;
+    private final String masterName;
+    private final Consumer<String> onSwitch;
+    private Vertx vertx;
+    private Redis client;
+    private boolean stopped;
+    private int generation;
+
+    /**
+     * @param options  the link's options (the sentinels' endpoints, user and password)
+     * @param onSwitch called with the new primary's {@code ip:port} when the sentinels switch {@code masterName}
+     */
+    SentinelWatch(RedisOptions options, String masterName, Consumer<String> onSwitch) {
+        this.options = options;
+        this.masterName = masterName;
+        this.onSwitch = onSwitch;
+    }
+
+    void start(Vertx vertx) {
+        this.vertx = vertx;
+        connect();
+    }
+
+    void stop() {
+        stopped = true;
+        generation++;
+        closeClient();
+    }
+
+    private void connect() {
+        if (stopped) {
+            return;
+        }
+        int gen = ++generation;
+        closeClient();
+        // a copy: the link's own options keep the MASTER role
+        client = Redis.createClient(vertx, new RedisOptions(options).setRole(RedisRole.SENTINEL));
+        RedisLink.within(client.connect()).compose(conn -> {
+            conn.handler(this::onPush);
+            conn.exceptionHandler(e -> retry(gen, "failed: " + e.getMessage()));
+            conn.endHandler(v -> retry(gen, "closed"));
+            return RedisLink.within(conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)));
+        }).onFailure(err -> retry(gen, "could not subscribe to " + CHANNEL + ": " + RedisLink.describe(err)));
+    }
+
+    private void retry(int gen, String why) {
+        if (stopped || gen != generation) {
+            return;
+        }
+        generation++;
+        LOG.debug("sentinel watch {}; again in {} ms", why, RETRY_MS);
+        closeClient();
+        vertx.setTimer(RETRY_MS, id -> connect());
+    }
+
+    /** {@code message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"} (RESP2 array or RESP3 push). */
+    private void onPush(Response r) {
+        if (r == null || r.size() < 3 || !"message".equalsIgnoreCase(r.get(0).toString())
+                || !CHANNEL.equals(r.get(1).toString())) {
+            return;
+        }
+        List<String> words = List.of(r.get(2).toString().split(" "));
+        if (words.size() == 5 && words.get(0).equals(masterName)) {
+            onSwitch.accept(words.get(3) + ":" + words.get(4));
+        }
+    }
+
+    private void closeClient() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+}

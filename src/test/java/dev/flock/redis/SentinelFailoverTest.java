@@ -1,0 +1,231 @@
+package dev.flock.redis;
+
+import dev.flock.FlockServer;
+import dev.flock.support.Fleet;
+import dev.flock.support.JarProcess;
+import dev.flock.support.SentinelSet;
+import dev.flock.support.TestServers;
+import dev.flock.support.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static dev.flock.support.WsClient.is;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sentinel mode (issue 23) against a real deployment of redis-server processes: a primary, a replica and three
+ * sentinels. A failover, whether the primary is killed or an operator asks for one, keeps the promises of a Redis
+ * restart: no presence lost, nobody shown leaving, fan-out back (here within 10 s of the kill).
+ */
+class SentinelFailoverTest {
+
+    private final List<Vertx> vertxes = new ArrayList<>();
+    private final List<FlockServer> servers = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
+    private SentinelSet sentinels;
+    private Vertx clientVertx;
+
+    @BeforeEach
+    void setUp() {
+        clientVertx = Vertx.vertx();
+    }
+
+    @AfterEach
+    void tearDown() {
+        clients.forEach(WsClient::close);
+        for (FlockServer s : servers) {
+            try {
+                WsClient.await(s.stop(true));
+            } catch (RuntimeException ignored) {
+                // stopped by the test already
+            }
+        }
+        vertxes.forEach(v -> WsClient.await(v.close()));
+        WsClient.await(clientVertx.close());
+        if (sentinels != null) {
+            sentinels.close();
+        }
+    }
+
+    private FlockServer instance(String url) {
+        Vertx v = Vertx.vertx();
+        vertxes.add(v);
+        FlockServer s = TestServers.startOnRedis(v, url, "FLOCK_MAX_MESSAGES_PER_SECOND", "100000");
+        servers.add(s);
+        return s;
+    }
+
+    private WsClient client(FlockServer server) {
+        WsClient c = WsClient.connect(clientVertx, server.port());
+        clients.add(c);
+        return c;
+    }
+
+    private static JsonObject meta(String name) {
+        return new JsonObject().put("name", name);
+    }
+
+    private static List<String> userIds(JsonObject ack) {
+        List<String> ids = new ArrayList<>();
+        JsonArray users = ack.getJsonArray("users");
+        for (int i = 0; i < users.size(); i++) {
+            ids.add(users.getJsonObject(i).getString("userId"));
+        }
+        return ids;
+    }
+
+    private static HttpResponse<String> get(int port, String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Alice and Carol on instance a, Bob on b, all in room {@code m}, each seeing the others. */
+    private record Room(FlockServer a, FlockServer b, WsClient alice, WsClient carol, WsClient bob) {
+    }
+
+    private Room threeUsers() {
+        FlockServer a = instance(sentinels.url());
+        FlockServer b = instance(sentinels.url());
+        WsClient alice = client(a);
+        WsClient carol = client(a);
+        WsClient bob = client(b);
+        alice.joinAndAck("m", "alice", meta("A"));
+        carol.joinAndAck("m", "carol", meta("C"));
+        JsonObject ack = bob.joinAndAck("m", "bob", meta("B"));
+        assertThat(userIds(ack)).containsExactlyInAnyOrder("alice", "carol");
+        alice.await(is("user:joined", "m", "bob"));
+        return new Room(a, b, alice, carol, bob);
+    }
+
+    /**
+     * Bob keeps moving while Redis fails over (a bounded loop: at most 600 moves, 50 ms apart, and it stops with
+     * the test). Returns the flag that stops it.
+     */
+    private AtomicBoolean keepMoving(WsClient bob) {
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread mover = new Thread(() -> {
+            for (int i = 0; i < 600 && !stop.get() && !bob.isClosed(); i++) {
+                try {
+                    bob.move("m", 0.1, (i % 100) / 100.0);
+                    Thread.sleep(50); // the traffic's pace, not a wait for the system under test
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    return; // closed meanwhile
+                }
+            }
+        }, "bob-moves");
+        mover.setDaemon(true);
+        mover.start();
+        return stop;
+    }
+
+    /** After a failover: both bridges back, presence on the new primary, fan-out both ways, nobody shown leaving. */
+    private void assertRecovered(Room r, long sinceNanos, Duration fanOutWithin) {
+        Fleet.awaitTrue("both bridges reconnected to the new primary", Duration.ofSeconds(20),
+                () -> r.a().redis().connected() && r.b().redis().connected());
+        // Bob's moves cross instances again: the first one that reaches Alice after the failover
+        double marker = 0.987;
+        Fleet.awaitTrue("fan-out from b to a is back", Duration.ofSeconds(20), () -> {
+            r.bob().move("m", marker, marker);
+            return r.alice().count(m -> is("cursor:updated", "m", "bob").test(m)
+                    && m.getJsonObject("position").getDouble("x") == marker) > 0;
+        });
+        Duration back = Duration.ofNanos(System.nanoTime() - sinceNanos);
+        assertThat(back).as("fan-out back after the failover").isLessThan(fanOutWithin);
+        r.carol().move("m", 0.55, 0.55);
+        r.bob().await(m -> is("cursor:updated", "m", "carol").test(m) && m.getJsonObject("position").getDouble("x") == 0.55);
+        Fleet.awaitTrue("presence re-written on the new primary", Duration.ofSeconds(10),
+                () -> ((Long) sentinels.primary("EXISTS", "flock:presence:m:alice", "flock:presence:m:bob",
+                        "flock:presence:m:carol")) == 3);
+        assertThat(get(r.a().port(), "/ready").statusCode()).isEqualTo(200);
+        JsonObject ack = client(instance(sentinels.url())).joinAndAck("m", "dave", meta("D"));
+        assertThat(userIds(ack)).containsExactlyInAnyOrder("alice", "bob", "carol");
+        r.alice().await(is("user:joined", "m", "dave"));
+        r.bob().await(is("user:joined", "m", "dave"));
+        for (WsClient c : List.of(r.alice(), r.carol(), r.bob())) {
+            assertThat(c.count(is("user:left", "m", null))).as("nobody is shown leaving").isZero();
+        }
+    }
+
+    @Test
+    void primaryKilledMidTraffic_replicaPromoted_noPresenceLost_nobodyLeft_fanOutBackWithin10s() {
+        sentinels = SentinelSet.start();
+        Room r = threeUsers();
+        AtomicBoolean stop = keepMoving(r.bob());
+        long killedAt = System.nanoTime();
+        int old = sentinels.killPrimary();
+        try {
+            Fleet.awaitTrue("the bridges see the primary gone", Duration.ofSeconds(10),
+                    () -> !r.a().redis().connected() && !r.b().redis().connected());
+            r.carol().move("m", 0.3, 0.3); // local delivery never stops
+            r.alice().await(m -> is("cursor:updated", "m", "carol").test(m) && m.getJsonObject("position").getDouble("x") == 0.3);
+            sentinels.awaitPromotion(old, Duration.ofSeconds(20));
+        } finally {
+            stop.set(true);
+        }
+        assertRecovered(r, killedAt, Duration.ofSeconds(10));
+    }
+
+    @Test
+    void operatorFailover_oldPrimaryDemoted_everyInstanceFollowsThePromotedOne() {
+        sentinels = SentinelSet.start();
+        Room r = threeUsers();
+        AtomicBoolean stop = keepMoving(r.bob());
+        int old = sentinels.primaryPort();
+        long askedAt = System.nanoTime();
+        try {
+            sentinels.failover();
+            sentinels.awaitPromotion(old, Duration.ofSeconds(20));
+        } finally {
+            stop.set(true);
+        }
+        // the old primary still runs, and the sentinels make it a replica only seconds later: the instances must not
+        // wait for that (they follow the sentinels' +switch-master)
+        assertRecovered(r, askedAt, Duration.ofSeconds(10));
+        Fleet.awaitTrue("the old primary became a replica", Duration.ofSeconds(30),
+                () -> "slave".equals(((List<?>) sentinels.command(old, "ROLE")).get(0)));
+        r.bob().move("m", 0.77, 0.77);
+        r.alice().await(m -> is("cursor:updated", "m", "bob").test(m) && m.getJsonObject("position").getDouble("x") == 0.77);
+    }
+
+    @Test
+    void passwordOnEveryNode_theUrlsPasswordAuthenticatesToSentinelsAndPrimary() {
+        sentinels = SentinelSet.start("s3ntinel-Pw");
+        Room r = threeUsers(); // the cross-instance join proves both instances reached the primary
+        r.bob().move("m", 0.4, 0.4);
+        r.alice().await(m -> is("cursor:updated", "m", "bob").test(m) && m.getJsonObject("position").getDouble("x") == 0.4);
+        assertThat((Long) sentinels.primary("EXISTS", "flock:presence:m:alice", "flock:presence:m:bob")).isEqualTo(2);
+    }
+
+    @Test
+    void noSentinelReachable_startsDegraded_readyNamesTheCause_localRoomsWork() {
+        String url = "redis-sentinel://127.0.0.1:" + JarProcess.freePort() + ",127.0.0.1:" + JarProcess.freePort() + "/mymaster";
+        FlockServer a = instance(url);
+        HttpResponse<String> ready = get(a.port(), "/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(ready.body()).contains("redis: unavailable");
+        WsClient alice = client(a);
+        WsClient bob = client(a);
+        alice.joinAndAck("solo", "alice", meta("A"));
+        bob.joinAndAck("solo", "bob", meta("B"));
+        alice.await(is("user:joined", "solo", "bob"));
+    }
+}

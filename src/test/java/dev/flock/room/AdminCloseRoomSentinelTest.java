@@ -1,0 +1,18 @@
+package dev.flock.room;
+
+import dev.flock.support.SentinelExtension;
+import dev.flock.support.TestCluster;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@link AdminCloseRoomTest} through Sentinel (issue 23): two instances on the primary the sentinels name. */
+class AdminCloseRoomSentinelTest extends AdminCloseRoomTest {
+
+    @RegisterExtension
+    static final SentinelExtension SENTINEL = new SentinelExtension();
+
+    @Override
+    protected TestCluster startCluster(Vertx vertx) {
+        return TestCluster.sentinel(vertx, SENTINEL.set(), 2);
+    }
+}

@@ -1,0 +1,278 @@
+package dev.flock.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Sentinel deployment for tests, from {@code redis-server} processes on free loopback ports: a primary, one
+ * replica and three sentinels (quorum 2) watching master set {@value #MASTER}. Sentinels decide a node is down
+ * after {@value #DOWN_AFTER_MS} ms (production default: 30 s), so a failover takes a few seconds.
+ *
+ * <p>{@link #start} returns once every sentinel knows the replica and the two other sentinels, and the replica is in
+ * sync: a failover asked for from then on can succeed. Each node writes into a temporary directory (a sentinel
+ * rewrites its configuration file), removed by {@link #close}.
+ */
+public final class SentinelSet implements AutoCloseable {
+
+    public static final String MASTER = "mymaster";
+    static final int DOWN_AFTER_MS = 1000;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String binary;
+    private final Path dir;
+    private final String password;
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<Node> sentinels = new ArrayList<>();
+
+    /** A redis-server process and its port; {@code process} is null once killed. */
+    private static final class Node {
+        final int port;
+        final List<String> args;
+        Process process;
+
+        Node(int port, List<String> args) {
+            this.port = port;
+            this.args = args;
+        }
+    }
+
+    private SentinelSet(String binary, Path dir, String password) {
+        this.binary = binary;
+        this.dir = dir;
+        this.password = password;
+    }
+
+    /** Primary, replica and three sentinels, all without a password. */
+    public static SentinelSet start() {
+        return start(null);
+    }
+
+    /**
+     * As {@link #start()}, with {@code password} required by every node, sentinels included (the Vert.x client
+     * authenticates to the sentinels and to the primary with the URL's one password).
+     */
+    public static SentinelSet start(String password) {
+        String binary = RedisServer.binaryOrSkip();
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("flock-sentinel");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SentinelSet set = new SentinelSet(binary, dir, password);
+        try {
+            set.startNodes();
+            return set;
+        } catch (RuntimeException e) {
+            set.close();
+            throw e;
+        }
+    }
+
+    private void startNodes() {
+        int primaryPort = JarProcess.freePort();
+        Node primary = new Node(primaryPort, dataNodeArgs(primaryPort, null));
+        int replicaPort = JarProcess.freePort();
+        Node replica = new Node(replicaPort, dataNodeArgs(replicaPort, primaryPort));
+        nodes.add(primary);
+        nodes.add(replica);
+        launch(primary);
+        awaitPing(primary.port);
+        launch(replica);
+        awaitPing(replica.port);
+        for (int i = 0; i < 3; i++) {
+            int port = JarProcess.freePort();
+            Path conf = dir.resolve("sentinel-" + port + ".conf");
+            StringBuilder text = new StringBuilder()
+                    .append("port ").append(port).append('\n')
+                    .append("bind 127.0.0.1\n")
+                    .append("protected-mode no\n")
+                    .append("dir ").append(dir).append('\n')
+                    .append("sentinel monitor ").append(MASTER).append(" 127.0.0.1 ").append(primaryPort).append(" 2\n")
+                    .append("sentinel down-after-milliseconds ").append(MASTER).append(' ').append(DOWN_AFTER_MS).append('\n')
+                    .append("sentinel failover-timeout ").append(MASTER).append(" 10000\n")
+                    .append("sentinel parallel-syncs ").append(MASTER).append(" 1\n");
+            if (password != null) {
+                text.append("requirepass ").append(password).append('\n')
+                        .append("sentinel auth-pass ").append(MASTER).append(' ').append(password).append('\n')
+                        .append("sentinel sentinel-pass ").append(password).append('\n');
+            }
+            try {
+                Files.writeString(conf, text);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            Node sentinel = new Node(port, new ArrayList<>(List.of(conf.toString(), "--sentinel")));
+            sentinels.add(sentinel);
+            nodes.add(sentinel);
+            launch(sentinel);
+            awaitPing(port);
+        }
+        awaitReady();
+    }
+
+    /** A data node's arguments: loopback, no persistence, a replica of {@code replicaOf} when given. */
+    private List<String> dataNodeArgs(int port, Integer replicaOf) {
+        List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
+                "--dbfilename", "dump-" + port + ".rdb"));
+        if (password != null) {
+            args.addAll(List.of("--requirepass", password, "--masterauth", password));
+        }
+        if (replicaOf != null) {
+            args.addAll(List.of("--replicaof", "127.0.0.1", String.valueOf(replicaOf)));
+        }
+        return args;
+    }
+
+    private void launch(Node node) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary);
+        cmd.addAll(node.args);
+        try {
+            node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("node-" + node.port + ".log").toFile()).start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + binary, e);
+        }
+    }
+
+    private void awaitPing(int port) {
+        Fleet.awaitTrue("redis-server on port " + port + " answers", Duration.ofSeconds(10), () -> {
+            try {
+                return "PONG".equals(command(port, "PING"));
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+    }
+
+    /** Every sentinel sees the primary, one replica and the two other sentinels; the replica is in sync. */
+    private void awaitReady() {
+        Fleet.awaitTrue("the sentinels know each other and the replica, and the replica is in sync", READY_TIMEOUT, () -> {
+            try {
+                for (Node s : sentinels) {
+                    List<?> master = (List<?>) command(s.port, "SENTINEL", "MASTER", MASTER);
+                    if (!"2".equals(field(master, "num-other-sentinels")) || !"1".equals(field(master, "num-slaves"))) {
+                        return false;
+                    }
+                }
+                String info = (String) command(replicaPort(), "INFO", "replication");
+                return info.contains("master_link_status:up");
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+    }
+
+    private static String field(List<?> flat, String name) {
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            if (name.equals(flat.get(i))) {
+                return String.valueOf(flat.get(i + 1));
+            }
+        }
+        return null;
+    }
+
+    /** The URL Flock is given: every sentinel, the master set's name. */
+    public String url() {
+        StringBuilder sb = new StringBuilder("redis-sentinel://");
+        if (password != null) {
+            sb.append(':').append(password).append('@');
+        }
+        for (int i = 0; i < sentinels.size(); i++) {
+            sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(sentinels.get(i).port);
+        }
+        return sb.append('/').append(MASTER).toString();
+    }
+
+    /** The port of the node the sentinels name as the primary now. */
+    public int primaryPort() {
+        for (Node s : sentinels) {
+            if (s.process == null) {
+                continue;
+            }
+            try {
+                List<?> addr = (List<?>) command(s.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER);
+                return Integer.parseInt(String.valueOf(addr.get(1)));
+            } catch (RuntimeException e) {
+                // ask the next sentinel
+            }
+        }
+        throw new IllegalStateException("no sentinel answers");
+    }
+
+    /** The port of the data node that is not the primary (while it runs). */
+    public int replicaPort() {
+        int primary = primaryPort();
+        return nodes.stream().filter(n -> n.args.contains("--port") && n.port != primary).findFirst().orElseThrow().port;
+    }
+
+    /** One command to the current primary. */
+    public Object primary(String... args) {
+        return command(primaryPort(), args);
+    }
+
+    /** One command to the node on {@code port} (a data node or a sentinel), authenticated when the set has a password. */
+    public Object command(int port, String... args) {
+        return RedisServer.commandAt(port, null, password, -1, args);
+    }
+
+    /** {@code kill -9} of the primary: the sentinels see it down after {@value #DOWN_AFTER_MS} ms and promote the replica. */
+    public int killPrimary() {
+        int port = primaryPort();
+        Node node = nodes.stream().filter(n -> n.port == port).findFirst().orElseThrow();
+        node.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
+        waitFor(node.process);
+        node.process = null;
+        return port;
+    }
+
+    /** A graceful failover, as an operator asks for it: the old primary becomes a replica of the promoted one. */
+    public void failover() {
+        command(sentinels.get(0).port, "SENTINEL", "FAILOVER", MASTER);
+    }
+
+    /** Waits until the sentinels name a primary other than {@code oldPort} and it answers as a master. */
+    public int awaitPromotion(int oldPort, Duration timeout) {
+        Fleet.awaitTrue("the sentinels promoted a new primary", timeout, () -> {
+            try {
+                int now = primaryPort();
+                return now != oldPort && ((List<?>) command(now, "ROLE")).get(0).equals("master");
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        return primaryPort();
+    }
+
+    private static void waitFor(Process p) {
+        try {
+            p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) {
+            if (n.process != null) {
+                n.process.destroyForcibly();
+                waitFor(n.process);
+                n.process = null;
+            }
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory: best effort
+        }
+    }
+}
