@@ -16,9 +16,9 @@ import java.util.concurrent.TimeoutException;
  * Load generator for Flock (issue 9), driving real WebSocket clients over the protocol on loopback.
  * See docs/BENCHMARKS.md for the options and the meaning of every figure.
  *
- * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold|capacity|restart|storm [options]</pre>
+ * <pre>java -cp bench/target/flock-bench.jar dev.flock.bench.LoadGen fanout|hold|capacity|restart|storm|failover [options]</pre>
  * ({@code capacity}: {@link CapacityRun}, driven by bench/run-capacity.sh; {@code storm}: {@link StormRun}, by
- * bench/run-storm.sh)
+ * bench/run-storm.sh; {@code failover}: {@link FailoverRun}, by bench/run-failover.sh)
  */
 public final class LoadGen {
     private static final long DRAIN_QUIET_NANOS = 500_000_000L;
@@ -40,7 +40,7 @@ public final class LoadGen {
     }
 
     private static final java.util.Map<String, SubMode> SUB_MODES = java.util.Map.of(
-        "restart", RestartRun::main, "storm", StormRun::main, "capacity", CapacityRun::main);
+        "restart", RestartRun::main, "storm", StormRun::main, "capacity", CapacityRun::main, "failover", FailoverRun::main);
 
     public static void main(String[] args) throws Exception {
         BenchLogging.quiet();
@@ -61,7 +61,7 @@ public final class LoadGen {
             cfg = parse(args);
         } catch (Args.UsageError e) {
             System.err.println("LoadGen: " + e.getMessage());
-            System.err.println("usage: LoadGen fanout|hold|capacity|restart|storm [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
+            System.err.println("usage: LoadGen fanout|hold|capacity|restart|storm|failover [--url ws://127.0.0.1:8787/[,...]] [--server-pid pid[,pid]] ... "
                 + "(see docs/BENCHMARKS.md)");
             System.exit(2);
             return;
