@@ -82,7 +82,10 @@ public final class RedisLink {
     private volatile boolean connected;
     private volatile String reason = "connecting to Redis";
     private boolean stopped;
-    private int generation;
+    /** Read by senders on other loops (which connection a READONLY belongs to), written on the bridge's loop. */
+    private volatile int generation;
+    /** Sentinel mode: the primary's address as it reported it ({@code CLIENT INFO laddr}), or null when unknown. */
+    private volatile String primaryAddress;
     private int attempt;
     private long pingTimer = -1;
     private long reconnectTimer = -1;
@@ -105,7 +108,7 @@ public final class RedisLink {
             // autoFailover stays off: a lost primary is a lost link here, and the link's own reconnect (which
             // asks the sentinels again) re-writes presence and re-subscribes, as after a Redis restart
             options.setType(RedisClientType.SENTINEL).setMasterName(url.masterName()).setRole(RedisRole.MASTER);
-            addSetupStep(RedisLink::requirePrimary);
+            addSetupStep(this::requirePrimary);
             sentinelWatch = new SentinelWatch(options, url.masterName(), this::primaryMoved);
         } else {
             sentinelWatch = null;
@@ -198,13 +201,25 @@ public final class RedisLink {
         this.context = Vertx.currentContext();
         metrics.redisConnected(false);
         pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> ping());
-        // Redis down at start: start anyway (local rooms work) and keep trying in the background
-        return connect().recover(err -> {
-            LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
-                    describe(err));
-            scheduleReconnect();
-            return Future.succeededFuture();
+        // Redis down at start: start anyway (local rooms work) and keep trying in the background. The start waits
+        // for the first connect at most COMMAND_TIMEOUT_MS: through Sentinel, silent sentinels listed first can
+        // make that connect take longer, and it goes on in the background rather than being started over
+        Promise<Void> started = Promise.promise();
+        connect().onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
+                        describe(ar.cause()));
+                scheduleReconnect();
+            }
+            started.tryComplete();
         });
+        vertx.setTimer(COMMAND_TIMEOUT_MS, id -> {
+            if (started.tryComplete()) {
+                LOG.warn("Redis not connected within {} ms of the start: running degraded (local rooms only) until it is",
+                        COMMAND_TIMEOUT_MS);
+            }
+        });
+        return started.future();
     }
 
     Future<Void> stop() {
@@ -229,7 +244,9 @@ public final class RedisLink {
             if (stopped || gen != generation) {
                 return Future.failedFuture(new IllegalStateException("stopped or superseded while resolving the Redis host"));
             }
-            options.setEndpoints(urls);
+            // the client asks the sentinels in list order, each unreachable one costing a connect timeout: start at
+            // another one on every attempt, so a dead first sentinel delays at most every n-th attempt
+            options.setEndpoints(rotated(urls, attempt));
             if (sentinelWatch != null && !sentinelWatchStarted) { // not before: the options' default is localhost:6379
                 sentinelWatchStarted = true;
                 sentinelWatch.start(vertx);
@@ -276,13 +293,35 @@ public final class RedisLink {
         });
     }
 
+    static List<String> rotated(List<String> urls, int by) {
+        int n = urls.size();
+        if (n < 2) {
+            return urls;
+        }
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(urls.get((i + by) % n));
+        }
+        return out;
+    }
+
     /**
      * Through Sentinel: both connections must have reached the primary. Mid-failover, the sentinels may still
      * name a node that has just become a replica; writing to it would fail with READONLY, so the connect fails and
      * is retried, asking the sentinels again.
      */
-    private static Future<Void> requirePrimary(RedisConnection commands, RedisConnection subscriber) {
-        return within(commands.send(Request.cmd(Command.ROLE))).transform(ar -> {
+    private Future<Void> requirePrimary(RedisConnection commands, RedisConnection subscriber) {
+        // each connection asked the sentinels on its own, so mid-failover they may have been told different nodes
+        return isPrimary(commands).compose(v -> isPrimary(subscriber)).compose(v -> within(commands.send(
+                Request.cmd(Command.CLIENT).arg("INFO"))).transform(ar -> {
+            // where we are, for the log and to tell a stale +switch-master from a real one; CLIENT INFO is Redis 6.2+
+            primaryAddress = ar.succeeded() && ar.result() != null ? field(ar.result().toString(), "laddr") : null;
+            return Future.<Void>succeededFuture();
+        }));
+    }
+
+    private static Future<Void> isPrimary(RedisConnection connection) {
+        return within(connection.send(Request.cmd(Command.ROLE))).transform(ar -> {
             if (ar.failed()) {
                 // an ACL without +role (docs/SCALING.md): the READONLY check on every write still finds a replica
                 return String.valueOf(ar.cause().getMessage()).startsWith("NOPERM") ? Future.<Void>succeededFuture()
@@ -295,11 +334,21 @@ public final class RedisLink {
         });
     }
 
+    /** {@code name=value} out of a {@code CLIENT INFO} line; null when absent. */
+    static String field(String clientInfo, String name) {
+        for (String pair : clientInfo.trim().split(" ")) {
+            if (pair.startsWith(name + "=")) {
+                return pair.substring(name.length() + 1);
+            }
+        }
+        return null;
+    }
+
     private Future<Void> connect(int gen) {
         subscriberClient = Redis.createClient(vertx, options);
         commandClient = Redis.createClient(vertx, options);
         // a Redis that accepts TCP but never answers would leave a connect (HELLO, AUTH) pending for ever
-        Future<Void> ready = within(commandClient.connect()).compose(cmd -> within(subscriberClient.connect()).map(sub -> {
+        Future<Void> ready = withinConnect(commandClient.connect()).compose(cmd -> withinConnect(subscriberClient.connect()).map(sub -> {
             cmd.exceptionHandler(e -> lost(gen, "command connection failed: " + e.getMessage()));
             cmd.endHandler(v -> lost(gen, "command connection closed"));
             sub.handler(this::onPush);
@@ -324,8 +373,8 @@ public final class RedisLink {
             reason = null;
             metrics.redisConnected(true);
             if (url.kind() == RedisUrl.Kind.SENTINEL) {
-                LOG.info("Redis connected: the primary of {} (through {} sentinel(s)) db={}", url.masterName(),
-                        url.endpoints().size(), db);
+                LOG.info("Redis connected: the primary of {} at {} (through {} sentinel(s)) db={}", url.masterName(),
+                        primaryAddress == null ? "an address it does not tell" : primaryAddress, url.endpoints().size(), db);
             } else {
                 LOG.info("Redis connected db={}", db);
             }
@@ -337,12 +386,24 @@ public final class RedisLink {
             }
             everFailed = true;
             metrics.redisError("connect_failed");
-            reason = "Redis unavailable: " + describe(err);
             if (gen == generation) {
+                reason = "Redis unavailable: " + describe(err);
                 commands = null;
                 subscriber = null;
+                generation++; // the half-made connections' close or error events must not count as another loss
+                closeClients();
             }
         });
+    }
+
+    /**
+     * A connect may first ask the sentinels in turn, each unreachable one costing a connect timeout: in Sentinel mode
+     * the bound grows with their number, so one healthy sentinel behind silent ones is still reached.
+     */
+    private <T> Future<T> withinConnect(Future<T> f) {
+        long bound = url.kind() == RedisUrl.Kind.SENTINEL
+                ? (long) url.endpoints().size() * CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS : COMMAND_TIMEOUT_MS;
+        return f.timeout(bound, TimeUnit.MILLISECONDS);
     }
 
     static <T> Future<T> within(Future<T> f) {
@@ -401,6 +462,9 @@ public final class RedisLink {
         if (stopped) {
             return;
         }
+        if (connected && address.equals(primaryAddress)) {
+            return; // already there: this instance followed the failover before this sentinel announced it
+        }
         LOG.info("the sentinels switched the primary of {} to {}", url.masterName(), address);
         if (connected) {
             lost(generation, "the sentinels switched the primary to " + address);
@@ -409,6 +473,10 @@ public final class RedisLink {
             reconnectTimer = -1;
             attempt = 0;
             connect().onFailure(err -> scheduleReconnect());
+        } else {
+            // a connect is in flight, and may have been told the old primary: start over, at once
+            attempt = 0;
+            lost(generation, "the sentinels switched the primary to " + address + " during a connect");
         }
     }
 
@@ -460,6 +528,7 @@ public final class RedisLink {
             if (ar.succeeded()) {
                 answers++;
             } else if (isReadOnly(ar.cause())) {
+                metrics.redisError("command");
                 demoted(gen);
             } else if (!isNoScript(ar.cause())) { // NOSCRIPT: the script cache is empty (fresh or restarted Redis),
                 metrics.redisError("command");     // and the caller falls back to EVAL: no error
@@ -508,7 +577,8 @@ public final class RedisLink {
     }
 
     private static boolean isReadOnly(Throwable err) {
-        return err != null && err.getMessage() != null && err.getMessage().startsWith("READONLY");
+        // Redis 7 answers "READONLY You can't write…"; 6.2 wraps a script's as "ERR Error running script … -READONLY …"
+        return err != null && err.getMessage() != null && err.getMessage().contains("READONLY You can't write");
     }
 
     private static boolean isNoScript(Throwable err) {

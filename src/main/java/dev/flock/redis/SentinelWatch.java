@@ -20,13 +20,17 @@ import java.util.function.Consumer;
  * partition that leaves the old primary running, that can be seconds later, and every write in between goes to a
  * node whose data is about to be thrown away. An accelerator only: without it (no sentinel reachable, or an ACL
  * without pub/sub on the sentinels) the link still finds the new primary when the old one's connections close or
- * answer READONLY. One connection to one sentinel, re-made a second after it fails. Runs on the bridge's loop.
+ * answer READONLY. One connection to one sentinel, PINGed every {@value #PING_INTERVAL_MS} ms (a half-open socket
+ * would end the watch silently), re-made after a failure with a backoff of 1 s doubling to 30 s; a warning is logged
+ * once per outage. Runs on the bridge's loop.
  */
 final class SentinelWatch {
 
     private static final Logger LOG = LoggerFactory.getLogger(SentinelWatch.class);
     static final String CHANNEL = "+switch-master";
-    static final long RETRY_MS = 1000;
+    static final long RETRY_MIN_MS = 1000;
+    static final long RETRY_MAX_MS = 30_000;
+    static final long PING_INTERVAL_MS = 5000;
 
     private final RedisOptions options;
     private final String masterName;
@@ -35,6 +39,11 @@ final class SentinelWatch {
     private Redis client;
     private boolean stopped;
     private int generation;
+    private long retryMs = RETRY_MIN_MS;
+    private long retryTimer = -1;
+    private long pingTimer = -1;
+    /** A warning was logged for the current outage: the next one waits for a success. */
+    private boolean warned;
 
     /**
      * @param options  the link's options (the sentinels' endpoints, user and password)
@@ -54,6 +63,7 @@ final class SentinelWatch {
     void stop() {
         stopped = true;
         generation++;
+        cancelTimers();
         closeClient();
     }
 
@@ -65,11 +75,21 @@ final class SentinelWatch {
         closeClient();
         // a copy: the link's own options keep the MASTER role
         client = Redis.createClient(vertx, new RedisOptions(options).setRole(RedisRole.SENTINEL));
-        RedisLink.within(client.connect()).compose(conn -> {
+        // the client may try every sentinel in turn, each unreachable one costing a connect timeout
+        long bound = (long) options.getEndpoints().size() * RedisLink.CONNECT_TIMEOUT_MS + RedisLink.COMMAND_TIMEOUT_MS;
+        client.connect().timeout(bound, java.util.concurrent.TimeUnit.MILLISECONDS).compose(conn -> {
             conn.handler(this::onPush);
-            conn.exceptionHandler(e -> retry(gen, "failed: " + e.getMessage()));
-            conn.endHandler(v -> retry(gen, "closed"));
-            return RedisLink.within(conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)));
+            conn.exceptionHandler(e -> retry(gen, "its connection failed: " + e.getMessage()));
+            conn.endHandler(v -> retry(gen, "its connection closed"));
+            return RedisLink.within(conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL))).map(conn);
+        }).onSuccess(conn -> {
+            if (gen != generation) {
+                return;
+            }
+            retryMs = RETRY_MIN_MS;
+            warned = false;
+            pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> RedisLink.within(conn.send(Request.cmd(Command.PING)))
+                    .onFailure(err -> retry(gen, "a sentinel did not answer PING: " + err.getMessage())));
         }).onFailure(err -> retry(gen, "could not subscribe to " + CHANNEL + ": " + RedisLink.describe(err)));
     }
 
@@ -78,9 +98,31 @@ final class SentinelWatch {
             return;
         }
         generation++;
-        LOG.debug("sentinel watch {}; again in {} ms", why, RETRY_MS);
+        if (!warned) { // NOPERM (an ACL without pub/sub on the sentinels) lands here too, and says so
+            warned = true;
+            LOG.warn("not watching the sentinels for failovers ({}); retrying with backoff. Meanwhile a failover is"
+                    + " followed when the old primary's connections close or answer READONLY", why);
+        } else {
+            LOG.debug("sentinel watch: {}; again in {} ms", why, retryMs);
+        }
+        cancelTimers();
         closeClient();
-        vertx.setTimer(RETRY_MS, id -> connect());
+        retryTimer = vertx.setTimer(retryMs, id -> {
+            retryTimer = -1;
+            connect();
+        });
+        retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    }
+
+    private void cancelTimers() {
+        if (retryTimer >= 0) {
+            vertx.cancelTimer(retryTimer);
+            retryTimer = -1;
+        }
+        if (pingTimer >= 0) {
+            vertx.cancelTimer(pingTimer);
+            pingTimer = -1;
+        }
     }
 
     /** {@code message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"} (RESP2 array or RESP3 push). */

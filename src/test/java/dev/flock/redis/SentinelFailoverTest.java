@@ -114,11 +114,23 @@ class SentinelFailoverTest {
         return new Room(a, b, alice, carol, bob);
     }
 
+    /** Stops the background mover and waits for it, so that only the test's thread uses the client afterwards. */
+    private record Mover(AtomicBoolean stop, Thread thread) {
+        void end() {
+            stop.set(true);
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /**
      * Bob keeps moving while Redis fails over (a bounded loop: at most 600 moves, 50 ms apart, and it stops with
-     * the test). Returns the flag that stops it.
+     * the test).
      */
-    private AtomicBoolean keepMoving(WsClient bob) {
+    private Mover keepMoving(WsClient bob) {
         AtomicBoolean stop = new AtomicBoolean();
         Thread mover = new Thread(() -> {
             for (int i = 0; i < 600 && !stop.get() && !bob.isClosed(); i++) {
@@ -134,7 +146,12 @@ class SentinelFailoverTest {
         }, "bob-moves");
         mover.setDaemon(true);
         mover.start();
-        return stop;
+        return new Mover(stop, mover);
+    }
+
+    private static double reconnects(FlockServer s) {
+        io.micrometer.core.instrument.Counter c = s.metrics().registry().find("flock.redis.reconnects").counter();
+        return c == null ? 0 : c.count();
     }
 
     /** After a failover: both bridges back, presence on the new primary, fan-out both ways, nobody shown leaving. */
@@ -169,7 +186,14 @@ class SentinelFailoverTest {
     void primaryKilledMidTraffic_replicaPromoted_noPresenceLost_nobodyLeft_fanOutBackWithin10s() {
         sentinels = SentinelSet.start();
         Room r = threeUsers();
-        AtomicBoolean stop = keepMoving(r.bob());
+        // the replica misses what the primary had not yet sent it: here, every presence hash (a replica normally
+        // refuses writes; this one is told not to, to lose them on purpose). Only the instances can write them back.
+        int replica = sentinels.replicaPort();
+        sentinels.command(replica, "CONFIG", "SET", "replica-read-only", "no");
+        sentinels.command(replica, "DEL", "flock:presence:m:alice", "flock:presence:m:bob", "flock:presence:m:carol");
+        assertThat((Long) sentinels.command(replica, "EXISTS", "flock:presence:m:alice", "flock:presence:m:bob",
+                "flock:presence:m:carol")).isZero();
+        Mover mover = keepMoving(r.bob());
         long killedAt = System.nanoTime();
         int old = sentinels.killPrimary();
         try {
@@ -177,9 +201,9 @@ class SentinelFailoverTest {
                     () -> !r.a().redis().connected() && !r.b().redis().connected());
             r.carol().move("m", 0.3, 0.3); // local delivery never stops
             r.alice().await(m -> is("cursor:updated", "m", "carol").test(m) && m.getJsonObject("position").getDouble("x") == 0.3);
-            sentinels.awaitPromotion(old, Duration.ofSeconds(20));
+            assertThat(sentinels.awaitPromotion(old, Duration.ofSeconds(20))).isEqualTo(replica);
         } finally {
-            stop.set(true);
+            mover.end();
         }
         assertRecovered(r, killedAt, Duration.ofSeconds(10));
     }
@@ -188,14 +212,20 @@ class SentinelFailoverTest {
     void operatorFailover_oldPrimaryDemoted_everyInstanceFollowsThePromotedOne() {
         sentinels = SentinelSet.start();
         Room r = threeUsers();
-        AtomicBoolean stop = keepMoving(r.bob());
+        Mover mover = keepMoving(r.bob());
         int old = sentinels.primaryPort();
         long askedAt = System.nanoTime();
         try {
             sentinels.failover();
             sentinels.awaitPromotion(old, Duration.ofSeconds(20));
+            // the sentinels demote the old primary some seconds later (they first wait for it to report itself): both
+            // instances must have left it before that, told by +switch-master, not by the demotion
+            Fleet.awaitTrue("both instances reconnected", Duration.ofSeconds(5),
+                    () -> reconnects(r.a()) >= 1 && reconnects(r.b()) >= 1);
+            assertThat(((List<?>) sentinels.command(old, "ROLE")).get(0)).as("the old primary, when both had left it")
+                    .isEqualTo("master");
         } finally {
-            stop.set(true);
+            mover.end();
         }
         // the old primary still runs, and the sentinels make it a replica only seconds later: the instances must not
         // wait for that (they follow the sentinels' +switch-master)
@@ -213,6 +243,34 @@ class SentinelFailoverTest {
         r.bob().move("m", 0.4, 0.4);
         r.alice().await(m -> is("cursor:updated", "m", "bob").test(m) && m.getJsonObject("position").getDouble("x") == 0.4);
         assertThat((Long) sentinels.primary("EXISTS", "flock:presence:m:alice", "flock:presence:m:bob")).isEqualTo(2);
+    }
+
+    @Test
+    void aSentinelThatAcceptsButNeverAnswers_listedFirst_delaysTheFirstConnectOnly() throws Exception {
+        sentinels = SentinelSet.start();
+        try (java.net.ServerSocket blackHole = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                while (!blackHole.isClosed()) {
+                    try {
+                        held.add(blackHole.accept()); // accepted, never answered
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            }, "black-hole");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String url = sentinels.url().replace("redis-sentinel://", "redis-sentinel://127.0.0.1:" + blackHole.getLocalPort() + ",");
+            FlockServer a = instance(url);
+            // the first attempt waits for the silent sentinel (3 x 2 s + 3 s at most); the next starts at another one
+            Fleet.awaitTrue("connected through the other sentinels", Duration.ofSeconds(20), () -> a.redis().connected());
+            client(a).joinAndAck("bh", "alice", meta("A"));
+            assertThat((Long) sentinels.primary("EXISTS", "flock:presence:bh:alice")).isEqualTo(1);
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
     }
 
     @Test

@@ -192,20 +192,28 @@ public final class SentinelSet implements AutoCloseable {
         return sb.append('/').append(MASTER).toString();
     }
 
-    /** The port of the node the sentinels name as the primary now. */
+    /**
+     * The port of the node a majority of the running sentinels name as the primary now (one sentinel alone may lag
+     * behind mid-failover).
+     */
     public int primaryPort() {
+        java.util.Map<Integer, Integer> votes = new java.util.HashMap<>();
+        int running = 0;
         for (Node s : sentinels) {
             if (s.process == null) {
                 continue;
             }
+            running++;
             try {
                 List<?> addr = (List<?>) command(s.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER);
-                return Integer.parseInt(String.valueOf(addr.get(1)));
+                votes.merge(Integer.parseInt(String.valueOf(addr.get(1))), 1, Integer::sum);
             } catch (RuntimeException e) {
-                // ask the next sentinel
+                // counts as no vote
             }
         }
-        throw new IllegalStateException("no sentinel answers");
+        int quorum = running / 2 + 1;
+        return votes.entrySet().stream().filter(e -> e.getValue() >= quorum).map(java.util.Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the sentinels do not agree on a primary yet: " + votes));
     }
 
     /** The port of the data node that is not the primary (while it runs). */
