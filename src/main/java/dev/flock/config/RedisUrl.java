@@ -13,10 +13,10 @@ import java.util.regex.Pattern;
  * <p>Two layouts: one Redis ({@code redis://}, {@code rediss://}), or a primary found through Sentinel
  * ({@code redis-sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db]}, issue 23), whose user and password
  * authenticate to the sentinels and to the primary alike (the Vert.x client gives the primary the sentinels'
- * credentials).
+ * credentials); {@code rediss-sentinel://} speaks TLS to both.
  *
  * @param kind       which layout
- * @param tls        {@code rediss://}
+ * @param tls        {@code rediss://} or {@code rediss-sentinel://}
  * @param userInfo   the raw (percent-encoded) {@code user:password}, or null
  * @param endpoints  the one Redis, or the sentinels (at least one)
  * @param masterName the Sentinel master set's name; null for one Redis
@@ -60,15 +60,12 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         String s = url.trim();
         int sep = s.indexOf("://");
         String scheme = sep < 0 ? "" : s.substring(0, sep); // lower case only: the Redis client reads no other
-        if (scheme.equals("rediss-sentinel")) {
-            throw fail("is rediss-sentinel://, which Flock does not support yet: use redis-sentinel:// on a trusted"
-                    + " network, or rediss:// to one Redis (docs/SCALING.md)");
+        if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel").contains(scheme)) {
+            throw fail(sep < 0 ? "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://" + SHAPE
+                    : "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel:// (got scheme \""
+                    + safeScheme(scheme) + "\")");
         }
-        if (!scheme.equals("redis") && !scheme.equals("rediss") && !scheme.equals("redis-sentinel")) {
-            throw fail(sep < 0 ? "must start with redis://, rediss:// or redis-sentinel://" + SHAPE
-                    : "must start with redis://, rediss:// or redis-sentinel:// (got scheme \"" + safeScheme(scheme) + "\")");
-        }
-        Kind kind = scheme.equals("redis-sentinel") ? Kind.SENTINEL : Kind.SINGLE;
+        Kind kind = scheme.endsWith("-sentinel") ? Kind.SENTINEL : Kind.SINGLE;
         String rest = s.substring(sep + 3);
         if (rest.indexOf('#') >= 0) {
             throw fail("contains '#'; in a password write it as %23");
@@ -122,10 +119,10 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
             endpoints.add(endpoint(hosts, REDIS_PORT));
             db = database(tail);
         }
-        boolean tls = scheme.equals("rediss");
+        boolean tls = scheme.startsWith("rediss");
         RedisUrl parsed = new RedisUrl(kind, tls, userInfo, endpoints, masterName, db);
         if (tls && parsed.needsResolving()) {
-            throw fail("is rediss:// with a host name holding '_', which TLS hostname verification cannot match;"
+            throw fail("is " + scheme + ":// with a host name holding '_', which TLS hostname verification cannot match;"
                     + " use a name without '_' (a network alias) for TLS");
         }
         return parsed;
@@ -252,7 +249,7 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         }
         String hosts = String.join(",", endpoints.stream().map(e -> e.host() + ":" + e.port()).toList());
         if (kind == Kind.SENTINEL) {
-            return "redis-sentinel://" + user + hosts + "/" + masterName + "/" + db;
+            return (tls ? "rediss-sentinel://" : "redis-sentinel://") + user + hosts + "/" + masterName + "/" + db;
         }
         return (tls ? "rediss://" : "redis://") + user + hosts + "/" + db;
     }

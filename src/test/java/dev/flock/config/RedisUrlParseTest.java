@@ -65,7 +65,7 @@ class RedisUrlParseTest {
 
     @Test
     void eachBadCase_namesItsProblem() {
-        refused("http://:" + PW + "@host:6379", "must start with redis://, rediss:// or redis-sentinel:// (got scheme \"http\")");
+        refused("http://:" + PW + "@host:6379", "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel:// (got scheme \"http\")");
         refused("host:6379", "must start with redis://");
         refused("REDIS://host", "must start with redis://");
         refused("redis://:" + PW + "@host:99999/0", "port must be 1..65535");
@@ -129,7 +129,7 @@ class RedisUrlParseTest {
         refused("redis-sentinel://:" + PW + "@s1/my$master", "master name that is not one");
         refused("redis-sentinel://:" + PW + "@s1/mymaster/x", "bad database");
         refused("redis-sentinel://:" + PW + "@s1:0/mymaster", "port must be 1..65535");
-        refused("rediss-sentinel://:" + PW + "@s1/mymaster", "does not support yet");
+        refused("rediss-sentinel://:" + PW + "@s_1/mymaster", "TLS hostname verification");
         refused("redis://:" + PW + "@h1,h2:6379", "only redis-sentinel:// takes");
     }
 
@@ -137,5 +137,9 @@ class RedisUrlParseTest {
     void sentinelUrl_masked_hidesThePasswordOnly() {
         assertThat(RedisUrl.parse("redis-sentinel://alice:" + PW + "@s1,s2:26380/mymaster").masked())
                 .isEqualTo("redis-sentinel://alice:***@s1:26379,s2:26380/mymaster/0");
+        RedisUrl tls = RedisUrl.parse("rediss-sentinel://:" + PW + "@s1/mymaster/2");
+        assertThat(tls.masked()).isEqualTo("rediss-sentinel://:***@s1:26379/mymaster/2");
+        assertThat(tls.tls()).isTrue();
+        assertThat(new RedisURI(tls.clientUrl("s1", 26379)).ssl()).as("the client speaks TLS to the sentinels").isTrue();
     }
 }

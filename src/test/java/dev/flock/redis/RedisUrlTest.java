@@ -7,9 +7,9 @@ import dev.flock.FlockServer;
 import dev.flock.support.Fleet;
 import dev.flock.support.RedisExtension;
 import dev.flock.support.RedisServer;
+import dev.flock.support.TestCertificates;
 import dev.flock.support.WsClient;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -151,53 +150,28 @@ class RedisUrlTest {
     }
 
     @Test
-    void rediss_againstATlsRedis_connectsWithTheJvmTrustStore_andHostnameVerification(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl needed to make a test certificate");
-        Path cert = dir.resolve("redis.crt");
-        Path key = dir.resolve("redis.key");
-        Path trust = dir.resolve("trust.p12");
-        run("/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key.toString(), "-out", cert.toString());
-        run(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-importcert", "-noprompt", "-alias", "redis",
-                "-file", cert.toString(), "-keystore", trust.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+    void rediss_againstATlsRedis_connectsWithTheJvmTrustStore_andHostnameVerification(@TempDir Path dir) {
+        TestCertificates certs = TestCertificates.make(dir);
         int tlsPort = dev.flock.support.JarProcess.freePort();
-        RedisServer tls = RedisServer.builder().args("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", cert.toString(),
-                "--tls-key-file", key.toString(), "--tls-ca-cert-file", cert.toString(), "--tls-auth-clients", "no").build();
-        String[] props = {"javax.net.ssl.trustStore", "javax.net.ssl.trustStorePassword", "javax.net.ssl.trustStoreType"};
-        String[] saved = new String[props.length];
-        for (int i = 0; i < props.length; i++) {
-            saved[i] = System.getProperty(props[i]);
-        }
+        List<String> args = new java.util.ArrayList<>(List.of("--tls-port", Integer.toString(tlsPort)));
+        args.addAll(List.of(certs.serverArgs()));
+        RedisServer tls = RedisServer.builder().args(args.toArray(String[]::new)).build();
         try {
             tls.start();
-            System.setProperty(props[0], trust.toString());
-            System.setProperty(props[1], "changeit");
-            System.setProperty(props[2], "PKCS12");
-            fleet = new Fleet("rediss://127.0.0.1:" + tlsPort + "/4");
-            FlockServer a = fleet.instance();
-            assertThat(a.redis().connected()).isTrue();
-            fleet.client(a).joinAndAck("t", "alice", meta("A"));
-            assertThat(tls.commandIn(4, "EXISTS", "flock:presence:t:alice")).isEqualTo(1L);
+            certs.trusted(() -> {
+                fleet = new Fleet("rediss://127.0.0.1:" + tlsPort + "/4");
+                FlockServer a = fleet.instance();
+                assertThat(a.redis().connected()).isTrue();
+                fleet.client(a).joinAndAck("t", "alice", meta("A"));
+                assertThat(tls.commandIn(4, "EXISTS", "flock:presence:t:alice")).isEqualTo(1L);
+            });
         } finally {
-            for (int i = 0; i < props.length; i++) {
-                if (saved[i] == null) {
-                    System.clearProperty(props[i]);
-                } else {
-                    System.setProperty(props[i], saved[i]);
-                }
-            }
             if (fleet != null) {
                 fleet.close();
                 fleet = null;
             }
             tls.close();
         }
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
     }
 
     private String pubsubChannels() {

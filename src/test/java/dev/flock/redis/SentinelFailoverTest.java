@@ -237,6 +237,19 @@ class SentinelFailoverTest {
     }
 
     @Test
+    void rediss_sentinel_tlsToSentinelsAndPrimary_withTheJvmTrustStore_andAFailoverStaysOnTls() {
+        sentinels = SentinelSet.startTls();
+        sentinels.certificates().trusted(() -> {
+            assertThat(sentinels.url()).startsWith("rediss-sentinel://");
+            Room r = threeUsers(); // reached the primary, through sentinels that speak TLS only to Flock
+            long killedAt = System.nanoTime();
+            int old = sentinels.killPrimary();
+            sentinels.awaitPromotion(old, Duration.ofSeconds(20));
+            assertRecovered(r, killedAt, Duration.ofSeconds(10));
+        });
+    }
+
+    @Test
     void passwordOnEveryNode_theUrlsPasswordAuthenticatesToSentinelsAndPrimary() {
         sentinels = SentinelSet.start("s3ntinel-Pw");
         Room r = threeUsers(); // the cross-instance join proves both instances reached the primary

@@ -14,6 +14,10 @@ import java.util.concurrent.TimeUnit;
  * replica and three sentinels (quorum 2) watching master set {@value #MASTER}. Sentinels decide a node is down
  * after {@value #DOWN_AFTER_MS} ms (production default: 30 s), so a failover takes a few seconds.
  *
+ * <p>With {@link TestCertificates} ({@link #startTls}) every node also listens with TLS, replication and the
+ * sentinels' own links use it, and the sentinels name the nodes by their TLS ports: what Flock reaches is TLS only,
+ * while the test's own commands keep using each node's plain port.
+ *
  * <p>{@link #start} returns once every sentinel knows the replica and the two other sentinels, and the replica is in
  * sync: a failover asked for from then on can succeed. Each node writes into a temporary directory (a sentinel
  * rewrites its configuration file), removed by {@link #close}.
@@ -27,25 +31,35 @@ public final class SentinelSet implements AutoCloseable {
     private final String binary;
     private final Path dir;
     private final String password;
+    /** Null without TLS. */
+    private final TestCertificates certs;
     private final List<Node> nodes = new ArrayList<>();
     private final List<Node> sentinels = new ArrayList<>();
 
-    /** A redis-server process and its port; {@code process} is null once killed. */
+    /** A redis-server process, its plain port and its TLS port (0 without); {@code process} is null once killed. */
     private static final class Node {
         final int port;
+        final int tlsPort;
         final List<String> args;
         Process process;
 
-        Node(int port, List<String> args) {
+        Node(int port, int tlsPort, List<String> args) {
             this.port = port;
+            this.tlsPort = tlsPort;
             this.args = args;
+        }
+
+        /** The port the sentinels know this node by, and Flock connects to. */
+        int announced() {
+            return tlsPort > 0 ? tlsPort : port;
         }
     }
 
-    private SentinelSet(String binary, Path dir, String password) {
+    private SentinelSet(String binary, Path dir, String password, TestCertificates certs) {
         this.binary = binary;
         this.dir = dir;
         this.password = password;
+        this.certs = certs;
     }
 
     /** Primary, replica and three sentinels, all without a password. */
@@ -58,6 +72,15 @@ public final class SentinelSet implements AutoCloseable {
      * authenticates to the sentinels and to the primary with the URL's one password).
      */
     public static SentinelSet start(String password) {
+        return start(password, false);
+    }
+
+    /** As {@link #start()}, every node speaking TLS with a self-signed certificate for 127.0.0.1 ({@link #certificates}). */
+    public static SentinelSet startTls() {
+        return start(null, true);
+    }
+
+    private static SentinelSet start(String password, boolean tls) {
         String binary = RedisServer.binaryOrSkip();
         Path dir;
         try {
@@ -65,7 +88,7 @@ public final class SentinelSet implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        SentinelSet set = new SentinelSet(binary, dir, password);
+        SentinelSet set = new SentinelSet(binary, dir, password, tls ? TestCertificates.make(dir) : null);
         try {
             set.startNodes();
             return set;
@@ -77,9 +100,11 @@ public final class SentinelSet implements AutoCloseable {
 
     private void startNodes() {
         int primaryPort = JarProcess.freePort();
-        Node primary = new Node(primaryPort, dataNodeArgs(primaryPort, null));
+        int primaryTls = certs == null ? 0 : JarProcess.freePort();
+        Node primary = new Node(primaryPort, primaryTls, dataNodeArgs(primaryPort, primaryTls, null));
         int replicaPort = JarProcess.freePort();
-        Node replica = new Node(replicaPort, dataNodeArgs(replicaPort, primaryPort));
+        int replicaTls = certs == null ? 0 : JarProcess.freePort();
+        Node replica = new Node(replicaPort, replicaTls, dataNodeArgs(replicaPort, replicaTls, primary.announced()));
         nodes.add(primary);
         nodes.add(replica);
         launch(primary);
@@ -88,13 +113,14 @@ public final class SentinelSet implements AutoCloseable {
         awaitPing(replica.port);
         for (int i = 0; i < 3; i++) {
             int port = JarProcess.freePort();
+            int tlsPort = certs == null ? 0 : JarProcess.freePort();
             Path conf = dir.resolve("sentinel-" + port + ".conf");
             StringBuilder text = new StringBuilder()
                     .append("port ").append(port).append('\n')
                     .append("bind 127.0.0.1\n")
                     .append("protected-mode no\n")
                     .append("dir ").append(dir).append('\n')
-                    .append("sentinel monitor ").append(MASTER).append(" 127.0.0.1 ").append(primaryPort).append(" 2\n")
+                    .append("sentinel monitor ").append(MASTER).append(" 127.0.0.1 ").append(primary.announced()).append(" 2\n")
                     .append("sentinel down-after-milliseconds ").append(MASTER).append(' ').append(DOWN_AFTER_MS).append('\n')
                     .append("sentinel failover-timeout ").append(MASTER).append(" 10000\n")
                     .append("sentinel parallel-syncs ").append(MASTER).append(" 1\n");
@@ -103,12 +129,19 @@ public final class SentinelSet implements AutoCloseable {
                         .append("sentinel auth-pass ").append(MASTER).append(' ').append(password).append('\n')
                         .append("sentinel sentinel-pass ").append(password).append('\n');
             }
+            if (certs != null) {
+                text.append("tls-port ").append(tlsPort).append('\n').append("tls-replication yes\n")
+                        .append("tls-cert-file ").append(certs.cert()).append('\n')
+                        .append("tls-key-file ").append(certs.key()).append('\n')
+                        .append("tls-ca-cert-file ").append(certs.cert()).append('\n')
+                        .append("tls-auth-clients no\n");
+            }
             try {
                 Files.writeString(conf, text);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            Node sentinel = new Node(port, new ArrayList<>(List.of(conf.toString(), "--sentinel")));
+            Node sentinel = new Node(port, tlsPort, new ArrayList<>(List.of(conf.toString(), "--sentinel")));
             sentinels.add(sentinel);
             nodes.add(sentinel);
             launch(sentinel);
@@ -118,10 +151,14 @@ public final class SentinelSet implements AutoCloseable {
     }
 
     /** A data node's arguments: loopback, no persistence, a replica of {@code replicaOf} when given. */
-    private List<String> dataNodeArgs(int port, Integer replicaOf) {
+    private List<String> dataNodeArgs(int port, int tlsPort, Integer replicaOf) {
         List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
                 "--dbfilename", "dump-" + port + ".rdb"));
+        if (certs != null) { // replication over TLS, and the replica announces its TLS port
+            args.addAll(List.of("--tls-port", String.valueOf(tlsPort), "--tls-replication", "yes"));
+            args.addAll(List.of(certs.serverArgs()));
+        }
         if (password != null) {
             args.addAll(List.of("--requirepass", password, "--masterauth", password));
         }
@@ -182,12 +219,12 @@ public final class SentinelSet implements AutoCloseable {
 
     /** The URL Flock is given: every sentinel, the master set's name. */
     public String url() {
-        StringBuilder sb = new StringBuilder("redis-sentinel://");
+        StringBuilder sb = new StringBuilder(certs == null ? "redis-sentinel://" : "rediss-sentinel://");
         if (password != null) {
             sb.append(':').append(password).append('@');
         }
         for (int i = 0; i < sentinels.size(); i++) {
-            sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(sentinels.get(i).port);
+            sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(sentinels.get(i).announced());
         }
         return sb.append('/').append(MASTER).toString();
     }
@@ -219,7 +256,8 @@ public final class SentinelSet implements AutoCloseable {
     /** The port of the data node that is not the primary (while it runs). */
     public int replicaPort() {
         int primary = primaryPort();
-        return nodes.stream().filter(n -> n.args.contains("--port") && n.port != primary).findFirst().orElseThrow().port;
+        return nodes.stream().filter(n -> n.args.contains("--port") && n.announced() != primary).findFirst().orElseThrow()
+                .announced();
     }
 
     /** One command to the current primary. */
@@ -229,13 +267,19 @@ public final class SentinelSet implements AutoCloseable {
 
     /** One command to the node on {@code port} (a data node or a sentinel), authenticated when the set has a password. */
     public Object command(int port, String... args) {
-        return RedisServer.commandAt(port, null, password, -1, args);
+        int plain = nodes.stream().filter(n -> n.tlsPort == port && port > 0).map(n -> n.port).findFirst().orElse(port);
+        return RedisServer.commandAt(plain, null, password, -1, args);
+    }
+
+    /** The certificates every node uses; null without TLS. */
+    public TestCertificates certificates() {
+        return certs;
     }
 
     /** {@code kill -9} of the primary: the sentinels see it down after {@value #DOWN_AFTER_MS} ms and promote the replica. */
     public int killPrimary() {
         int port = primaryPort();
-        Node node = nodes.stream().filter(n -> n.port == port).findFirst().orElseThrow();
+        Node node = nodes.stream().filter(n -> n.announced() == port).findFirst().orElseThrow();
         node.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
         waitFor(node.process);
         node.process = null;
