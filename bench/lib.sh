@@ -42,3 +42,13 @@ loadgen_options() {
   [ ${#LOADGEN_OPTS[@]} -eq 0 ] && LOADGEN_OPTS=(--rooms 40 --users 10 --hz 20 --warmup 20 --duration 20)
   return 0
 }
+
+# free_port: a free loopback TCP port (for a redis-server or sentinel of the run)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# stop_all: stops the processes in PIDS, last started first (instances before the Redis they use, so they log no
+# lost connection), and empties PIDS. Scripts set PIDS=() and `trap stop_all EXIT`.
+stop_all() {
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
+  PIDS=()
+}

@@ -34,14 +34,9 @@ command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2
 OUT=$(mktemp -d /tmp/flock-redis-bench.XXXXXX)
 PIDS=()
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # utime+stime of a pid in clock ticks
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-stop_all() {  # instances first, then Redis (so they do not log a lost connection)
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
-  PIDS=()
-}
 trap stop_all EXIT
 
 for run in $(seq "$RUNS"); do

@@ -37,11 +37,6 @@ require_bench_jar
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 2; }
 OUT=$(mktemp -d /tmp/flock-restart.XXXXXX)
 PIDS=()
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-stop_all() {
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
-  PIDS=()
-}
 trap stop_all EXIT
 
 phase() {  # run spread

@@ -56,10 +56,6 @@ ulimit -n "$(ulimit -Hn)"
 
 OUT=$(mktemp -d /tmp/flock-storm.XXXXXX)
 PIDS=()
-stop_all() {  # instances first, then Redis (so they do not log a lost connection)
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
-  PIDS=()
-}
 trap stop_all EXIT
 
 # a free loopback port in 6390-6399 for this run's redis-server (never the shared one on 6379)
