@@ -251,6 +251,31 @@ public final class RedisServer implements Startable {
         }
     }
 
+    /**
+     * Several commands to the Redis on loopback port {@code port}, one after the other on one fresh connection (for
+     * what needs the same client, e.g. {@code WAIT} after a write); the replies in order, an error reply as an
+     * {@link IllegalStateException} in its place.
+     */
+    public static List<Object> commandsAt(int port, List<String[]> commands) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            BufferedInputStream in = new BufferedInputStream(s.getInputStream());
+            List<Object> replies = new ArrayList<>(commands.size());
+            for (String[] args : commands) {
+                write(out, args);
+                try {
+                    replies.add(read(in));
+                } catch (IllegalStateException error) {
+                    replies.add(error);
+                }
+            }
+            return replies;
+        } catch (IOException e) {
+            throw new IllegalStateException("redis commands failed on port " + port, e);
+        }
+    }
+
     private static void write(OutputStream out, String[] args) throws IOException {
         StringBuilder sb = new StringBuilder("*").append(args.length).append("\r\n");
         for (String a : args) {
