@@ -87,6 +87,8 @@ public final class RedisLink {
     /** Sentinel mode: the primary's address as it reported it ({@code CLIENT INFO laddr}), or null when unknown. */
     private volatile String primaryAddress;
     private int attempt;
+    /** Which sentinel a connect asks first: one further after every failed or superseded attempt, kept on success. */
+    private int rotation;
     private long pingTimer = -1;
     private long reconnectTimer = -1;
     /** A connection was lost or an attempt failed: the next successful connect is a reconnect. */
@@ -206,10 +208,9 @@ public final class RedisLink {
         // make that connect take longer, and it goes on in the background rather than being started over
         Promise<Void> started = Promise.promise();
         connect().onComplete(ar -> {
-            if (ar.failed()) {
+            if (ar.failed() && !stopped) { // the failed attempt has scheduled the next one itself
                 LOG.warn("Redis unavailable at start, running degraded (local rooms only) until it is back: {}",
                         describe(ar.cause()));
-                scheduleReconnect();
             }
             started.tryComplete();
         });
@@ -245,16 +246,18 @@ public final class RedisLink {
                 return Future.failedFuture(new IllegalStateException("stopped or superseded while resolving the Redis host"));
             }
             // the client asks the sentinels in list order, each unreachable one costing a connect timeout: start at
-            // another one on every attempt, so a dead first sentinel delays at most every n-th attempt
-            options.setEndpoints(rotated(urls, attempt));
+            // another one after every failed attempt, so a dead first sentinel delays one attempt, not all
+            options.setEndpoints(rotated(urls, rotation));
             if (sentinelWatch != null && !sentinelWatchStarted) { // not before: the options' default is localhost:6379
                 sentinelWatchStarted = true;
                 sentinelWatch.start(vertx);
             }
             return connect(gen);
         }).onFailure(err -> {
-            if (gen == generation) { // a resolve failure never reached connect(gen), which sets it otherwise
+            // a resolve failure never reached connect(gen), which handles its own failures (and bumps generation)
+            if (gen == generation && !stopped) {
                 reason = "Redis unavailable: " + describe(err);
+                scheduleReconnect();
             }
         });
     }
@@ -312,12 +315,21 @@ public final class RedisLink {
      */
     private Future<Void> requirePrimary(RedisConnection commands, RedisConnection subscriber) {
         // each connection asked the sentinels on its own, so mid-failover they may have been told different nodes
-        return isPrimary(commands).compose(v -> isPrimary(subscriber)).compose(v -> within(commands.send(
-                Request.cmd(Command.CLIENT).arg("INFO"))).transform(ar -> {
-            // where we are, for the log and to tell a stale +switch-master from a real one; CLIENT INFO is Redis 6.2+
-            primaryAddress = ar.succeeded() && ar.result() != null ? field(ar.result().toString(), "laddr") : null;
-            return Future.<Void>succeededFuture();
-        }));
+        return isPrimary(commands).compose(v -> isPrimary(subscriber))
+                .compose(v -> address(commands)).compose(here -> address(subscriber).compose(there -> {
+                    if (here != null && there != null && !here.equals(there)) {
+                        return Future.failedFuture(new IllegalStateException("the two connections reached different"
+                                + " nodes (" + here + ", " + there + "): the sentinels changed their answer mid-connect"));
+                    }
+                    primaryAddress = here; // for the log, and to tell a late +switch-master from a new one
+                    return Future.<Void>succeededFuture();
+                }));
+    }
+
+    /** The node's address as the connection sees it ({@code CLIENT INFO laddr}, Redis 6.2+), or null when not told. */
+    private static Future<String> address(RedisConnection connection) {
+        return within(connection.send(Request.cmd(Command.CLIENT).arg("INFO"))).transform(ar -> Future.succeededFuture(
+                ar.succeeded() && ar.result() != null ? field(ar.result().toString(), "laddr") : null));
     }
 
     private static Future<Void> isPrimary(RedisConnection connection) {
@@ -386,12 +398,17 @@ public final class RedisLink {
             }
             everFailed = true;
             metrics.redisError("connect_failed");
+            rotation++; // failed or superseded: the next attempt asks another sentinel first
+            // only the current attempt schedules the next one: a superseded attempt (its successor may already be
+            // connected) failing late must not start a connect that would close a healthy link
             if (gen == generation) {
                 reason = "Redis unavailable: " + describe(err);
+                connected = false;
                 commands = null;
                 subscriber = null;
                 generation++; // the half-made connections' close or error events must not count as another loss
                 closeClients();
+                scheduleReconnect();
             }
         });
     }
@@ -472,7 +489,7 @@ public final class RedisLink {
             vertx.cancelTimer(reconnectTimer);
             reconnectTimer = -1;
             attempt = 0;
-            connect().onFailure(err -> scheduleReconnect());
+            connect();
         } else {
             // a connect is in flight, and may have been told the old primary: start over, at once
             attempt = 0;
@@ -490,13 +507,11 @@ public final class RedisLink {
         attempt++;
         reconnectTimer = vertx.setTimer(delay, id -> {
             reconnectTimer = -1;
-            if (stopped) {
+            if (stopped || connected) {
                 return;
             }
-            connect().onFailure(err -> {
-                LOG.debug("Redis reconnect failed: {}", err.getMessage());
-                scheduleReconnect();
-            });
+            // a failed attempt schedules the next one itself (only while it is the current one)
+            connect().onFailure(err -> LOG.debug("Redis reconnect failed: {}", err.getMessage()));
         });
     }
 

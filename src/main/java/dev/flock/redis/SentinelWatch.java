@@ -8,6 +8,7 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,11 @@ final class SentinelWatch {
     private long pingTimer = -1;
     /** A warning was logged for the current outage: the next one waits for a success. */
     private boolean warned;
+    /**
+     * Pushes received. The Vert.x connection hands a push that arrives while a PING waits the PING's place, so that
+     * PING never completes: a PING timing out while pushes kept coming belongs to a live sentinel.
+     */
+    private long pushes;
 
     /**
      * @param options  the link's options (the sentinels' endpoints, user and password)
@@ -88,8 +94,14 @@ final class SentinelWatch {
             }
             retryMs = RETRY_MIN_MS;
             warned = false;
-            pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> RedisLink.within(conn.send(Request.cmd(Command.PING)))
-                    .onFailure(err -> retry(gen, "a sentinel did not answer PING: " + err.getMessage())));
+            pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, id -> {
+                long before = pushes;
+                RedisLink.within(conn.send(Request.cmd(Command.PING))).onFailure(err -> {
+                    if (pushes == before) {
+                        retry(gen, "a sentinel did not answer PING: " + err.getMessage());
+                    }
+                });
+            });
         }).onFailure(err -> retry(gen, "could not subscribe to " + CHANNEL + ": " + RedisLink.describe(err)));
     }
 
@@ -127,7 +139,9 @@ final class SentinelWatch {
 
     /** {@code message +switch-master "<name> <old-ip> <old-port> <new-ip> <new-port>"} (RESP2 array or RESP3 push). */
     private void onPush(Response r) {
-        if (r == null || r.size() < 3 || !"message".equalsIgnoreCase(r.get(0).toString())
+        pushes++;
+        // only arrays carry messages; a stray simple reply (a PONG whose PING lost its place) has no size
+        if (r == null || (r.type() != ResponseType.MULTI && r.type() != ResponseType.PUSH) || r.size() < 3 || !"message".equalsIgnoreCase(r.get(0).toString())
                 || !CHANNEL.equals(r.get(1).toString())) {
             return;
         }

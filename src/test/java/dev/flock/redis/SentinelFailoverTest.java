@@ -211,6 +211,14 @@ class SentinelFailoverTest {
     @Test
     void operatorFailover_oldPrimaryDemoted_everyInstanceFollowsThePromotedOne() {
         sentinels = SentinelSet.start();
+        operatorFailoverKeepsThePromises();
+    }
+
+    /**
+     * An operator's failover: the old primary runs on as a primary for some seconds, so the instances must leave it
+     * when the sentinels announce the switch (+switch-master), not when it is demoted.
+     */
+    private void operatorFailoverKeepsThePromises() {
         Room r = threeUsers();
         Mover mover = keepMoving(r.bob());
         int old = sentinels.primaryPort();
@@ -237,16 +245,12 @@ class SentinelFailoverTest {
     }
 
     @Test
-    void rediss_sentinel_tlsToSentinelsAndPrimary_withTheJvmTrustStore_andAFailoverStaysOnTls() {
+    void rediss_sentinel_tlsToSentinelsAndPrimary_withTheJvmTrustStore_andTheWatchFollowsAFailoverOnTls() {
         sentinels = SentinelSet.startTls();
-        sentinels.certificates().trusted(() -> {
-            assertThat(sentinels.url()).startsWith("rediss-sentinel://");
-            Room r = threeUsers(); // reached the primary, through sentinels that speak TLS only to Flock
-            long killedAt = System.nanoTime();
-            int old = sentinels.killPrimary();
-            sentinels.awaitPromotion(old, Duration.ofSeconds(20));
-            assertRecovered(r, killedAt, Duration.ofSeconds(10));
-        });
+        assertThat(sentinels.url()).startsWith("rediss-sentinel://");
+        // every port Flock is given, or told of by the sentinels, speaks TLS only; the failover is an operator's, so
+        // the instances can only have left the old primary in time through the watch, also on TLS
+        sentinels.certificates().trusted(this::operatorFailoverKeepsThePromises);
     }
 
     @Test
