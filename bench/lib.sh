@@ -52,3 +52,37 @@ stop_all() {
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null || true; wait "${PIDS[i]}" 2>/dev/null || true; done
   PIDS=()
 }
+
+# start_sentinels primary-port dir down-after-ms: a replica of the primary and three sentinels (quorum 2) watching
+# it as master set "mymaster", on free loopback ports, their pids added to PIDS; waits (30 s at most) until every
+# sentinel knows the replica and the two others. Sets SENTINEL_URL (redis-sentinel://…/mymaster), SENTINEL_PORTS
+# and REPLICA_PID.
+start_sentinels() {
+  local primary=$1 dir=$2 down_ms=$3 replica; replica=$(free_port)
+  redis-server --port "$replica" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --replicaof 127.0.0.1 "$primary" >"$dir/replica.log" 2>&1 &
+  REPLICA_PID=$!; PIDS+=("$REPLICA_PID")
+  SENTINEL_PORTS=()
+  local hosts=""
+  for i in 1 2 3; do
+    local s; s=$(free_port)
+    printf 'port %s\nbind 127.0.0.1\nprotected-mode no\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds mymaster %s\nsentinel failover-timeout mymaster 10000\n' \
+      "$s" "$dir" "$primary" "$down_ms" >"$dir/sentinel$i.conf"
+    redis-server "$dir/sentinel$i.conf" --sentinel >"$dir/sentinel$i.log" 2>&1 &
+    PIDS+=("$!")
+    wait_port "$s" "$!" "sentinel$i" "$dir/sentinel$i.log"
+    SENTINEL_PORTS+=("$s"); hosts="$hosts${hosts:+,}127.0.0.1:$s"
+  done
+  SENTINEL_URL="redis-sentinel://$hosts/mymaster"
+  for _ in $(seq 300); do
+    local ok=1
+    for s in "${SENTINEL_PORTS[@]}"; do
+      local info; info=$(redis-cli -p "$s" SENTINEL MASTER mymaster 2>/dev/null | tr '\n' ' ')
+      [[ "$info" == *"num-other-sentinels 2 "* && "$info" == *"num-slaves 1 "* ]] || ok=0
+    done
+    [ $ok = 1 ] && return 0
+    sleep 0.1
+  done
+  echo "the sentinels did not get ready within 30 s" >&2
+  exit 1
+}

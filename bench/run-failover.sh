@@ -36,54 +36,26 @@ OUT=$(mktemp -d /tmp/flock-failover.XXXXXX)
 PIDS=()
 trap stop_all EXIT
 
-# ready sentinel-port...: every sentinel knows the replica and the two others, within 30 s
-ready() {
-  for _ in $(seq 300); do
-    local ok=1
-    for s in "$@"; do
-      local info; info=$(redis-cli -p "$s" SENTINEL MASTER mymaster 2>/dev/null | tr '\n' ' ')
-      [[ "$info" == *"num-other-sentinels 2 "* && "$info" == *"num-slaves 1 "* ]] || ok=0
-    done
-    [ $ok = 1 ] && return 0
-    sleep 0.1
-  done
-  echo "the sentinels did not get ready within 30 s" >&2
-  exit 1
-}
-
 phase() {  # run
   local run=$1
   refuse_busy "$PORT_A" "$PORT_B"
   local dir="$OUT/run$run"; mkdir -p "$dir"
-  local primary replica; primary=$(free_port); replica=$(free_port)
+  local primary; primary=$(free_port)
   redis-server --port "$primary" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" >"$dir/primary.log" 2>&1 &
   local primary_pid=$!; PIDS+=("$primary_pid")
   wait_port "$primary" "$primary_pid" primary "$dir/primary.log"
-  redis-server --port "$replica" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-    --replicaof 127.0.0.1 "$primary" >"$dir/replica.log" 2>&1 &
-  PIDS+=("$!")
-  local sentinels=() url=""
-  for i in 1 2 3; do
-    local s; s=$(free_port)
-    printf 'port %s\nbind 127.0.0.1\nprotected-mode no\ndir %s\nsentinel monitor mymaster 127.0.0.1 %s 2\nsentinel down-after-milliseconds mymaster %s\nsentinel failover-timeout mymaster 10000\n' \
-      "$s" "$dir" "$primary" "$DOWN_MS" >"$dir/sentinel$i.conf"
-    redis-server "$dir/sentinel$i.conf" --sentinel >"$dir/sentinel$i.log" 2>&1 &
-    PIDS+=("$!")
-    wait_port "$s" "$!" "sentinel$i" "$dir/sentinel$i.log"
-    sentinels+=("$s"); url="$url${url:+,}127.0.0.1:$s"
-  done
-  ready "${sentinels[@]}"
+  start_sentinels "$primary" "$dir" "$DOWN_MS"
   for name in a b; do
     local port=$PORT_A; [ "$name" = b ] && port=$PORT_B
     # shellcheck disable=SC2086
-    (ulimit -n 20000; FLOCK_PORT=$port FLOCK_HOST=127.0.0.1 FLOCK_REDIS_URL="redis-sentinel://$url/mymaster" \
+    (ulimit -n 20000; FLOCK_PORT=$port FLOCK_HOST=127.0.0.1 FLOCK_REDIS_URL="$SENTINEL_URL" \
       FLOCK_MAX_CONNECTIONS_PER_IP=0 FLOCK_LOG_LEVEL=info exec java $JVM_OPTS -jar "$JAR") >"$dir/$name.log" 2>&1 &
     PIDS+=("$!")
     wait_port "$port" "$!" "$name" "$dir/$name.log"
   done
-  echo "== run $run/$RUNS: primary $primary (pid $primary_pid), replica $replica, sentinels ${sentinels[*]}"
+  echo "== run $run/$RUNS: primary $primary (pid $primary_pid), sentinels ${SENTINEL_PORTS[*]}"
   java -cp "$BENCH_JAR" dev.flock.bench.LoadGen failover --url "ws://127.0.0.1:$PORT_A/,ws://127.0.0.1:$PORT_B/" \
-    --rooms "$ROOMS" --kill-pid "$primary_pid" --sentinel "127.0.0.1:${sentinels[0]}" --label "run$run" | tee "$dir/gen.log"
+    --rooms "$ROOMS" --kill-pid "$primary_pid" --sentinel "127.0.0.1:${SENTINEL_PORTS[0]}" --label "run$run" | tee "$dir/gen.log"
   grep '^RESULT ' "$dir/gen.log" | cut -c8- >>"$OUT/failover.jsonl" || echo "no RESULT" >&2
   stop_all
 }
