@@ -173,6 +173,9 @@ class SentinelFailoverTest {
                 () -> ((Long) sentinels.primary("EXISTS", "flock:presence:m:alice", "flock:presence:m:bob",
                         "flock:presence:m:carol")) == 3);
         assertThat(get(r.a().port(), "/ready").statusCode()).isEqualTo(200);
+        // CONFIG SET is not replicated: the promoted node has expired-key events only if the instances re-applied them
+        assertThat(String.valueOf(sentinels.primary("CONFIG", "GET", "notify-keyspace-events")))
+                .as("keyspace events on the new primary").contains("E").contains("x");
         JsonObject ack = client(instance(sentinels.url())).joinAndAck("m", "dave", meta("D"));
         assertThat(userIds(ack)).containsExactlyInAnyOrder("alice", "bob", "carol");
         r.alice().await(is("user:joined", "m", "dave"));
