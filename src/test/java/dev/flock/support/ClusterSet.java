@@ -190,8 +190,7 @@ public final class ClusterSet implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         if (!done) {
-            p.destroyForcibly();
-            waitFor(p);
+            Processes.kill(p);
             throw new IllegalStateException("redis-cli --cluster create did not finish within " + READY_TIMEOUT
                     + ":\n" + readLog(log));
         }
@@ -354,8 +353,7 @@ public final class ClusterSet implements AutoCloseable {
             throw new IllegalArgumentException("port " + port + " is not a live master: " + masterPorts());
         }
         replicasOfKilled.put(port, replicasOf(port));
-        node.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
-        waitFor(node.process);
+        Processes.kill(node.process);
         node.process = null;
         return port;
     }
@@ -495,27 +493,14 @@ public final class ClusterSet implements AutoCloseable {
         throw new IllegalStateException("no live cluster node answers " + String.join(" ", args), last);
     }
 
-    private static void waitFor(Process p) {
-        try {
-            p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
         for (Node n : nodes) {
             if (n.process != null) {
-                n.process.destroyForcibly();
-                waitFor(n.process);
+                Processes.kill(n.process);
                 n.process = null;
             }
         }
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory: best effort
-        }
+        Processes.deleteTree(dir);
     }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Sentinel deployment for tests, from {@code redis-server} processes on free loopback ports: a primary, one
@@ -280,8 +279,7 @@ public final class SentinelSet implements AutoCloseable {
     public int killPrimary() {
         int port = primaryPort();
         Node node = nodes.stream().filter(n -> n.announced() == port).findFirst().orElseThrow();
-        node.process.destroyForcibly(); // SIGKILL: no goodbye to anyone
-        waitFor(node.process);
+        Processes.kill(node.process);
         node.process = null;
         return port;
     }
@@ -304,27 +302,14 @@ public final class SentinelSet implements AutoCloseable {
         return primaryPort();
     }
 
-    private static void waitFor(Process p) {
-        try {
-            p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
         for (Node n : nodes) {
             if (n.process != null) {
-                n.process.destroyForcibly();
-                waitFor(n.process);
+                Processes.kill(n.process);
                 n.process = null;
             }
         }
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory: best effort
-        }
+        Processes.deleteTree(dir);
     }
 }
