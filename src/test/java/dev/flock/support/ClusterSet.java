@@ -209,13 +209,7 @@ public final class ClusterSet implements AutoCloseable {
     }
 
     private void awaitPing(int port) {
-        Fleet.awaitTrue("redis-server on port " + port + " answers", Duration.ofSeconds(10), () -> {
-            try {
-                return "PONG".equals(command(port, "PING"));
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        Processes.awaitPing(port, () -> command(port, "PING"));
     }
 
     /**

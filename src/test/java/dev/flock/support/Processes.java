@@ -26,6 +26,17 @@ final class Processes {
         }
     }
 
+    /** Waits (10 s at most) until {@code ping} (a PING to the process on {@code port}) answers PONG. */
+    static void awaitPing(int port, java.util.function.Supplier<Object> ping) {
+        Fleet.awaitTrue("redis-server on port " + port + " answers", java.time.Duration.ofSeconds(10), () -> {
+            try {
+                return "PONG".equals(ping.get());
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+    }
+
     /** Deletes a temporary directory and everything in it, best effort. */
     static void deleteTree(Path dir) {
         try (var files = Files.walk(dir)) {

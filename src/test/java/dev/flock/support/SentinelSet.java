@@ -180,13 +180,7 @@ public final class SentinelSet implements AutoCloseable {
     }
 
     private void awaitPing(int port) {
-        Fleet.awaitTrue("redis-server on port " + port + " answers", Duration.ofSeconds(10), () -> {
-            try {
-                return "PONG".equals(command(port, "PING"));
-            } catch (RuntimeException e) {
-                return false;
-            }
-        });
+        Processes.awaitPing(port, () -> command(port, "PING"));
     }
 
     /** Every sentinel sees the primary, one replica and the two other sentinels; the replica is in sync. */
