@@ -62,10 +62,6 @@ public final class LoginThrottle {
         byAddress.remove(address);
     }
 
-    static long lockMillis(int failures) {
-        return lockMillis(failures, FREE_FAILURES);
-    }
-
     static long lockMillis(int failures, int freeFailures) {
         if (failures <= freeFailures) {
             return 0;
