@@ -13,12 +13,14 @@ import java.util.regex.Pattern;
  * <p>Two layouts: one Redis ({@code redis://}, {@code rediss://}), or a primary found through Sentinel
  * ({@code redis-sentinel://[user:password@]s1:26379,s2:26379/mymaster[/db]}, issue 23), whose user and password
  * authenticate to the sentinels and to the primary alike (the Vert.x client gives the primary the sentinels'
- * credentials); {@code rediss-sentinel://} speaks TLS to both.
+ * credentials); {@code rediss-sentinel://} speaks TLS to both. Or a Redis Cluster
+ * ({@code redis-cluster://[user:password@]host1:6379,host2:6379}, issue 23): any of its nodes (the others are
+ * discovered); a cluster has database 0 only, so the path may name no other.
  *
  * @param kind       which layout
  * @param tls        {@code rediss://} or {@code rediss-sentinel://}
  * @param userInfo   the raw (percent-encoded) {@code user:password}, or null
- * @param endpoints  the one Redis, or the sentinels (at least one)
+ * @param endpoints  the one Redis, the sentinels, or the cluster's seed nodes (at least one)
  * @param masterName the Sentinel master set's name; null for one Redis
  * @param db         the database of the path, 0 when none
  */
@@ -29,7 +31,9 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         /** One Redis at a fixed address. */
         SINGLE,
         /** The primary of a Sentinel master set, asked of the sentinels on every (re)connect. */
-        SENTINEL
+        SENTINEL,
+        /** A Redis Cluster, its slots and masters discovered from the seed nodes on every (re)connect. */
+        CLUSTER
     }
 
     /**
@@ -48,6 +52,7 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
     private static final String SHAPE = " (expected redis://[user:password@]host[:port][/db])";
     private static final String SENTINEL_SHAPE =
             " (expected redis-sentinel://[user:password@]host[:port][,host[:port]...]/mastername[/db])";
+    private static final String CLUSTER_SHAPE = " (expected redis-cluster://[user:password@]host[:port][,host[:port]...])";
     private static final int REDIS_PORT = 6379;
     private static final int SENTINEL_PORT = 26379;
 
@@ -60,12 +65,12 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         String s = url.trim();
         int sep = s.indexOf("://");
         String scheme = sep < 0 ? "" : s.substring(0, sep); // lower case only: the Redis client reads no other
-        if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel").contains(scheme)) {
-            throw fail(sep < 0 ? "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://" + SHAPE
-                    : "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel:// (got scheme \""
-                    + safeScheme(scheme) + "\")");
+        if (!List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster").contains(scheme)) {
+            String schemes = "must start with redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster://"
+                    + " or rediss-cluster://";
+            throw fail(sep < 0 ? schemes + SHAPE : schemes + " (got scheme \"" + safeScheme(scheme) + "\")");
         }
-        Kind kind = scheme.endsWith("-sentinel") ? Kind.SENTINEL : Kind.SINGLE;
+        Kind kind = scheme.endsWith("-sentinel") ? Kind.SENTINEL : scheme.endsWith("-cluster") ? Kind.CLUSTER : Kind.SINGLE;
         String rest = s.substring(sep + 3);
         if (rest.indexOf('#') >= 0) {
             throw fail("contains '#'; in a password write it as %23");
@@ -112,9 +117,23 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
                 throw fail("has a master name that is not one (letters, digits, '-', '_', '.'; at most 64)");
             }
             db = database(slash < 0 ? "" : path.substring(slash));
+        } else if (kind == Kind.CLUSTER) {
+            if (hosts.isEmpty()) {
+                throw fail("has no cluster node" + CLUSTER_SHAPE);
+            }
+            for (String one : hosts.split(",", -1)) {
+                if (one.isEmpty()) {
+                    throw fail("has an empty entry in its list of cluster nodes (two commas, or one at an end)");
+                }
+                endpoints.add(endpoint(one, REDIS_PORT));
+            }
+            db = database(tail);
+            if (db != 0) {
+                throw fail("names database " + db + ", but a Redis Cluster has database 0 only: leave the path out" + CLUSTER_SHAPE);
+            }
         } else {
             if (hosts.indexOf(',') >= 0) {
-                throw fail("lists several hosts, which only redis-sentinel:// takes; for one Redis give one host" + SHAPE);
+                throw fail("lists several hosts, which only redis-sentinel:// and redis-cluster:// take; for one Redis give one host" + SHAPE);
             }
             endpoints.add(endpoint(hosts, REDIS_PORT));
             db = database(tail);
@@ -194,7 +213,7 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         return Integer.parseInt(path.substring(1));
     }
 
-    /** The one Redis's host (for Sentinel: the first sentinel's). */
+    /** The one Redis's host (for Sentinel: the first sentinel's; for a cluster: the first seed node's). */
     public String host() {
         return endpoints.get(0).host();
     }
@@ -250,6 +269,9 @@ public record RedisUrl(Kind kind, boolean tls, String userInfo, List<Endpoint> e
         String hosts = String.join(",", endpoints.stream().map(e -> e.host() + ":" + e.port()).toList());
         if (kind == Kind.SENTINEL) {
             return (tls ? "rediss-sentinel://" : "redis-sentinel://") + user + hosts + "/" + masterName + "/" + db;
+        }
+        if (kind == Kind.CLUSTER) {
+            return (tls ? "rediss-cluster://" : "redis-cluster://") + user + hosts;
         }
         return (tls ? "rediss://" : "redis://") + user + hosts + "/" + db;
     }

@@ -31,6 +31,7 @@ public final class RedisPresenceStore implements PresenceStore {
     private final RedisLink link;
     private final FlockConfig config;
     private final Scripts scripts;
+    private final KeyLayout layout;
     /** Our own connection entries ({@code flock:conns:*}): the presence TTL plus the grace, so our expiry decides first. */
     private final long ttlMs;
     /** The keys the original reads too (presence and cursor hashes): exactly the configured TTL, as it writes them. */
@@ -45,6 +46,7 @@ public final class RedisPresenceStore implements PresenceStore {
         this.link = link;
         this.config = config;
         this.scripts = scripts;
+        this.layout = scripts.layout();
         this.ttlMs = PresenceStore.connectionTtlMs(config);
         this.keyTtlMs = config.presenceTtlMs();
     }
@@ -52,13 +54,13 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
-        return eval(scripts.admit(), admitArgs(roomId, userId, connectionId, metadata, limit, evict))
+        return eval(scripts.admit(), roomId, admitArgs(roomId, userId, connectionId, metadata, limit, evict))
                 .map(RedisPresenceStore::admission);
     }
 
     private List<String> admitArgs(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
-        return List.of(Keys.encode(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
+        return List.of(layout.roomArg(roomId), userId, connectionId, json(metadata), Long.toString(ttlMs),
                 Integer.toString(limit), evict ? "evict" : "share", Long.toString(keyTtlMs));
     }
 
@@ -73,20 +75,20 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                         boolean evict) {
-        return eval(scripts.admitFirst(), admitArgs(roomId, userId, connectionId, metadata, limit, evict))
+        return eval(scripts.admitFirst(), roomId, admitArgs(roomId, userId, connectionId, metadata, limit, evict))
                 .map(r -> admission(r).withView(snapshotOf(r.get(3))));
     }
 
     @Override
     public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
-        return eval(scripts.remove(), List.of(Keys.encode(roomId), userId, connectionId, reason.wire()))
+        return eval(scripts.remove(), roomId, List.of(layout.roomArg(roomId), userId, connectionId, reason.wire()))
                 .map(r -> r.toInteger() == 1);
     }
 
     /** A graced entry is the connection's id behind {@code ~g:}, scored by the grace's end (see grace.lua). */
     @Override
     public Future<Void> grace(String roomId, String userId, String connectionId, long graceMs) {
-        return eval(scripts.grace(), List.of(Keys.encode(roomId), userId, connectionId, Long.toString(graceMs))).mapEmpty();
+        return eval(scripts.grace(), roomId, List.of(layout.roomArg(roomId), userId, connectionId, Long.toString(graceMs))).mapEmpty();
     }
 
     @Override
@@ -109,7 +111,7 @@ public final class RedisPresenceStore implements PresenceStore {
         if (!Metadata.fits(merged, config.maxMetadataBytes())) {
             return Future.failedFuture(new MetadataTooLarge());
         }
-        return eval(scripts.merge(), List.of(Keys.encode(roomId), userId, expected, json(merged))).compose(r -> {
+        return eval(scripts.merge(), roomId, List.of(layout.roomArg(roomId), userId, expected, json(merged))).compose(r -> {
             int code = r.get(0).toInteger();
             if (code != 0) {
                 return Future.succeededFuture(merged);
@@ -125,7 +127,7 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<List<String>> refresh(String roomId, List<Touch> touches, List<CursorWrite> cursors, boolean rewrite) {
         List<String> args = new ArrayList<>(4 + touches.size() * 3 + cursors.size() * 4);
-        args.add(Keys.encode(roomId));
+        args.add(layout.roomArg(roomId));
         args.add(Long.toString(ttlMs));
         args.add(Long.toString(keyTtlMs));
         args.add(rewrite ? "1" : "0");
@@ -147,12 +149,12 @@ public final class RedisPresenceStore implements PresenceStore {
                 args.add(Long.toString(c.cursor().timestamp()));
             }
         }
-        return eval(scripts.refresh(), args).map(RedisPresenceStore::strings);
+        return eval(scripts.refresh(), roomId, args).map(RedisPresenceStore::strings);
     }
 
     @Override
     public Future<List<Snapshot>> snapshot(String roomId) {
-        return eval(scripts.snapshot(), List.of(Keys.encode(roomId))).map(RedisPresenceStore::snapshotOf);
+        return eval(scripts.snapshot(), roomId, List.of(layout.roomArg(roomId))).map(RedisPresenceStore::snapshotOf);
     }
 
     /** snapshot.lua's reply (an empty table arrives as an empty array, or as nil from some proxies). */
@@ -171,20 +173,26 @@ public final class RedisPresenceStore implements PresenceStore {
 
     @Override
     public Future<List<String>> sweep(String roomId, String userId) {
-        List<String> args = userId == null ? List.of(Keys.encode(roomId)) : List.of(Keys.encode(roomId), userId);
-        return eval(scripts.sweep(), args).map(RedisPresenceStore::strings);
+        List<String> args = userId == null ? List.of(layout.roomArg(roomId)) : List.of(layout.roomArg(roomId), userId);
+        return eval(scripts.sweep(), roomId, args).map(RedisPresenceStore::strings);
     }
 
     @Override
     public Future<Takeover> takeover(String roomId, String userId, List<String> connectionIds, String publisher,
                                      boolean joined) {
-        List<String> args = new ArrayList<>(4 + connectionIds.size());
-        args.add(Keys.encode(roomId));
-        args.add(userId);
-        args.add(publisher == null ? "" : publisher);
-        args.add(joined ? "1" : "0");
-        args.addAll(connectionIds);
-        return eval(scripts.takeover(), args).map(r -> new Takeover(r.get(0).toInteger() > 0, r.get(1).toInteger() == 1));
+        // the publisher's instance key is in another slot of a cluster: asked first, outside the script (it only
+        // tells an instance of ours, alive, from an original one)
+        Future<Boolean> ours = publisher == null || publisher.isEmpty() ? Future.succeededFuture(false)
+                : link.send(Request.cmd(Command.EXISTS).arg(Keys.instance(publisher))).map(r -> r.toInteger() == 1);
+        return ours.compose(isOurs -> {
+            List<String> args = new ArrayList<>(4 + connectionIds.size());
+            args.add(layout.roomArg(roomId));
+            args.add(userId);
+            args.add(isOurs ? "1" : "0");
+            args.add(joined ? "1" : "0");
+            args.addAll(connectionIds);
+            return eval(scripts.takeover(), roomId, args).map(r -> new Takeover(r.toInteger() > 0, isOurs));
+        });
     }
 
     /**
@@ -192,16 +200,25 @@ public final class RedisPresenceStore implements PresenceStore {
      * original instance writes to); each comes up again one connection TTL later unless a sweep unlists it.
      */
     Future<List<String>> claimDueRooms(int limit) {
-        return eval(scripts.due(), List.of("", Long.toString(ttlMs), Integer.toString(limit))).map(r -> strings(r).stream().map(Keys::decode).toList());
+        return eval(scripts.due(), List.of(Keys.ROOM_INDEX), List.of("", Long.toString(ttlMs), Integer.toString(limit)))
+                .map(r -> strings(r).stream().map(Keys::decode).toList());
     }
 
-    /** Which of {@code roomIds} the user is present in (see rooms-of.lua); the caller keeps each call's list short. */
+    /**
+     * Which of {@code roomIds} the user is present in (see rooms-of.lua); the caller keeps each call's list short. In a
+     * cluster the rooms are in different slots: one call per room, sent together.
+     */
     Future<List<String>> roomsOf(String userId, List<String> roomIds) {
+        if (layout == KeyLayout.CLUSTER && roomIds.size() > 1) {
+            List<Future<List<String>>> each = roomIds.stream().map(r -> roomsOf(userId, List.of(r))).toList();
+            return Future.all(each).map(all -> each.stream().flatMap(f -> f.result().stream()).toList());
+        }
         List<String> args = new ArrayList<>(2 + roomIds.size());
         args.add("");
         args.add(userId);
-        roomIds.forEach(r -> args.add(Keys.encode(r)));
-        return eval(scripts.roomsOf(), args).map(r -> strings(r).stream().map(Keys::decode).toList());
+        roomIds.forEach(r -> args.add(layout.roomArg(r)));
+        List<String> keys = roomIds.stream().map(layout::members).toList();
+        return eval(scripts.roomsOf(), keys, args).map(r -> strings(r).stream().map(layout::decodeRoom).toList());
     }
 
     // ---- scripts -------------------------------------------------------------------------------------------------
@@ -216,18 +233,26 @@ public final class RedisPresenceStore implements PresenceStore {
         return RedisLink.within(commands.batch(loads)).<Void>mapEmpty().recover(err -> Future.succeededFuture());
     }
 
-    private Future<Response> eval(Scripts.Script script, List<String> args) {
-        return link.send(request(Command.EVALSHA, script.sha(), args)).recover(err -> {
+    /** A script about one room: KEYS[1] is its members key. */
+    private Future<Response> eval(Scripts.Script script, String roomId, List<String> args) {
+        return eval(script, List.of(layout.members(roomId)), args);
+    }
+
+    private Future<Response> eval(Scripts.Script script, List<String> keys, List<String> args) {
+        return link.send(request(Command.EVALSHA, script.sha(), keys, args)).recover(err -> {
             String message = err.getMessage();
             if (message != null && message.startsWith("NOSCRIPT")) {
-                return link.send(request(Command.EVAL, script.text(), args));
+                return link.send(request(Command.EVAL, script.text(), keys, args));
             }
             return Future.failedFuture(err);
         });
     }
 
-    private static Request request(Command command, String scriptOrSha, List<String> args) {
-        Request r = Request.cmd(command).arg(scriptOrSha).arg(0);
+    private static Request request(Command command, String scriptOrSha, List<String> keys, List<String> args) {
+        Request r = Request.cmd(command).arg(scriptOrSha).arg(keys.size());
+        for (String k : keys) {
+            r.arg(k);
+        }
         for (String a : args) {
             r.arg(a);
         }

@@ -14,8 +14,9 @@ import dev.flock.protocol.WebhookEventType;
 /**
  * The Lua scripts behind every shared-presence decision. Each runs atomically in Redis, so a decision ("admit
  * the last free seat", "this was the user's last connection") is taken once for the whole cluster. They compute
- * key names from the ids (ARGV[1] is the room id as encoded for keys) and use Redis' own clock, so instances
- * with skewed clocks agree on expiry. Standalone Redis (or a primary with replicas); not Redis Cluster.
+ * key names from the ids (ARGV[1] is the room id as encoded for keys; KEYS[1], the room's members key, is what a
+ * Redis Cluster routes them by) and use Redis' own clock, so instances with skewed clocks agree on expiry. One text
+ * for every layout: its first line says which ({@link KeyLayout#scriptHeader}).
  *
  * <p>A user is alive while their connections set holds an unexpired entry, or while their presence hash exists
  * (an original Node instance writes no connections set).
@@ -23,11 +24,11 @@ import dev.flock.protocol.WebhookEventType;
  * <p>The scripts live in {@code src/main/resources/dev/flock/redis/<name>.lua}, each opening with a comment
  * header that documents its ARGV and return value; {@code prelude.lua} holds the helpers every script starts
  * with. They are read once, at class initialisation: a script's text is the prelude followed by its body, each
- * without its header (so the text sent to Redis, and its SHA1, carry no documentation), after one generated line that
- * says which webhook events the scripts record and how long the outbox may grow (prelude.lua's HOOKS and HOOK_MAX):
- * a server with other webhook settings sends other texts, with other SHA1s.
+ * without its header (so the text sent to Redis, and its SHA1, carry no documentation), after two generated lines that
+ * say which key layout the scripts use (prelude.lua's CLUSTER) and which webhook events they record and how long the
+ * outbox may grow (HOOKS and HOOK_MAX): a server with other settings sends other texts, with other SHA1s.
  */
-record Scripts(Script admit, Script admitFirst, Script remove, Script sweep, Script due, Script refresh, Script snapshot,
+record Scripts(KeyLayout layout, Script admit, Script admitFirst, Script remove, Script sweep, Script due, Script refresh, Script snapshot,
                Script merge, Script grace, Script takeover, Script roomsOf) {
 
     /** A script's text and its SHA1, for EVALSHA with an EVAL fallback on NOSCRIPT. */
@@ -36,7 +37,7 @@ record Scripts(Script admit, Script admitFirst, Script remove, Script sweep, Scr
 
     private static final String PRELUDE = body("prelude");
 
-    /** The scripts recording no webhook event (webhooks off). */
+    /** The scripts of the original layout recording no webhook event (webhooks off). */
     static final Scripts WITHOUT_EVENTS = recording(Set.of(), 1);
 
     /**
@@ -45,9 +46,14 @@ record Scripts(Script admit, Script admitFirst, Script remove, Script sweep, Scr
      * takeover.lua and rooms-of.lua for what each does.
      */
     static Scripts recording(Set<WebhookEventType> events, int maxPending) {
+        return of(KeyLayout.ORIGINAL, events, maxPending);
+    }
+
+    /** As {@link #recording}, in {@code layout} (the cluster layout records no events: its config refuses webhooks). */
+    static Scripts of(KeyLayout layout, Set<WebhookEventType> events, int maxPending) {
         String hooks = events.stream().map(t -> "['" + t.wire() + "']=true").sorted().collect(Collectors.joining(", "));
-        String header = "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";
-        return new Scripts(script(header, "admit"), admitFirst(header), script(header, "remove"), script(header, "sweep"), script(header, "due"),
+        String header = layout.scriptHeader() + "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";
+        return new Scripts(layout, script(header, "admit"), admitFirst(header), script(header, "remove"), script(header, "sweep"), script(header, "due"),
                 script(header, "refresh"), script(header, "snapshot"), script(header, "merge"), script(header, "grace"),
                 script(header, "takeover"), script(header, "rooms-of"));
     }

@@ -1,6 +1,6 @@
 -- Admit one connection of a user to a room: a new user joins, a present user is shared (or replaced), and a
 -- new user beyond the room limit is refused. Members found dead on the way are pruned.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - connection id

@@ -3,7 +3,7 @@
 -- lease, so instances running this at the same time claim different rooms, and a claimed room comes up again only
 -- after the lease (when its claimer died before sweeping it, or when it keeps members alive by a presence hash
 -- alone: an original Node instance's users, whose expiry the index does not know).
--- KEYS: none (the index is flock:rooms).
+-- KEYS[1] - the room index flock:rooms (the original layout only: a cluster has no index)
 -- ARGV[1] - '' (no room: this script reads the index, not one room)
 -- ARGV[2] - lease in ms
 -- ARGV[3] - the most rooms to claim

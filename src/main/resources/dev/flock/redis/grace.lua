@@ -4,7 +4,7 @@
 -- (remove.lua with the graced id), or, if this instance died meanwhile, it expires and a sweep prunes the user.
 -- The presence hash and the connections set are kept at least as long as the grace (pushed out, never shortened), so
 -- a grace longer than what is left of the TTL does not lose the user's metadata or the user.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - connection id

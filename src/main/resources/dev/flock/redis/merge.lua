@@ -1,5 +1,5 @@
 -- Compare-and-set of a user's stored metadata.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - user id
 -- ARGV[3] - expected metadata JSON (what the caller believes stored)

@@ -1,22 +1,28 @@
 -- Shared prelude, prepended to every script below (Scripts.java sends prelude + body as one script).
--- KEYS: none. Key names are computed here from ARGV[1], the room id as encoded for keys (Keys.encode: ':' and
--- '%' percent-encoded), and from the raw user ids, which enc() encodes the same way.
+-- KEYS[1] - the room's members key (what a Redis Cluster routes the script by, issue 23); the other key names are
+-- computed here from ARGV[1], the room id as encoded for keys (KeyLayout.roomArg: ':' and '%' percent-encoded, in
+-- the cluster layout '{' and '}' too), and from the raw user ids, which enc() encodes as Keys.encode does.
 -- ARGV[1] - room id, as encoded for keys
--- Defines: room, mkey (flock:room:<room>:members), pkey(u) (flock:presence:<room>:<user>, hash: metadata,
--- joinedAt), ckey(u) (flock:conns:<room>:<user>, zset: connection id scored by expiry, epoch ms), kkey(u)
--- (flock:cursor:<room>:<user>, hash: x, y, timestamp); now (Redis TIME, epoch ms, so every instance shares one
+-- CLUSTER (the line Scripts.java puts first): false for the original layout, true for Redis Cluster's, where every
+-- key of a room is behind the hash tag {<room>}, so all of them share the members key's slot.
+-- Defines: keyOf(r, kind, u) and membersOf(r), the names below for any room r; room, mkey (flock:room:<room>:members; cluster: flock:{<room>}:members), pkey(u)
+-- (flock:presence:<room>:<user>; cluster: flock:{<room>}:presence:<user>; hash: metadata, joinedAt), ckey(u)
+-- (flock:conns:<room>:<user>; cluster: flock:{<room>}:conns:<user>; zset: connection id scored by expiry, epoch ms),
+-- kkey(u) (flock:cursor:<room>:<user>; cluster: flock:{<room>}:cursor:<user>; hash: x, y, timestamp); now (Redis
+-- TIME, epoch ms, so every instance shares one
 -- clock); alive(u) (prunes u's expired connections; true while one remains or the presence hash exists);
 -- drop(u, reason) (removes u from the members set and deletes u's presence, cursor and connections keys); index (the room
 -- index flock:rooms, zset: room id as encoded for keys, scored by the latest expiry, epoch ms, of a connection written
 -- in the room), listed(expiry) (keeps the room in it while its members set exists), unlisted() (takes it out once the
--- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua).
+-- members set is gone). The index is how a surviving instance finds rooms nobody is left to sweep (due.lua). In a
+-- cluster it would be a key in another slot: there is none, and instances SCAN every master instead.
 -- WROTE, FOREIGN, noteForeign(u), wrote(u, expiry), entries(u): besides connection ids, a user's connections set holds
 -- WROTE, scored by the latest presence-hash expiry any instance of ours wrote, and, while an original Node instance
 -- keeps the user alive (it pushes out the hash's expiry and has no entry here), FOREIGN, scored by that expiry.
 -- noteForeign compares the hash's expiry with WROTE: a later one was written by someone else. FOREIGN counts as a
 -- live entry, so our last connection leaving does not drop a user an original still holds; WROTE never counts
 -- (entries(u) is the number of live entries but WROTE).
--- Webhook events (issue 19): event(type, u, reason, meta) appends one to the outbox stream flock:webhooks (fields type,
+-- Webhook events (issue 19; the original layout only: the stream is one key): event(type, u, reason, meta) appends one to the outbox stream flock:webhooks (fields type,
 -- room (as encoded for keys), user, reason, meta, t (epoch ms), n (flock:webhooks:seq, one more per event, so a
 -- deliverer sees a gap where the bounded stream dropped events)), in the same script that took the decision, when the
 -- type is in HOOKS; the stream keeps at most HOOK_MAX entries (MAXLEN). HOOKS and HOOK_MAX are defined in a line the
@@ -31,11 +37,24 @@ local function enc(s)
   end
   return s
 end
+-- the key of a user's hash or set of one kind ('presence', 'conns', 'cursor') in room r (as encoded for keys)
+local function keyOf(r, kind, u)
+  if CLUSTER then
+    return 'flock:{' .. r .. '}:' .. kind .. ':' .. enc(u)
+  end
+  return 'flock:' .. kind .. ':' .. r .. ':' .. enc(u)
+end
+local function membersOf(r)
+  if CLUSTER then
+    return 'flock:{' .. r .. '}:members'
+  end
+  return 'flock:room:' .. r .. ':members'
+end
 local room = ARGV[1]
-local mkey = 'flock:room:' .. room .. ':members'
-local function pkey(u) return 'flock:presence:' .. room .. ':' .. enc(u) end
-local function ckey(u) return 'flock:conns:' .. room .. ':' .. enc(u) end
-local function kkey(u) return 'flock:cursor:' .. room .. ':' .. enc(u) end
+local mkey = membersOf(room)
+local function pkey(u) return keyOf(room, 'presence', u) end
+local function ckey(u) return keyOf(room, 'conns', u) end
+local function kkey(u) return keyOf(room, 'cursor', u) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local WROTE, FOREIGN, GRACED = '~wrote', '~foreign', '~g:'
@@ -74,12 +93,12 @@ local function alive(u)
 end
 local index = 'flock:rooms'
 local function listed(expiry)
-  if redis.call('EXISTS', mkey) == 1 then
+  if not CLUSTER and redis.call('EXISTS', mkey) == 1 then
     redis.call('ZADD', index, 'GT', expiry, room)
   end
 end
 local function unlisted()
-  if redis.call('EXISTS', mkey) == 0 then
+  if not CLUSTER and redis.call('EXISTS', mkey) == 0 then
     redis.call('ZREM', index, room)
   end
 end

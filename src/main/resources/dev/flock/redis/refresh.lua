@@ -1,5 +1,5 @@
 -- Extend the connections that showed activity and write the moved users' cursors, in one call per room.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - TTL in ms of connection entries (ours: the presence TTL plus a grace, so our own expiry decides first)
 -- ARGV[3] - TTL in ms of the presence and cursor hashes: exactly the configured presence TTL, as the original's

@@ -1,5 +1,5 @@
 -- List the live members of a room with their metadata, cursor and connections. Read-only.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- Returns {{user id, metadata JSON ('{}' when no presence hash), x, y, timestamp, connections, reconnecting}, ...},
 -- with '' for each cursor field the user has not written; connections counts the live connection entries but the

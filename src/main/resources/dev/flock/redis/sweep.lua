@@ -1,5 +1,5 @@
 -- Remove the members of a room (or the one given) that are no longer alive.
--- KEYS: none (key names from ARGV[1], see prelude.lua).
+-- KEYS[1] - the room's members key (the other key names from ARGV[1], see prelude.lua)
 -- ARGV[1] - room id, as encoded for keys
 -- ARGV[2] - optional user id: check only that user
 -- Takes the room out of the room index when its members set is gone (also when another writer emptied it).

@@ -65,7 +65,7 @@ class RedisUrlParseTest {
 
     @Test
     void eachBadCase_namesItsProblem() {
-        refused("http://:" + PW + "@host:6379", "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel:// (got scheme \"http\")");
+        refused("http://:" + PW + "@host:6379", "must start with redis://, rediss://, redis-sentinel://, rediss-sentinel://, redis-cluster:// or rediss-cluster:// (got scheme \"http\")");
         refused("host:6379", "must start with redis://");
         refused("REDIS://host", "must start with redis://");
         refused("redis://:" + PW + "@host:99999/0", "port must be 1..65535");
@@ -130,7 +130,7 @@ class RedisUrlParseTest {
         refused("redis-sentinel://:" + PW + "@s1/mymaster/x", "bad database");
         refused("redis-sentinel://:" + PW + "@s1:0/mymaster", "port must be 1..65535");
         refused("rediss-sentinel://:" + PW + "@s_1/mymaster", "TLS hostname verification");
-        refused("redis://:" + PW + "@h1,h2:6379", "only redis-sentinel:// takes");
+        refused("redis://:" + PW + "@h1,h2:6379", "only redis-sentinel:// and redis-cluster:// take");
     }
 
     @Test
@@ -141,5 +141,24 @@ class RedisUrlParseTest {
         assertThat(tls.masked()).isEqualTo("rediss-sentinel://:***@s1:26379/mymaster/2");
         assertThat(tls.tls()).isTrue();
         assertThat(new RedisURI(tls.clientUrl("s1", 26379)).ssl()).as("the client speaks TLS to the sentinels").isTrue();
+    }
+
+    @Test
+    void clusterUrl_listsTheSeedNodes_database0Only_masked() {
+        RedisUrl u = RedisUrl.parse("redis-cluster://alice:" + PW + "@n1.example.com:7000,n2,[::1]:7002");
+        assertThat(u.kind()).isEqualTo(RedisUrl.Kind.CLUSTER);
+        assertThat(u.endpoints()).containsExactly(new RedisUrl.Endpoint("n1.example.com", 7000),
+                new RedisUrl.Endpoint("n2", 6379), new RedisUrl.Endpoint("[::1]", 7002));
+        assertThat(u.db()).isZero();
+        assertThat(RedisUrl.parse("redis-cluster://n1/0").db()).isZero();
+        assertThat(RedisUrl.parse("rediss-cluster://n1:7000").tls()).isTrue();
+        assertThat(u.masked()).isEqualTo("redis-cluster://alice:***@n1.example.com:7000,n2:6379,[::1]:7002");
+        RedisURI client = new RedisURI(u.clientUrl("n1.example.com", 7000));
+        assertThat(client.user()).isEqualTo("alice");
+        assertThat(client.password()).isEqualTo(PW);
+        refused("redis-cluster://:" + PW + "@n1,n2/3", "database 0 only");
+        refused("redis-cluster://:" + PW + "@n1,,n2", "empty entry");
+        refused("redis-cluster://:" + PW + "@", "has no cluster node");
+        refused("redis-cluster://:" + PW + "@n1:99999", "port must be 1..65535");
     }
 }

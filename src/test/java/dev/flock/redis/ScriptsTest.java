@@ -148,9 +148,10 @@ class ScriptsTest {
     // ---- loading -------------------------------------------------------------------------------------------------
 
     @Test
-    void everyScript_isTheHooksLineAndThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
+    void everyScript_isTheLayoutAndHooksLinesAndThePreludeFollowedByItsFile_withoutHeaders_andTheShaRedisComputes() {
         String prelude = Scripts.body("prelude");
         assertThat(prelude).startsWith("local function enc(s)");
+        assertThat(Scripts.of(KeyLayout.CLUSTER, java.util.Set.of(), 1).admit().text()).startsWith("local CLUSTER = true\n");
         Scripts recording = Scripts.recording(java.util.EnumSet.of(dev.flock.protocol.WebhookEventType.USER_LEFT,
                 dev.flock.protocol.WebhookEventType.USER_JOINED), 7);
         for (Scripts.Script s : recording.all()) {
@@ -159,7 +160,7 @@ class ScriptsTest {
                     ? "local function view()\n" + Scripts.body("snapshot") + "\nend\nlocal function decide()\n"
                     + Scripts.body("admit") + "\nend\n" + Scripts.body("admit-first")
                     : Scripts.body(s.name());
-            assertThat(s.text()).as(s.name()).isEqualTo("local HOOKS, HOOK_MAX = {['user.joined']=true, ['user.left']=true}, 7\n"
+            assertThat(s.text()).as(s.name()).isEqualTo("local CLUSTER = false\nlocal HOOKS, HOOK_MAX = {['user.joined']=true, ['user.left']=true}, 7\n"
                     + prelude + body);
             assertThat(s.text()).as(s.name()).doesNotContain("-- ARGV");
             assertThat(Scripts.read(s.name() + ".lua")).as(s.name() + ".lua header").contains("-- ARGV[1]", "-- Returns");
