@@ -34,7 +34,8 @@ final class AdminChannel {
 
     /** Publishes an operator command to every other instance of ours. */
     Future<Void> publish(String action, String roomId, String userId) {
-        return link.send(Request.cmd(Command.PUBLISH).arg(Keys.ADMIN_CHANNEL)
+        // a cluster: sharded, like the rooms' channels (a plain PUBLISH would go to every node of the cluster)
+        return link.send(Request.cmd(link.layout().publish()).arg(Keys.ADMIN_CHANNEL)
                 .arg(Buffer.buffer(new AdminCommand(instanceId, action, roomId, userId).toJson()))).mapEmpty();
     }
 

@@ -30,7 +30,6 @@ final class FleetRoomDirectory implements RoomDirectory {
     private static final Logger LOG = LoggerFactory.getLogger(FleetRoomDirectory.class);
     /** Keys asked for per SCAN step; also how many rooms are read from Redis at once. */
     static final int SCAN_COUNT = 200;
-    private static final String MEMBERS_PATTERN = Keys.ROOM + "*" + Keys.MEMBERS_SUFFIX;
     private static final String INSTANCES_PATTERN = Keys.INSTANCE + "*";
 
     private final LocalRoomDirectory local;
@@ -62,12 +61,12 @@ final class FleetRoomDirectory implements RoomDirectory {
                 .compose(fleet -> local.rooms().otherwise(List.of()).map(here -> withLocalFacts(fleet, here)));
     }
 
-    /** The rooms with a members set in Redis, sorted (SCAN, never KEYS). */
+    /** The rooms with a members set in Redis (a cluster: on any master), sorted (SCAN, never KEYS). */
     private Future<Set<String>> storedRoomIds() {
-        return scan(MEMBERS_PATTERN).map(keys -> {
+        return link.scan(link.layout().membersPattern(), SCAN_COUNT).map(keys -> {
             Set<String> roomIds = new TreeSet<>();
             for (String key : keys) {
-                String roomId = Keys.roomOfMembersKey(key);
+                String roomId = link.layout().roomOfMembersKey(key);
                 if (roomId != null) {
                     roomIds.add(roomId);
                 }
@@ -195,23 +194,7 @@ final class FleetRoomDirectory implements RoomDirectory {
         if (!link.connected()) {
             return Future.succeededFuture(1);
         }
-        return scan(INSTANCES_PATTERN).map(keys -> Math.max(1, keys.size())).otherwise(1);
-    }
-
-    /** Every key matching {@code pattern}, by SCAN (never KEYS, which blocks Redis). */
-    private Future<List<String>> scan(String pattern) {
-        return scanFrom("0", pattern, new LinkedHashSet<>()).map(List::copyOf);
-    }
-
-    private Future<Set<String>> scanFrom(String cursor, String pattern, Set<String> out) {
-        return link.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT))
-                .compose(r -> {
-                    String next = r.get(0).toString();
-                    for (Response key : r.get(1)) {
-                        out.add(key.toString());
-                    }
-                    return "0".equals(next) ? Future.succeededFuture(out) : scanFrom(next, pattern, out);
-                });
+        return link.scan(INSTANCES_PATTERN, SCAN_COUNT).map(keys -> Math.max(1, keys.size())).otherwise(1);
     }
 
     // ---- closing ----------------------------------------------------------------------------------------------

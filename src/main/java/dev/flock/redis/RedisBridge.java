@@ -45,13 +45,14 @@ public final class RedisBridge extends VerticleBase {
         this.broker = new RedisBroker(link, config, metrics, instanceId);
         // with webhooks, each script records its decision's event in the outbox stream (issue 19)
         this.presence = new RedisPresenceStore(link, config, config.webhooks().enabled()
-                ? Scripts.recording(config.webhooks().recorded(), config.webhooks().maxPending()) : Scripts.WITHOUT_EVENTS);
+                ? Scripts.of(link.layout(), config.webhooks().recorded(), config.webhooks().maxPending())
+                : Scripts.of(link.layout(), java.util.Set.of(), 1));
         this.outbox = config.webhooks().enabled() ? new RedisOutbox(link, instanceId,
                 config.webhooks().urls().stream().map(java.net.URI::toString).toList(), config.webhooks().leaderLeaseMs())
                 : null;
-        link.addSetupStep((commands, subscriber) -> presence.loadScripts(commands));
+        link.addNodeStep(presence::loadScripts); // per node: a cluster master's script cache is its own
         this.pruner = new RoomPruner(presence, broker);
-        this.housekeeping = new RedisHousekeeping(link, broker, pruner, new RoomIndexSweep(presence, pruner), config, clock,
+        this.housekeeping = new RedisHousekeeping(link, broker, pruner, new RoomIndexSweep(presence, pruner, link), config, clock,
                 instanceId);
         this.admin = new AdminChannel(link, broker, instanceId);
         this.store = new FailoverPresenceStore(presence, link::connected, clock, config);

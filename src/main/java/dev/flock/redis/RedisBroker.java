@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Room events over Redis pub/sub, on channels {@code flock:broadcast:<roomId>} in the original server's envelope:
+ * Room events over Redis pub/sub, on channels {@code flock:broadcast:<roomId>} in the original server's envelope (in
+ * a Redis Cluster: sharded pub/sub on {@code flock:{<roomId>}:broadcast}, see {@link KeyLayout}):
  * subscribes a room's channel while this instance has a verticle for it (reference-counted), publishes in call
  * order (cursor moves batched), drops its own echoes before any copy, and hands other instances' events to the
  * {@link BrokerEventHandler}. Other parts of the bridge listen to fixed channels through {@link #listen}. While
@@ -42,8 +43,14 @@ public final class RedisBroker implements RoomBroker {
     /** Publishes waiting for the bridge's loop; above it events are dropped (bounded memory). */
     static final int MAX_QUEUED_PUBLISHES = 65536;
     private static final byte[] MESSAGE = {'m', 'e', 's', 's', 'a', 'g', 'e'};
+    private static final byte[] SHARDED_MESSAGE = {'s', 'm', 'e', 's', 's', 'a', 'g', 'e'};
+
+    /** A publish waiting for the next batch, with its channel (in a cluster, the batch is split by slot owner). */
+    private record Queued(String channel, Request request) {
+    }
 
     private final RedisLink link;
+    private final KeyLayout layout;
     private final FlockMetrics metrics;
     private final String instanceId;
     private final Envelope envelope;
@@ -62,7 +69,7 @@ public final class RedisBroker implements RoomBroker {
     private final java.util.Set<String> missed = new java.util.HashSet<>();
     /** Channels to subscribe in the next flush; only touched on the bridge's loop. */
     private final java.util.Set<String> queuedSubscribes = new java.util.LinkedHashSet<>();
-    private final ConcurrentLinkedQueue<Request> publishes = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Queued> publishes = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedPublishes = new AtomicInteger();
     private final AtomicBoolean drainNowScheduled = new AtomicBoolean();
     private final AtomicBoolean drainLaterScheduled = new AtomicBoolean();
@@ -72,12 +79,13 @@ public final class RedisBroker implements RoomBroker {
 
     RedisBroker(RedisLink link, FlockConfig config, FlockMetrics metrics, String instanceId) {
         this.link = link;
+        this.layout = link.layout();
         this.metrics = metrics;
         this.instanceId = instanceId;
         this.envelope = new Envelope(instanceId);
         this.publishDelayMs = config.flushIntervalMs() / 2;
         link.pushHandler(this::onPush);
-        link.addSetupStep((commands, subscriber) -> subscribe(subscriber, channelsToSubscribe()));
+        link.addSetupStep((commands, subscriber) -> subscribe(channelsToSubscribe()));
         link.onConnected(() -> context.runOnContext(v -> subscribeMissed()));
         link.onLost(() -> {
             pendingSubscribes.values().forEach(Promise::tryComplete);
@@ -107,7 +115,7 @@ public final class RedisBroker implements RoomBroker {
         List<String> channels = new ArrayList<>(rooms.size() + fixed.size());
         channels.addAll(fixed.keySet());
         for (String roomId : rooms.keySet()) {
-            channels.add(Keys.channel(roomId));
+            channels.add(layout.channel(roomId));
         }
         return channels;
     }
@@ -115,18 +123,16 @@ public final class RedisBroker implements RoomBroker {
     // ---- subscriptions -------------------------------------------------------------------------------------
 
     /** Subscribes on the bridge's loop; completes once Redis confirmed every channel (or gave up). */
-    private Future<Void> subscribe(RedisConnection sub, List<String> channels) {
-        if (channels.isEmpty() || sub == null) {
+    private Future<Void> subscribe(List<String> channels) {
+        if (channels.isEmpty() || !link.open()) {
             return Future.succeededFuture();
         }
         List<Future<Void>> confirmations = new ArrayList<>(channels.size());
-        Request req = Request.cmd(Command.SUBSCRIBE);
         for (String channel : channels) {
             Promise<Void> p = pendingSubscribes.computeIfAbsent(channel, c -> Promise.promise());
             confirmations.add(p.future());
-            req.arg(channel);
         }
-        sub.send(req).onFailure(err -> channels.forEach(c -> {
+        link.subscribe(channels).onFailure(err -> channels.forEach(c -> {
             Promise<Void> p = pendingSubscribes.remove(c);
             if (p != null) {
                 p.tryFail(err);
@@ -162,7 +168,7 @@ public final class RedisBroker implements RoomBroker {
      * the first queues a flush behind the other tasks already waiting on the loop, which gathers them all.
      */
     private Future<Void> queueSubscribe(String roomId) {
-        String channel = Keys.channel(roomId);
+        String channel = layout.channel(roomId);
         Promise<Void> confirmed = pendingSubscribes.computeIfAbsent(channel, c -> Promise.promise());
         if (queuedSubscribes.isEmpty()) {
             context.runOnContext(v -> flushSubscribes());
@@ -174,12 +180,11 @@ public final class RedisBroker implements RoomBroker {
     private void flushSubscribes() {
         List<String> channels = new ArrayList<>(queuedSubscribes);
         queuedSubscribes.clear();
-        RedisConnection sub = link.subscriber();
-        if (link.connected() && sub != null) {
-            subscribe(sub, channels);
+        if (link.connected() && link.open()) {
+            subscribe(channels);
         } else { // lost meanwhile: subscribed once the link is back (its set-up step, or subscribeMissed)
             channels.forEach(c -> {
-                missed.add(c.substring(Keys.CHANNEL.length()));
+                missed.add(layout.roomOfChannel(c));
                 confirm(c);
             });
         }
@@ -212,7 +217,7 @@ public final class RedisBroker implements RoomBroker {
     public void unsubscribe(String roomId) {
         context.runOnContext(v -> {
             Integer left = rooms.computeIfPresent(roomId, (k, n) -> n == 1 ? null : n - 1);
-            String channel = Keys.channel(roomId);
+            String channel = layout.channel(roomId);
             if (left == null) {
                 missed.remove(roomId);
             }
@@ -220,9 +225,8 @@ public final class RedisBroker implements RoomBroker {
                 confirm(channel);
                 return;
             }
-            RedisConnection sub = link.subscriber();
-            if (left == null && link.connected() && sub != null) {
-                sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
+            if (left == null && link.connected()) {
+                link.unsubscribe(channel);
             }
         });
     }
@@ -234,37 +238,56 @@ public final class RedisBroker implements RoomBroker {
             return;
         }
         Response kind = r.get(0);
-        if (isMessage(bulk(kind))) {
+        Buffer kindBytes = bulk(kind);
+        if (is(kindBytes, MESSAGE) || is(kindBytes, SHARDED_MESSAGE)) {
             // the hot path: our own echoes (half of all traffic) are dropped before any string or copy is made
             Buffer payload = bulk(r.get(2));
             if (payload == null || envelope.isOwn(payload)) {
                 return;
             }
             String channel = r.get(1).toString();
-            if (channel.startsWith(Keys.CHANNEL)) {
-                onRoomEvent(channel.substring(Keys.CHANNEL.length()), payload.getBytes());
-            } else {
-                Consumer<Buffer> listener = fixed.get(channel);
-                if (listener != null) {
-                    listener.accept(payload);
-                }
+            Consumer<Buffer> listener = fixed.get(channel);
+            String roomId = listener == null ? layout.roomOfChannel(channel) : null;
+            if (roomId != null) {
+                onRoomEvent(roomId, payload.getBytes());
+            } else if (listener != null) {
+                listener.accept(payload);
             }
-        } else if (kind != null && "subscribe".equals(kind.toString())) {
+            return;
+        }
+        String what = kind == null ? "" : kind.toString();
+        if ("subscribe".equals(what) || "ssubscribe".equals(what)) {
             confirm(r.get(1).toString());
+        } else if ("sunsubscribe".equals(what)) {
+            onShardedUnsubscribe(r.get(1).toString());
         }
         // unsubscribe confirmations and other pushes need nothing
+    }
+
+    /**
+     * A cluster master ends a sharded subscription by itself when the channel's slot leaves it (resharding, or a
+     * failover that demoted it): a channel still wanted is subscribed again, at the slot's new owner (its MOVED reply
+     * tells which). An unsubscribe of ours is confirmed the same way, for a room no longer wanted: nothing to do.
+     */
+    private void onShardedUnsubscribe(String channel) {
+        String roomId = layout.roomOfChannel(channel);
+        boolean wanted = roomId != null ? rooms.containsKey(roomId) : fixed.containsKey(channel);
+        if (wanted && link.connected()) {
+            LOG.info("Redis Cluster moved channel {} (its slot was resharded or failed over): subscribing it again", channel);
+            subscribe(List.of(channel));
+        }
     }
 
     private static Buffer bulk(Response r) {
         return r != null && r.type() == ResponseType.BULK ? r.toBuffer() : null;
     }
 
-    private static boolean isMessage(Buffer kind) {
-        if (kind == null || kind.length() != MESSAGE.length) {
+    private static boolean is(Buffer kind, byte[] expected) {
+        if (kind == null || kind.length() != expected.length) {
             return false;
         }
-        for (int i = 0; i < MESSAGE.length; i++) {
-            if (kind.getByte(i) != MESSAGE[i]) {
+        for (int i = 0; i < expected.length; i++) {
+            if (kind.getByte(i) != expected[i]) {
                 return false;
             }
         }
@@ -288,7 +311,7 @@ public final class RedisBroker implements RoomBroker {
 
     @Override
     public void publish(String roomId, ServerMessage message, byte[] encoded) {
-        if (enqueue(Keys.channel(roomId), envelope.wrap(encoded)) && drainNowScheduled.compareAndSet(false, true)) {
+        if (enqueue(layout.channel(roomId), envelope.wrap(encoded)) && drainNowScheduled.compareAndSet(false, true)) {
             context.runOnContext(v -> drainPublishes(drainNowScheduled));
         }
     }
@@ -302,7 +325,7 @@ public final class RedisBroker implements RoomBroker {
     public void publishCursor(String roomId, ServerMessage message, byte[] encoded) {
         if (publishDelayMs == 0) {
             publish(roomId, message, encoded);
-        } else if (enqueue(Keys.channel(roomId), envelope.wrap(encoded)) && drainLaterScheduled.compareAndSet(false, true)) {
+        } else if (enqueue(layout.channel(roomId), envelope.wrap(encoded)) && drainLaterScheduled.compareAndSet(false, true)) {
             VertxInternals.schedule(context, () -> context.runOnContext(v -> drainPublishes(drainLaterScheduled)),
                     publishDelayMs);
         }
@@ -319,7 +342,7 @@ public final class RedisBroker implements RoomBroker {
             metrics.redisDropped(1);
             return false;
         }
-        publishes.add(Request.cmd(Command.PUBLISH).arg(channel).arg(Buffer.buffer(payload)));
+        publishes.add(new Queued(channel, Request.cmd(layout.publish()).arg(channel).arg(Buffer.buffer(payload))));
         return true;
     }
 
@@ -330,16 +353,18 @@ public final class RedisBroker implements RoomBroker {
     private void drainPublishes(AtomicBoolean scheduled) {
         scheduled.set(false);
         List<Request> batch = new ArrayList<>();
-        Request r;
-        while ((r = publishes.poll()) != null) {
-            batch.add(r);
+        List<String> channels = new ArrayList<>();
+        Queued q;
+        while ((q = publishes.poll()) != null) {
+            batch.add(q.request());
+            channels.add(q.channel());
         }
         queuedPublishes.addAndGet(-batch.size());
         if (batch.isEmpty()) {
             return;
         }
         int n = batch.size();
-        link.pipeline(batch).onComplete(ar -> {
+        link.publish(channels, batch).onComplete(ar -> {
             if (ar.succeeded()) {
                 metrics.redisPublished(n);
             } else {

@@ -53,7 +53,7 @@ final class RedisHousekeeping {
         this.startedAt = clock.millis();
         this.expiredChannel = "__keyevent@" + link.db() + "__:expired";
         if (config.redisKeyspaceEvents()) {
-            link.addSetupStep((commands, subscriber) -> configureKeyspaceEvents(commands));
+            link.addNodeStep(this::configureKeyspaceEvents); // per node: a cluster's events are each master's own
             broker.listen(expiredChannel, this::onExpired);
         }
         link.onConnected(this::announceInstance);
@@ -104,12 +104,12 @@ final class RedisHousekeeping {
      */
     private void onExpired(Buffer payload) {
         String key = payload.toString();
-        String[] ids = Keys.roomAndUser(key);
+        String[] ids = link.layout().roomAndUser(key);
         BrokerEventHandler h = handler;
         if (ids == null || h == null) {
             return;
         }
-        if (key.startsWith(Keys.PRESENCE) || !h.onPresenceExpired(ids[0], ids[1])) {
+        if (link.layout().isPresence(key) || !h.onPresenceExpired(ids[0], ids[1])) {
             pruner.prune(ids[0], ids[1]);
         }
     }

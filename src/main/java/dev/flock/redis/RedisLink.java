@@ -22,6 +22,8 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -59,12 +61,22 @@ public final class RedisLink {
         Future<Void> run(RedisConnection commands, RedisConnection subscriber);
     }
 
+    /**
+     * Something every Redis node needs on every (re)connect, before the other steps: one Redis' command connection, or
+     * each cluster master's own (CONFIG SET and the script cache are per node).
+     */
+    interface NodeStep {
+        Future<Void> run(RedisConnection node);
+    }
+
     private final FlockMetrics metrics;
     private final RedisOptions options;
     private final String configuredUrl;
     private final RedisUrl url;
     private final int db;
     private final List<SetupStep> setup = new CopyOnWriteArrayList<>();
+    private final List<NodeStep> nodeSteps = new CopyOnWriteArrayList<>();
+    private final KeyLayout layout;
     /** Sentinel mode: the sentinels' failover announcements; null for one Redis. */
     private final SentinelWatch sentinelWatch;
     private boolean sentinelWatchStarted;
@@ -79,6 +91,8 @@ public final class RedisLink {
     private Redis commandClient;
     private volatile RedisConnection subscriber;
     private volatile RedisConnection commands;
+    /** Cluster mode: the masters, with Flock's own connections to each; null otherwise and while not connected. */
+    private volatile ClusterNodes cluster;
     private volatile boolean connected;
     private volatile String reason = "connecting to Redis";
     private boolean stopped;
@@ -115,6 +129,12 @@ public final class RedisLink {
         } else {
             sentinelWatch = null;
         }
+        if (url.kind() == RedisUrl.Kind.CLUSTER) {
+            // the client routes every keyed command to its slot's master and follows MOVED, ASK and TRYAGAIN itself;
+            // replicas are never read (a presence decision must see the latest write)
+            options.setType(RedisClientType.CLUSTER);
+        }
+        this.layout = KeyLayout.of(url.kind());
         this.db = url.db();
         this.configuredUrl = config.redisUrl();
     }
@@ -170,6 +190,19 @@ public final class RedisLink {
         setup.add(step);
     }
 
+    void addNodeStep(NodeStep step) {
+        nodeSteps.add(step);
+    }
+
+    /** The key layout of the URL's kind: the original's, or the cluster's. */
+    KeyLayout layout() {
+        return layout;
+    }
+
+    boolean isCluster() {
+        return url.kind() == RedisUrl.Kind.CLUSTER;
+    }
+
     void onConnected(Runnable listener) {
         connectedListeners.add(listener);
     }
@@ -192,9 +225,151 @@ public final class RedisLink {
         return connected ? null : reason;
     }
 
-    /** The subscriber connection while connected (or being set up), else null. */
+    /** The subscriber connection while connected (or being set up), else null; null in cluster mode (see {@link #subscribe}). */
     RedisConnection subscriber() {
         return subscriber;
+    }
+
+    /** Whether the link's connections are there (connected, or being set up). */
+    boolean open() {
+        return commands != null;
+    }
+
+    /**
+     * Subscribes channels; the confirmations arrive as pushes ({@code subscribe}, or {@code ssubscribe} for a sharded
+     * channel). One Redis: one SUBSCRIBE on the subscriber connection. A cluster: each room or admin channel with
+     * SSUBSCRIBE on its slot's master (one command per channel: a command naming channels of several slots is
+     * refused), following a MOVED there; the expired-key channel with SUBSCRIBE on every master (its events are per
+     * node). Fails when a channel's slot has moved to a master this link does not know: the link is then lost, and
+     * its reconnect subscribes everything again.
+     */
+    Future<Void> subscribe(List<String> channels) {
+        if (channels.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        if (!isCluster()) {
+            RedisConnection sub = subscriber;
+            if (sub == null) {
+                return Future.failedFuture(new IllegalStateException("Redis unavailable"));
+            }
+            Request req = Request.cmd(Command.SUBSCRIBE);
+            channels.forEach(req::arg);
+            return sub.send(req).mapEmpty();
+        }
+        ClusterNodes nodes = cluster;
+        if (nodes == null) {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable"));
+        }
+        int gen = generation;
+        List<Future<Void>> sent = new ArrayList<>(channels.size());
+        for (String channel : channels) {
+            if (channel.startsWith(KEYSPACE_PREFIX)) {
+                for (ClusterNodes.Node n : nodes.nodes()) {
+                    sent.add(n.subscriber().send(Request.cmd(Command.SUBSCRIBE).arg(channel)).mapEmpty());
+                }
+            } else {
+                sent.add(shardedSubscribe(nodes, channel, gen, 3));
+            }
+        }
+        return Future.all(sent).mapEmpty();
+    }
+
+    static final String KEYSPACE_PREFIX = "__keyevent@";
+
+    private Future<Void> shardedSubscribe(ClusterNodes nodes, String channel, int gen, int redirects) {
+        ClusterNodes.Node owner = nodes.ownerOf(channel);
+        if (owner == null) {
+            lost(gen, "the slot of " + channel + " has no master (the cluster is failing over)");
+            return Future.failedFuture(new IllegalStateException("no master owns the slot of " + channel));
+        }
+        return owner.subscriber().send(Request.cmd(Command.SSUBSCRIBE).arg(channel)).<Void>mapEmpty().recover(err -> {
+            String message = String.valueOf(err.getMessage());
+            if (message.startsWith("MOVED") && redirects > 0 && gen == generation && nodes.moved(message)) {
+                return shardedSubscribe(nodes, channel, gen, redirects - 1); // resharded: its new owner is known
+            }
+            if (message.startsWith("MOVED")) {
+                lost(gen, "a slot moved to a master this instance does not know (" + message + ")");
+            }
+            return Future.failedFuture(err);
+        });
+    }
+
+    /** Ends a room channel's subscription (cluster: at its slot's master). */
+    void unsubscribe(String channel) {
+        if (!isCluster()) {
+            RedisConnection sub = subscriber;
+            if (sub != null) {
+                sub.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
+            }
+            return;
+        }
+        ClusterNodes nodes = cluster;
+        ClusterNodes.Node owner = nodes == null ? null : nodes.ownerOf(channel);
+        if (owner != null) {
+            owner.subscriber().send(Request.cmd(Command.SUNSUBSCRIBE).arg(channel));
+        }
+    }
+
+    /**
+     * Every key matching {@code pattern} (SCAN, never KEYS, which blocks Redis): one Redis, or every cluster master
+     * (a SCAN covers the node it runs on only).
+     */
+    Future<Set<String>> scan(String pattern, int count) {
+        Set<String> out = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+        return everyNode(node -> scanFrom(node, "0", pattern, count, out)).map(v -> {
+            synchronized (out) {
+                return new java.util.LinkedHashSet<>(out);
+            }
+        });
+    }
+
+    private static Future<Void> scanFrom(RedisConnection node, String cursor, String pattern, int count, Set<String> out) {
+        return within(node.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count)))
+                .compose(r -> {
+                    String next = r.get(0).toString();
+                    for (Response key : r.get(1)) {
+                        out.add(key.toString());
+                    }
+                    return "0".equals(next) ? Future.<Void>succeededFuture() : scanFrom(node, next, pattern, count, out);
+                });
+    }
+
+    /**
+     * One SCAN step on each node from the cursors of the previous step (for a sweep that walks the keyspace a little at
+     * a time); {@code cursors} maps a node's address to its cursor and is updated in place (one Redis: the key "").
+     */
+    Future<Set<String>> scanStep(String pattern, int count, Map<String, String> cursors) {
+        Set<String> out = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
+        ClusterNodes nodes = cluster;
+        RedisConnection cmd = commands;
+        List<Future<Void>> steps = new ArrayList<>();
+        if (isCluster() && nodes != null) {
+            for (ClusterNodes.Node n : nodes.nodes()) {
+                steps.add(step(n.commands(), n.address(), pattern, count, cursors, out));
+            }
+        } else if (!isCluster() && cmd != null) {
+            steps.add(step(cmd, "", pattern, count, cursors, out));
+        } else {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable"));
+        }
+        return Future.all(steps).map(v -> {
+            synchronized (out) {
+                return new java.util.LinkedHashSet<>(out);
+            }
+        });
+    }
+
+    private static Future<Void> step(RedisConnection node, String address, String pattern, int count,
+                                     Map<String, String> cursors, Set<String> out) {
+        String cursor = cursors.getOrDefault(address, "0");
+        return within(node.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count)))
+                .map(r -> {
+                    cursors.put(address, r.get(0).toString());
+                    for (Response key : r.get(1)) {
+                        out.add(key.toString());
+                    }
+                    return (Void) null;
+                });
     }
 
     /** Connects (on the calling bridge's context); never fails for an unreachable Redis, which is retried. */
@@ -356,11 +531,12 @@ public final class RedisLink {
         return null;
     }
 
-    private Future<Void> connect(int gen) {
+    /** One Redis (or the primary the sentinels name): a command connection and a subscriber connection. */
+    private Future<Void> openSingle(int gen) {
         subscriberClient = Redis.createClient(vertx, options);
         commandClient = Redis.createClient(vertx, options);
         // a Redis that accepts TCP but never answers would leave a connect (HELLO, AUTH) pending for ever
-        Future<Void> ready = withinConnect(commandClient.connect()).compose(cmd -> withinConnect(subscriberClient.connect()).map(sub -> {
+        return withinConnect(commandClient.connect()).compose(cmd -> withinConnect(subscriberClient.connect()).map(sub -> {
             cmd.exceptionHandler(e -> lost(gen, "command connection failed: " + e.getMessage()));
             cmd.endHandler(v -> lost(gen, "command connection closed"));
             sub.handler(this::onPush);
@@ -370,9 +546,63 @@ public final class RedisLink {
             subscriber = sub;
             return (Void) null;
         }));
-        for (SetupStep step : setup) {
+    }
+
+    /**
+     * A Redis Cluster: the Vert.x cluster client for keyed commands, and Flock's own two connections to every master
+     * ({@link ClusterNodes}). Any of them failing or closing is a lost link: the reconnect rediscovers the masters.
+     */
+    private Future<Void> openCluster(int gen) {
+        commandClient = Redis.createClient(vertx, options);
+        return withinConnect(commandClient.connect()).compose(cmd -> {
+            cmd.exceptionHandler(e -> lost(gen, "cluster connection failed: " + e.getMessage()));
+            cmd.endHandler(v -> lost(gen, "cluster connection closed"));
+            commands = cmd;
+            return ClusterNodes.open(vertx, cmd, options, url, new ClusterNodes.Listener() {
+                @Override
+                public void push(Response push) {
+                    onPush(push);
+                }
+
+                @Override
+                public void lost(String why) {
+                    RedisLink.this.lost(gen, why);
+                }
+            });
+        }).map(nodes -> {
+            if (gen != generation) {
+                nodes.close();
+                throw new IllegalStateException("superseded while discovering the cluster");
+            }
+            cluster = nodes;
+            return (Void) null;
+        });
+    }
+
+    private Future<Void> runNodeSteps(RedisConnection node) {
+        Future<Void> done = Future.succeededFuture();
+        for (NodeStep step : nodeSteps) {
+            done = done.compose(v -> step.run(node));
+        }
+        return done;
+    }
+
+    /** {@code step} on every node: one Redis' command connection, or each cluster master's own. */
+    Future<Void> everyNode(java.util.function.Function<RedisConnection, Future<Void>> step) {
+        ClusterNodes nodes = cluster;
+        if (isCluster()) {
+            return nodes == null ? Future.failedFuture(new IllegalStateException("Redis unavailable")) : nodes.onEveryMaster(step);
+        }
+        RedisConnection cmd = commands;
+        return cmd == null ? Future.failedFuture(new IllegalStateException("Redis unavailable")) : step.apply(cmd);
+    }
+
+    private Future<Void> connect(int gen) {
+        Future<Void> ready = isCluster() ? openCluster(gen) : openSingle(gen);
+        for (SetupStep step : setup) { // first: through Sentinel, that the node is the primary
             ready = ready.compose(v -> step.run(commands, subscriber));
         }
+        ready = ready.compose(v -> everyNode(this::runNodeSteps));
         return ready.map(v -> {
             if (gen != generation) {
                 throw new IllegalStateException("connection lost while setting up");
@@ -384,7 +614,9 @@ public final class RedisLink {
             attempt = 0;
             reason = null;
             metrics.redisConnected(true);
-            if (url.kind() == RedisUrl.Kind.SENTINEL) {
+            if (isCluster()) {
+                LOG.info("Redis Cluster connected: {} masters ({})", cluster.nodes().size(), String.join(", ", cluster.addresses()));
+            } else if (url.kind() == RedisUrl.Kind.SENTINEL) {
                 LOG.info("Redis connected: the primary of {} at {} (through {} sentinel(s)) db={}", url.masterName(),
                         primaryAddress == null ? "an address it does not tell" : primaryAddress, url.endpoints().size(), db);
             } else {
@@ -406,6 +638,7 @@ public final class RedisLink {
                 connected = false;
                 commands = null;
                 subscriber = null;
+                cluster = null;
                 generation++; // the half-made connections' close or error events must not count as another loss
                 closeClients();
                 scheduleReconnect();
@@ -419,7 +652,8 @@ public final class RedisLink {
      */
     private <T> Future<T> withinConnect(Future<T> f) {
         long bound = url.kind() == RedisUrl.Kind.SENTINEL
-                ? (long) url.endpoints().size() * CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS : COMMAND_TIMEOUT_MS;
+                ? (long) url.endpoints().size() * CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS
+                : url.kind() == RedisUrl.Kind.CLUSTER ? CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS : COMMAND_TIMEOUT_MS;
         return f.timeout(bound, TimeUnit.MILLISECONDS);
     }
 
@@ -441,7 +675,9 @@ public final class RedisLink {
         int gen = generation;
         long answersBefore = answers;
         pingInFlight = true;
-        within(cmd.send(Request.cmd(Command.PING))).onComplete(ar -> {
+        // a cluster: every master, on Flock's own connection to it (the routed connection would ask any one node)
+        Future<Void> pinged = everyNode(node -> node.send(Request.cmd(Command.PING)).mapEmpty());
+        within(pinged).onComplete(ar -> {
             pingInFlight = false;
             if (ar.failed() && answers == answersBefore) {
                 lost(gen, "no answer to PING within " + COMMAND_TIMEOUT_MS + " ms (" + ar.cause().getMessage() + ")");
@@ -460,6 +696,7 @@ public final class RedisLink {
         connected = false;
         commands = null;
         subscriber = null;
+        cluster = null;
         reason = "Redis connection lost: " + why;
         metrics.redisConnected(false);
         if (was) {
@@ -501,7 +738,8 @@ public final class RedisLink {
         if (stopped || reconnectTimer >= 0) {
             return;
         }
-        long max = url.kind() == RedisUrl.Kind.SENTINEL ? SENTINEL_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
+        // a Sentinel or a cluster that lost a primary is usually mid-failover, and finishes it within seconds
+        long max = url.kind() == RedisUrl.Kind.SINGLE ? BACKOFF_MAX_MS : SENTINEL_BACKOFF_MAX_MS;
         long delay = Math.min(max, BACKOFF_MIN_MS << Math.min(attempt, 10));
         delay = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
         attempt++;
@@ -516,7 +754,12 @@ public final class RedisLink {
     }
 
     private Future<Void> closeClients() {
-        List<Future<Void>> closing = new ArrayList<>(2);
+        List<Future<Void>> closing = new ArrayList<>(3);
+        ClusterNodes nodes = cluster;
+        if (nodes != null) {
+            closing.add(nodes.close());
+            cluster = null;
+        }
         if (subscriberClient != null) {
             closing.add(subscriberClient.close());
             subscriberClient = null;
@@ -574,6 +817,69 @@ public final class RedisLink {
                 demoted(gen);
             }
         });
+    }
+
+    /**
+     * Publishes, as one pipelined write per node: one Redis' command connection, or (a cluster) each master's own
+     * connection for the channels its slots hold. A publish answered {@code MOVED} (its slot was resharded) corrects
+     * the slot map and goes again through the routed connection, which follows the redirect; the others of its batch
+     * were published (a batch's replies are one per command). {@code channels.get(i)} is the channel of
+     * {@code requests.get(i)}.
+     */
+    Future<Void> publish(List<String> channels, List<Request> requests) {
+        if (!isCluster()) {
+            return pipeline(requests);
+        }
+        ClusterNodes nodes = cluster;
+        RedisConnection routed = commands;
+        if (nodes == null || routed == null || !connected) {
+            return Future.failedFuture(new IllegalStateException("Redis unavailable"));
+        }
+        int gen = generation;
+        List<Future<Void>> all = new ArrayList<>();
+        for (Map.Entry<ClusterNodes.Node, List<Integer>> group : nodes.byOwner(channels).entrySet()) {
+            List<Request> batch = group.getValue().stream().map(requests::get).toList();
+            if (group.getKey() == null) { // a slot without a master (mid-failover): the routed client may know better
+                batch.forEach(r -> all.add(routed.send(r).mapEmpty()));
+                continue;
+            }
+            RedisConnection node = group.getKey().commands();
+            Future<?> sent = batch.size() == 1 ? node.send(batch.get(0)) : node.batch(batch);
+            all.add(sent.<Void>mapEmpty().recover(err -> {
+                List<Future<Void>> again = new ArrayList<>();
+                for (String line : String.valueOf(err.getMessage()).split("\\R")) {
+                    int index = batch.size() == 1 ? 0 : batchIndex(line);
+                    int moved = line.indexOf("MOVED ");
+                    if (index < 0 || index >= batch.size() || moved < 0) {
+                        continue;
+                    }
+                    if (!nodes.moved(line.substring(moved))) {
+                        lost(gen, "a slot moved to a master this instance does not know (" + line.substring(moved) + ")");
+                        return Future.failedFuture(err);
+                    }
+                    again.add(routed.send(batch.get(index)).mapEmpty());
+                }
+                return again.isEmpty() ? Future.failedFuture(err) : Future.all(again).mapEmpty();
+            }));
+        }
+        return Future.all(all).<Void>map(v -> {
+            answers++;
+            return null;
+        }).onFailure(err -> metrics.redisError("command"));
+    }
+
+    /** The index of a failed command in a batch's error ({@code "ERR [3] MOVED ..."}, one line per failed command). */
+    static int batchIndex(String line) {
+        int open = line.indexOf('[');
+        int close = line.indexOf(']');
+        if (open < 0 || close <= open + 1) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(line.substring(open + 1, close));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**

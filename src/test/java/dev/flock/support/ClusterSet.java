@@ -314,6 +314,13 @@ public final class ClusterSet implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("no live master serves slot " + slot));
     }
 
+    /** FLUSHALL on every live master (a cluster's FLUSHALL empties the node it runs on only). */
+    public void flushAll() {
+        for (int port : masterPorts()) {
+            command(port, "FLUSHALL");
+        }
+    }
+
     /** One command to the node on {@code port}; returns a String, Long, List or null; an error reply throws. */
     public Object command(int port, String... args) {
         return RedisServer.commandAt(port, null, null, -1, args);

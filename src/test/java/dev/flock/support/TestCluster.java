@@ -60,6 +60,17 @@ public final class TestCluster implements AutoCloseable {
         return onRedis(vertx, sentinels.url(), instances, clock, env);
     }
 
+    /** As {@link #redis(Vertx, RedisServer, int, String...)}, on the Redis Cluster {@code cluster} (issue 23). */
+    public static TestCluster cluster(Vertx vertx, ClusterSet cluster, int instances, String... env) {
+        return cluster(vertx, cluster, instances, null, env);
+    }
+
+    /** As {@link #redis(Vertx, RedisServer, int, Clock, String...)}, on the Redis Cluster {@code cluster}. */
+    public static TestCluster cluster(Vertx vertx, ClusterSet cluster, int instances, Clock clock, String... env) {
+        cluster.flushAll();
+        return onRedis(vertx, cluster.url(), instances, clock, env);
+    }
+
     private static TestCluster onRedis(Vertx vertx, String url, int instances, Clock clock, String... env) {
         String[] all = new String[env.length + 2];
         all[0] = "FLOCK_REDIS_URL";
