@@ -54,8 +54,16 @@ abstract class FleetBehaviourTest {
     /** The URL the fleet's instances get. */
     protected abstract String url();
 
-    /** One command to the Redis the instances write to (the primary, through Sentinel). */
+    /**
+     * One command to the Redis the instances write to (the primary, through Sentinel; in a cluster, the master of the
+     * key's slot, or every master for FLUSHALL and CONFIG SET).
+     */
     protected abstract Object command(String... args);
+
+    /** The key layout the instances write (the cluster's in a cluster). */
+    protected KeyLayout layout() {
+        return KeyLayout.ORIGINAL;
+    }
 
     @BeforeEach
     void setUp() {
@@ -174,8 +182,8 @@ abstract class FleetBehaviourTest {
         alice.await(is("user:left", "doc:1", "bob"));
 
         // the merged metadata is in Redis, in the original's layout
-        assertThat(command("HGET", "flock:presence:doc%3A1:alice", "metadata").toString()).contains("\"status\":\"away\"");
-        assertThat((List<Object>) command("SMEMBERS", "flock:room:doc%3A1:members")).containsExactly("alice");
+        assertThat(command("HGET", layout().presence("doc:1", "alice"), "metadata").toString()).contains("\"status\":\"away\"");
+        assertThat((List<Object>) command("SMEMBERS", layout().members("doc:1"))).containsExactly("alice");
         // own events never come back
         assertThat(bob.count(is("cursor:updated", null, "bob"))).isZero();
         assertThat(alice.count(is("presence:updated", null, "alice"))).isZero();
@@ -186,21 +194,22 @@ abstract class FleetBehaviourTest {
         FlockServer a = instance();
         WsClient alice = client(a);
         alice.joinAndAck("doc:9", "alice", meta("Alice"));
-        String channel = "flock:broadcast:doc:9";
+        String channel = layout().channel("doc:9");
+        String publish = layout().publish().toString().toUpperCase(java.util.Locale.ROOT);
         // an original Node instance: its own id, JSON.stringify field order, its own number formatting
-        command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"user:joined\","
+        command(publish, channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"user:joined\","
                 + "\"roomId\":\"doc:9\",\"userId\":\"nora\",\"metadata\":{\"name\":\"Nora\"}}}");
         assertThat(alice.await(is("user:joined", "doc:9", "nora")).getJsonObject("metadata")).isEqualTo(meta("Nora"));
 
         // bad payloads: not JSON, not an object, a cursor without a position, an event for another room
-        command("PUBLISH", channel, "not json");
-        command("PUBLISH", channel, "[\"instanceId\"]");
-        command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
+        command(publish, channel, "not json");
+        command(publish, channel, "[\"instanceId\"]");
+        command(publish, channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
                 + "\"roomId\":\"doc:9\",\"userId\":\"nora\"}}");
-        command("PUBLISH", channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
+        command(publish, channel, "{\"instanceId\":\"node-1\",\"message\":{\"type\":\"cursor:updated\","
                 + "\"roomId\":\"elsewhere\",\"userId\":\"nora\",\"position\":{\"x\":9,\"y\":9},\"timestamp\":1}}");
         // then a good one, framed as it was published
-        command("PUBLISH", channel, "{\"message\":{\"type\":\"cursor:updated\",\"roomId\":\"doc:9\",\"userId\":"
+        command(publish, channel, "{\"message\":{\"type\":\"cursor:updated\",\"roomId\":\"doc:9\",\"userId\":"
                 + "\"nora\",\"position\":{\"x\":0.5,\"y\":1e-1},\"timestamp\":1700000000000},\"instanceId\":\"node-1\"}");
         JsonObject moved = alice.await(is("cursor:updated", "doc:9", "nora"));
         assertThat(moved.getJsonObject("position")).isEqualTo(new JsonObject().put("x", 0.5).put("y", 0.1));
@@ -235,7 +244,7 @@ abstract class FleetBehaviourTest {
         assertThat(aliceOnB.getJsonObject("cursor").getDouble("x")).isEqualTo(0.1);
 
         // C has nobody in the room: it reads Redis, where the cursor hash is written within about a second
-        awaitTrue("cursor hash written", Duration.ofSeconds(5), () -> command("HGET", "flock:cursor:r:alice", "x") != null);
+        awaitTrue("cursor hash written", Duration.ofSeconds(5), () -> command("HGET", layout().cursor("r", "alice"), "x") != null);
         JsonObject ackC = client(c).joinAndAck("r", "dave", meta("Dave"));
         assertThat(userIds(ackC)).containsExactlyInAnyOrder("alice", "bob", "carol");
         JsonObject aliceOnC = ackC.getJsonArray("users").stream().map(JsonObject.class::cast)
@@ -346,7 +355,7 @@ abstract class FleetBehaviourTest {
             JsonObject rb = onB.await(answer);
             long admitted = (type(ra, "join:ack") ? 1 : 0) + (type(rb, "join:ack") ? 1 : 0);
             assertThat(admitted).as("round %d: %s / %s", round, ra, rb).isEqualTo(1);
-            assertThat((List<Object>) command("SMEMBERS", "flock:room:" + room + ":members")).hasSize(2);
+            assertThat((List<Object>) command("SMEMBERS", layout().members(room))).hasSize(2);
         }
     }
 
@@ -446,7 +455,7 @@ abstract class FleetBehaviourTest {
         WsClient.await(b.stop());
         watcher.await(is("user:left", "w", "alice"));
         assertThat((System.nanoTime() - stoppedAt) / 1_000_000).isLessThan(7000L);
-        assertThat((List<Object>) command("SMEMBERS", "flock:room:w:members")).containsExactly("watcher");
+        assertThat((List<Object>) command("SMEMBERS", layout().members("w"))).containsExactly("watcher");
     }
 
     @Test
@@ -529,12 +538,12 @@ abstract class FleetBehaviourTest {
         WsClient y = client(b);
         x.joinAndAck("a:b", "c", meta("X"));
         y.joinAndAck("a", "b:c", meta("Y"));
-        assertThat(command("EXISTS", "flock:presence:a%3Ab:c")).isEqualTo(1L);
-        assertThat(command("EXISTS", "flock:presence:a:b%3Ac")).isEqualTo(1L);
+        assertThat(command("EXISTS", layout().presence("a:b", "c"))).isEqualTo(1L);
+        assertThat(command("EXISTS", layout().presence("a", "b:c"))).isEqualTo(1L);
         WsClient z = client(b);
         JsonObject ack = z.joinAndAck("a:b", "100%", meta("Z"));
         assertThat(userIds(ack)).containsExactly("c");
-        assertThat(command("EXISTS", "flock:presence:a%3Ab:100%25")).isEqualTo(1L);
+        assertThat(command("EXISTS", layout().presence("a:b", "100%"))).isEqualTo(1L);
         x.await(is("user:joined", "a:b", "100%"));
     }
 }
