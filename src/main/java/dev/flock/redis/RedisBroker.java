@@ -87,6 +87,7 @@ public final class RedisBroker implements RoomBroker {
         link.pushHandler(this::onPush);
         link.addSetupStep((commands, subscriber) -> subscribe(channelsToSubscribe()));
         link.onConnected(() -> context.runOnContext(v -> subscribeMissed()));
+        link.onSlotMoved(this::resubscribeSlot);
         link.onLost(() -> {
             pendingSubscribes.values().forEach(Promise::tryComplete);
             pendingSubscribes.clear();
@@ -262,6 +263,19 @@ public final class RedisBroker implements RoomBroker {
             onShardedUnsubscribe(r.get(1).toString());
         }
         // unsubscribe confirmations and other pushes need nothing
+    }
+
+    /** Cluster mode: a slot now has another master; its wanted channels are subscribed there (on the bridge's loop). */
+    private void resubscribeSlot(int slot) {
+        List<String> channels = new ArrayList<>();
+        for (String channel : channelsToSubscribe()) {
+            if (!channel.startsWith(RedisLink.KEYSPACE_PREFIX) && HashSlot.of(channel) == slot) {
+                channels.add(channel);
+            }
+        }
+        if (!channels.isEmpty() && link.connected()) {
+            subscribe(channels);
+        }
     }
 
     /**

@@ -16,6 +16,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +84,7 @@ public final class RedisLink {
     private final List<Runnable> connectedListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> lostListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Response> pushHandler = r -> { };
+    private volatile java.util.function.IntConsumer slotMoved = slot -> { };
 
     private Vertx vertx;
     /** The bridge's context, where the link's state changes. */
@@ -268,7 +270,7 @@ public final class RedisLink {
                     sent.add(n.subscriber().send(Request.cmd(Command.SUBSCRIBE).arg(channel)).mapEmpty());
                 }
             } else {
-                sent.add(shardedSubscribe(nodes, channel, gen, 3));
+                sent.add(shardedSubscribe(nodes, channel, gen));
             }
         }
         return Future.all(sent).mapEmpty();
@@ -276,22 +278,43 @@ public final class RedisLink {
 
     static final String KEYSPACE_PREFIX = "__keyevent@";
 
-    private Future<Void> shardedSubscribe(ClusterNodes nodes, String channel, int gen, int redirects) {
+    private Future<Void> shardedSubscribe(ClusterNodes nodes, String channel, int gen) {
         ClusterNodes.Node owner = nodes.ownerOf(channel);
         if (owner == null) {
             lost(gen, "the slot of " + channel + " has no master (the cluster is failing over)");
             return Future.failedFuture(new IllegalStateException("no master owns the slot of " + channel));
         }
-        return owner.subscriber().send(Request.cmd(Command.SSUBSCRIBE).arg(channel)).<Void>mapEmpty().recover(err -> {
-            String message = String.valueOf(err.getMessage());
-            if (message.startsWith("MOVED") && redirects > 0 && gen == generation && nodes.moved(message)) {
-                return shardedSubscribe(nodes, channel, gen, redirects - 1); // resharded: its new owner is known
-            }
-            if (message.startsWith("MOVED")) {
-                lost(gen, "a slot moved to a master this instance does not know (" + message + ")");
-            }
-            return Future.failedFuture(err);
-        });
+        // the client completes a subscribe once written; a refusal (MOVED) arrives later, as a push: onClusterPush
+        return owner.subscriber().send(Request.cmd(Command.SSUBSCRIBE).arg(channel)).mapEmpty();
+    }
+
+    /**
+     * A push on a master's subscriber connection. The client hands error replies to subscribe commands to the push
+     * handler (it completes those commands once written): a {@code MOVED <slot> <host:port>} means the slot was
+     * resharded to that master. A known one: the slot map is corrected and the slot's channels are subscribed again,
+     * now there ({@link #onSlotMoved}); an unknown one: the masters changed, and the link reconnects to find them.
+     */
+    private void onClusterPush(int gen, Response push) {
+        if (push == null || push.type() != ResponseType.ERROR) {
+            onPush(push);
+            return;
+        }
+        String message = push.toString();
+        ClusterNodes nodes = cluster;
+        if (!message.startsWith("MOVED") || nodes == null || gen != generation) {
+            LOG.debug("a cluster master refused a subscription: {}", message);
+            return;
+        }
+        if (nodes.moved(message)) {
+            slotMoved.accept(Integer.parseInt(message.trim().split(" ")[1]));
+        } else {
+            lost(gen, "a slot moved to a master this instance does not know (" + message + ")");
+        }
+    }
+
+    /** Cluster mode: what to do when a slot is found moved to another known master (subscribe its channels there). */
+    void onSlotMoved(java.util.function.IntConsumer listener) {
+        this.slotMoved = listener;
     }
 
     /** Ends a room channel's subscription (cluster: at its slot's master). */
@@ -561,7 +584,7 @@ public final class RedisLink {
             return ClusterNodes.open(vertx, cmd, options, url, new ClusterNodes.Listener() {
                 @Override
                 public void push(Response push) {
-                    onPush(push);
+                    onClusterPush(gen, push);
                 }
 
                 @Override
