@@ -62,7 +62,7 @@ public final class ConfigLoader {
             }
             values.put(s, value);
         }
-        checkRedisUrl((String) values.get(Settings.REDIS_URL), values.get(Settings.WEBHOOK_URL));
+        checkRedisUrl((String) values.get(Settings.REDIS_URL));
         values.put(Settings.JWT_PUBLIC_KEYS, publicKeysPem((String) values.get(Settings.JWT_PUBLIC_KEYS)));
         return values;
     }
@@ -264,23 +264,10 @@ public final class ConfigLoader {
         }
     }
 
-    /**
-     * A Redis URL that can never connect is a configuration error, not a degraded start. Never echoes it (secrets).
-     * Webhooks need the one outbox stream the presence scripts append to in the step of each decision; in a Redis
-     * Cluster that stream would be in another slot than the room's keys, so cluster mode refuses them rather than
-     * deliver less than it promises (docs/DECISIONS.md).
-     */
-    private static void checkRedisUrl(String url, Object webhookUrls) {
-        if (url == null || url.isBlank()) {
-            return;
-        }
-        RedisUrl parsed = RedisUrl.parse(url);
-        boolean webhooks = webhookUrls instanceof java.util.Collection<?> c ? !c.isEmpty()
-                : webhookUrls != null && !webhookUrls.toString().isBlank();
-        if (parsed.kind() == RedisUrl.Kind.CLUSTER && webhooks) {
-            throw new ConfigException("FLOCK_WEBHOOK_URL is set with a redis-cluster:// FLOCK_REDIS_URL: webhooks need one"
-                    + " Redis or Sentinel (their outbox is one stream, which a cluster's per-room scripts cannot append to"
-                    + " atomically); see docs/DECISIONS.md");
+    /** A Redis URL that can never connect is a configuration error, not a degraded start. Never echoes it (secrets). */
+    private static void checkRedisUrl(String url) {
+        if (url != null && !url.isBlank()) {
+            RedisUrl.parse(url);
         }
     }
 

@@ -57,6 +57,20 @@ public abstract sealed class KeyLayout {
     /** Whether {@code key} is a presence hash (every user's, the original's too) rather than our connections set. */
     public abstract boolean isPresence(String key);
 
+    /** The fleet's webhook outbox stream (the cluster's: {@code flock:{webhooks}}, its other keys in its slot). */
+    public abstract String webhooks();
+
+    public abstract String webhooksLeader();
+
+    public abstract String webhooksLastFailure();
+
+    /**
+     * Cluster: the room's own stream {@code flock:{<roomId>}:webhooks}, where its scripts record their events (the
+     * outbox is in another slot) until {@link WebhookRelay} moves them to the outbox; null in the original layout,
+     * where the scripts append to the outbox itself.
+     */
+    public abstract String roomWebhooks(String roomId);
+
     /** PUBLISH, or SPUBLISH for sharded pub/sub. */
     public abstract Command publish();
 
@@ -134,6 +148,26 @@ public abstract sealed class KeyLayout {
         }
 
         @Override
+        public String webhooks() {
+            return Keys.WEBHOOKS;
+        }
+
+        @Override
+        public String webhooksLeader() {
+            return Keys.WEBHOOKS_LEADER;
+        }
+
+        @Override
+        public String webhooksLastFailure() {
+            return Keys.WEBHOOKS_LAST_FAILURE;
+        }
+
+        @Override
+        public String roomWebhooks(String roomId) {
+            return null;
+        }
+
+        @Override
         public Command publish() {
             return Command.PUBLISH;
         }
@@ -157,6 +191,9 @@ public abstract sealed class KeyLayout {
         private static final String PRESENCE = "}:presence:";
         private static final String CONNECTIONS = "}:conns:";
         private static final String BROADCAST = "}:broadcast";
+        private static final String ROOM_WEBHOOKS = "}:webhooks";
+        /** The outbox and its keys share one hash tag, so the relay script and the lease script each touch one slot. */
+        static final String OUTBOX = "flock:{webhooks}";
 
         @Override
         public String roomArg(String roomId) {
@@ -256,6 +293,31 @@ public abstract sealed class KeyLayout {
         public boolean isPresence(String key) {
             int close = key.indexOf('}');
             return key.startsWith(PREFIX) && close > 0 && key.startsWith(PRESENCE, close);
+        }
+
+        @Override
+        public String webhooks() {
+            return OUTBOX;
+        }
+
+        @Override
+        public String webhooksLeader() {
+            return OUTBOX + ":leader";
+        }
+
+        @Override
+        public String webhooksLastFailure() {
+            return OUTBOX + ":last-failure";
+        }
+
+        @Override
+        public String roomWebhooks(String roomId) {
+            return tag(roomId) + ROOM_WEBHOOKS;
+        }
+
+        /** The room of a room's webhook stream, or null. */
+        String roomOfWebhooksKey(String key) {
+            return between(key, ROOM_WEBHOOKS);
         }
 
         @Override

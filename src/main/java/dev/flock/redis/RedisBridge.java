@@ -39,6 +39,10 @@ public final class RedisBridge extends VerticleBase {
     private final FailoverPresenceStore store;
     /** Null without webhooks. */
     private final RedisOutbox outbox;
+    /** Cluster with webhooks only: see {@link WebhookRelay}. */
+    private final WebhookRelay relay;
+    private final Clock clock;
+    private final long sweepIntervalMs;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId, Clock clock) {
         this.link = new RedisLink(config, metrics);
@@ -56,6 +60,12 @@ public final class RedisBridge extends VerticleBase {
                 instanceId);
         this.admin = new AdminChannel(link, broker, instanceId);
         this.store = new FailoverPresenceStore(presence, link::connected, clock, config);
+        this.relay = link.isCluster() && outbox != null ? new WebhookRelay(link, config.webhooks().maxPending()) : null;
+        if (relay != null) {
+            presence.relayEvents(relay);
+        }
+        this.clock = clock;
+        this.sweepIntervalMs = config.redisSweepIntervalMs();
     }
 
     /** Where room events and housekeeping reports go; before the bridge is deployed. */
@@ -69,11 +79,17 @@ public final class RedisBridge extends VerticleBase {
     public Future<?> start() {
         broker.attach(vertx, context);
         housekeeping.start();
+        if (relay != null) {
+            relay.start(clock, sweepIntervalMs);
+        }
         return link.start(vertx);
     }
 
     @Override
     public Future<?> stop() {
+        if (relay != null) {
+            relay.stop(clock);
+        }
         return housekeeping.stop().eventually(link::stop);
     }
 

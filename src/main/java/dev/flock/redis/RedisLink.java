@@ -578,7 +578,7 @@ public final class RedisLink {
     private Future<Void> openCluster(int gen) {
         commandClient = Redis.createClient(vertx, options);
         return withinConnect(commandClient.connect()).compose(cmd -> {
-            cmd.exceptionHandler(e -> lost(gen, "cluster connection failed: " + e.getMessage()));
+            cmd.exceptionHandler(e -> lost(gen, "cluster connection failed: " + e));
             cmd.endHandler(v -> lost(gen, "cluster connection closed"));
             commands = cmd;
             return ClusterNodes.open(vertx, cmd, options, url, new ClusterNodes.Listener() {

@@ -27,22 +27,24 @@ import java.util.Set;
  * webhook URL. One instance at a time delivers: the holder of the lease {@code flock:webhooks:leader}. Whoever takes
  * the lease claims (XAUTOCLAIM) what earlier holders read and did not acknowledge, and reads that first, so after a
  * crash those events go out again, with the same ids; in the normal case each event is read, and sent, once.
- * Delivered entries are trimmed from the stream (XTRIM MINID) once every group is past them.
+ * Delivered entries are trimmed from the stream (XTRIM MINID) once every group is past them. In a Redis Cluster the
+ * stream is {@code flock:{webhooks}} (its lease and last failure in its slot), which {@link WebhookRelay} fills from
+ * the rooms' own streams.
  */
 final class RedisOutbox implements Outbox {
 
     /** Claimed per XAUTOCLAIM call when taking the lease over. */
     private static final int CLAIM_COUNT = 500;
     private static final long TRIM_EVERY_NANOS = 1_000_000_000L;
-    /** 1 = still ours (renewed), 2 = newly ours, 0 = another instance holds it. */
+    /** KEYS[1] the lease, ARGV[1] this consumer, ARGV[2] the lease's ms. 1 = still ours (renewed), 2 = newly ours, 0 = another's. */
     private static final String LEASE = """
-            local cur = redis.call('GET', ARGV[1])
-            if cur == ARGV[2] then
-              redis.call('PEXPIRE', ARGV[1], ARGV[3])
+            local cur = redis.call('GET', KEYS[1])
+            if cur == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
               return 1
             end
             if not cur then
-              redis.call('SET', ARGV[1], ARGV[2], 'PX', ARGV[3])
+              redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
               return 2
             end
             return 0
@@ -50,17 +52,17 @@ final class RedisOutbox implements Outbox {
 
     /**
      * Deletes consumers that hold no pending entry, so restarts (each instance has a new id) do not pile consumers up:
-     * ARGV[1] 'self' (this consumer only: a graceful stop) or 'others' (all but this one: a new lease holder, after
-     * claiming what they held), ARGV[2] this consumer, ARGV[3..] the groups.
+     * KEYS[1] the stream, ARGV[1] 'self' (this consumer only: a graceful stop) or 'others' (all but this one: a new
+     * lease holder, after claiming what they held), ARGV[2] this consumer, ARGV[3..] the groups.
      */
     private static final String PRUNE_CONSUMERS = """
             for i = 3, #ARGV do
-              for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', 'flock:webhooks', ARGV[i])) do
+              for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[i])) do
                 local f = {}
                 for k = 1, #c, 2 do f[c[k]] = c[k + 1] end
                 local mine = f['name'] == ARGV[2]
                 if f['pending'] == 0 and ((ARGV[1] == 'self') == mine) then
-                  redis.call('XGROUP', 'DELCONSUMER', 'flock:webhooks', ARGV[i], f['name'])
+                  redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[i], f['name'])
                 end
               end
             end
@@ -68,6 +70,11 @@ final class RedisOutbox implements Outbox {
             """;
 
     private final RedisLink link;
+    private final KeyLayout layout;
+    /** The outbox stream and its lease and last-failure keys, in the link's layout (a cluster's share one slot). */
+    private final String stream;
+    private final String leaderKey;
+    private final String lastFailureKey;
     private final String consumer;
     private final long leaseMs;
     /** Subscriber (URL) → its consumer group. */
@@ -77,6 +84,10 @@ final class RedisOutbox implements Outbox {
 
     RedisOutbox(RedisLink link, String instanceId, List<String> subscribers, long leaseMs) {
         this.link = link;
+        this.layout = link.layout();
+        this.stream = layout.webhooks();
+        this.leaderKey = layout.webhooksLeader();
+        this.lastFailureKey = layout.webhooksLastFailure();
         this.consumer = instanceId;
         this.leaseMs = leaseMs;
         subscribers.forEach(s -> groups.put(s, group(s)));
@@ -94,7 +105,7 @@ final class RedisOutbox implements Outbox {
 
     @Override
     public Future<Boolean> lead() {
-        return ensureGroups().compose(v -> link.send(Request.cmd(Command.EVAL).arg(LEASE).arg(0).arg(Keys.WEBHOOKS_LEADER)
+        return ensureGroups().compose(v -> link.send(Request.cmd(Command.EVAL).arg(LEASE).arg(1).arg(leaderKey)
                 .arg(consumer).arg(leaseMs))).compose(r -> {
             int state = r.toInteger();
             if (state == 0) {
@@ -114,7 +125,7 @@ final class RedisOutbox implements Outbox {
             if (groupsCreated.contains(g)) {
                 continue;
             }
-            all.add(link.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(Keys.WEBHOOKS).arg(g).arg("0").arg("MKSTREAM"))
+            all.add(link.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(g).arg("0").arg("MKSTREAM"))
                     .<Void>mapEmpty().recover(err -> String.valueOf(err.getMessage()).startsWith("BUSYGROUP")
                             ? Future.succeededFuture() : Future.failedFuture(err))
                     .onSuccess(v -> groupsCreated.add(g)));
@@ -130,7 +141,7 @@ final class RedisOutbox implements Outbox {
     }
 
     private Future<Void> claimFrom(String group, String start, long minIdleMs) {
-        return link.send(Request.cmd(Command.XAUTOCLAIM).arg(Keys.WEBHOOKS).arg(group).arg(consumer).arg(minIdleMs)
+        return link.send(Request.cmd(Command.XAUTOCLAIM).arg(stream).arg(group).arg(consumer).arg(minIdleMs)
                 .arg(start).arg("COUNT").arg(CLAIM_COUNT).arg("JUSTID")).compose(r -> {
             String next = r.get(0).toString();
             return "0-0".equals(next) ? Future.succeededFuture() : claimFrom(group, next, minIdleMs);
@@ -140,13 +151,13 @@ final class RedisOutbox implements Outbox {
     @Override
     public Future<Void> resign() {
         Future<Void> done = link.send(Request.cmd(Command.EVAL)
-                .arg("if redis.call('GET', ARGV[1]) == ARGV[2] then return redis.call('DEL', ARGV[1]) end return 0")
-                .arg(0).arg(Keys.WEBHOOKS_LEADER).arg(consumer)).compose(r -> pruneConsumers("self"));
+                .arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
+                .arg(1).arg(leaderKey).arg(consumer)).compose(r -> pruneConsumers("self"));
         return done.recover(err -> Future.succeededFuture());
     }
 
     private Future<Void> pruneConsumers(String which) {
-        Request r = Request.cmd(Command.EVAL).arg(PRUNE_CONSUMERS).arg(0).arg(which).arg(consumer);
+        Request r = Request.cmd(Command.EVAL).arg(PRUNE_CONSUMERS).arg(1).arg(stream).arg(which).arg(consumer);
         groups.values().forEach(r::arg);
         Future<Void> done = link.send(r).mapEmpty();
         return done.recover(err -> Future.succeededFuture()); // bookkeeping only: the next holder tries again
@@ -164,7 +175,7 @@ final class RedisOutbox implements Outbox {
 
     private Future<List<WebhookEvent>> read(String group, String from, int max) {
         return link.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(max)
-                .arg("STREAMS").arg(Keys.WEBHOOKS).arg(from)).recover(err -> {
+                .arg("STREAMS").arg(stream).arg(from)).recover(err -> {
             if (String.valueOf(err.getMessage()).startsWith("NOGROUP")) {
                 groupsCreated.clear(); // Redis lost the stream (a restart without persistence, a flush): the next lead() re-creates it
             }
@@ -177,7 +188,7 @@ final class RedisOutbox implements Outbox {
                 for (Response entry : entries) {
                     String id = entry.get(0).toString();
                     Response fields = entry.get(1);
-                    WebhookEvent e = fields == null ? null : event(id, fields);
+                    WebhookEvent e = fields == null ? null : event(id, fields, layout);
                     if (e == null) {
                         gone.add(id); // trimmed away (MAXLEN) while pending, or not an event of ours
                     } else {
@@ -193,8 +204,8 @@ final class RedisOutbox implements Outbox {
     }
 
     /** XREADGROUP answers {stream: entries} (RESP3 map) or [[stream, entries]] (RESP2). */
-    private static Response streamEntries(Response r) {
-        Response byStream = field(r, Keys.WEBHOOKS);
+    private Response streamEntries(Response r) {
+        Response byStream = field(r, stream);
         return byStream != null ? byStream : r.get(0).get(1);
     }
 
@@ -212,7 +223,7 @@ final class RedisOutbox implements Outbox {
         return null;
     }
 
-    static WebhookEvent event(String streamId, Response fields) {
+    static WebhookEvent event(String streamId, Response fields, KeyLayout layout) {
         Map<String, String> f = new HashMap<>();
         for (int i = 0; i + 1 < fields.size(); i += 2) { // stream entry fields are a flat array in RESP2 and RESP3
             f.put(fields.get(i).toString(), fields.get(i + 1).toString());
@@ -232,7 +243,7 @@ final class RedisOutbox implements Outbox {
             }
         }
         String meta = f.get("meta");
-        return new WebhookEvent("evt_" + streamId, parseLong(f.get("n")), type, Keys.decode(room), f.get("user"), leave,
+        return new WebhookEvent("evt_" + streamId, parseLong(f.get("n")), type, layout.decodeRoom(room), f.get("user"), leave,
                 meta == null ? null : RedisPresenceStore.parse(meta), parseLong(f.get("t")));
     }
 
@@ -254,7 +265,7 @@ final class RedisOutbox implements Outbox {
     }
 
     private Future<Void> xack(String group, List<String> ids) {
-        Request r = Request.cmd(Command.XACK).arg(Keys.WEBHOOKS).arg(group);
+        Request r = Request.cmd(Command.XACK).arg(stream).arg(group);
         ids.forEach(r::arg);
         return link.send(r).mapEmpty();
     }
@@ -266,7 +277,7 @@ final class RedisOutbox implements Outbox {
             return Future.succeededFuture();
         }
         lastTrimNanos = now;
-        Future<Void> trimmed = link.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(Keys.WEBHOOKS)).compose(r -> {
+        Future<Void> trimmed = link.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(stream)).compose(r -> {
             List<Future<String>> needed = new ArrayList<>();
             for (Response g : r) {
                 String name = field(g, "name").toString();
@@ -278,7 +289,7 @@ final class RedisOutbox implements Outbox {
                 if (pendingCount == 0) {
                     needed.add(Future.succeededFuture(lastDelivered));
                 } else {
-                    needed.add(link.send(Request.cmd(Command.XPENDING).arg(Keys.WEBHOOKS).arg(name))
+                    needed.add(link.send(Request.cmd(Command.XPENDING).arg(stream).arg(name))
                             .map(p -> p.get(1) == null ? lastDelivered : p.get(1).toString()));
                 }
             }
@@ -293,7 +304,7 @@ final class RedisOutbox implements Outbox {
                     return Future.succeededFuture();
                 }
                 // MINID keeps entries at or after it: the oldest still needed (or the last delivered) stays
-                return link.send(Request.cmd(Command.XTRIM).arg(Keys.WEBHOOKS).arg("MINID").arg(min)).<Void>mapEmpty();
+                return link.send(Request.cmd(Command.XTRIM).arg(stream).arg("MINID").arg(min)).<Void>mapEmpty();
             });
         });
         return trimmed.recover(err -> Future.succeededFuture());
@@ -309,7 +320,7 @@ final class RedisOutbox implements Outbox {
     @Override
     public Future<Long> pending(String subscriber) {
         String g = groups.get(subscriber);
-        return link.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(Keys.WEBHOOKS)).compose(r -> {
+        return link.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(stream)).compose(r -> {
             for (Response info : r) {
                 if (g.equals(field(info, "name").toString())) {
                     long pendingCount = field(info, "pending").toLong();
@@ -317,7 +328,7 @@ final class RedisOutbox implements Outbox {
                     if (lag != null) {
                         return Future.succeededFuture(pendingCount + lag.toLong());
                     }
-                    return link.send(Request.cmd(Command.XLEN).arg(Keys.WEBHOOKS)).map(Response::toLong);
+                    return link.send(Request.cmd(Command.XLEN).arg(stream)).map(Response::toLong);
                 }
             }
             return Future.succeededFuture(0L);
@@ -326,12 +337,12 @@ final class RedisOutbox implements Outbox {
 
     @Override
     public Future<Void> failed(String description) {
-        Future<Void> written = link.send(Request.cmd(Command.SET).arg(Keys.WEBHOOKS_LAST_FAILURE).arg(description)).mapEmpty();
+        Future<Void> written = link.send(Request.cmd(Command.SET).arg(lastFailureKey).arg(description)).mapEmpty();
         return written.recover(err -> Future.succeededFuture());
     }
 
     @Override
     public Future<String> lastFailure() {
-        return link.send(Request.cmd(Command.GET).arg(Keys.WEBHOOKS_LAST_FAILURE)).map(r -> r == null ? null : r.toString());
+        return link.send(Request.cmd(Command.GET).arg(lastFailureKey)).map(r -> r == null ? null : r.toString());
     }
 }

@@ -32,6 +32,8 @@ public final class RedisPresenceStore implements PresenceStore {
     private final FlockConfig config;
     private final Scripts scripts;
     private final KeyLayout layout;
+    /** Cluster with webhooks: moves a room's recorded events to the outbox after each decision; else null. */
+    private volatile WebhookRelay relay;
     /** Our own connection entries ({@code flock:conns:*}): the presence TTL plus the grace, so our expiry decides first. */
     private final long ttlMs;
     /** The keys the original reads too (presence and cursor hashes): exactly the configured TTL, as it writes them. */
@@ -55,7 +57,7 @@ public final class RedisPresenceStore implements PresenceStore {
     public Future<Admission> admit(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                    boolean evict) {
         return eval(scripts.admit(), roomId, admitArgs(roomId, userId, connectionId, metadata, limit, evict))
-                .map(RedisPresenceStore::admission);
+                .map(RedisPresenceStore::admission).onSuccess(a -> relayIf(roomId, recorded(a)));
     }
 
     private List<String> admitArgs(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
@@ -76,13 +78,30 @@ public final class RedisPresenceStore implements PresenceStore {
     public Future<Admission> admitFirst(String roomId, String userId, String connectionId, ObjectNode metadata, int limit,
                                         boolean evict) {
         return eval(scripts.admitFirst(), roomId, admitArgs(roomId, userId, connectionId, metadata, limit, evict))
-                .map(r -> admission(r).withView(snapshotOf(r.get(3))));
+                .map(r -> admission(r).withView(snapshotOf(r.get(3)))).onSuccess(a -> relayIf(roomId, recorded(a)));
     }
 
     @Override
     public Future<Boolean> remove(String roomId, String userId, String connectionId, LeaveReason reason) {
         return eval(scripts.remove(), roomId, List.of(layout.roomArg(roomId), userId, connectionId, reason.wire()))
-                .map(r -> r.toInteger() == 1);
+                .map(r -> r.toInteger() == 1).onSuccess(gone -> relayIf(roomId, gone));
+    }
+
+    /** Cluster with webhooks: the relay that moves each decision's events from the room's stream to the outbox. */
+    void relayEvents(WebhookRelay relay) {
+        this.relay = relay;
+    }
+
+    /** Whether an admission wrote an event: a new member, or members pruned on the way. */
+    private static boolean recorded(Admission a) {
+        return a.status() == Admission.Status.JOINED || !a.pruned().isEmpty();
+    }
+
+    private void relayIf(String roomId, boolean recorded) {
+        WebhookRelay r = relay;
+        if (r != null && recorded) {
+            r.relay(roomId);
+        }
     }
 
     /** A graced entry is the connection's id behind {@code ~g:}, scored by the grace's end (see grace.lua). */
@@ -114,6 +133,7 @@ public final class RedisPresenceStore implements PresenceStore {
         return eval(scripts.merge(), roomId, List.of(layout.roomArg(roomId), userId, expected, json(merged))).compose(r -> {
             int code = r.get(0).toInteger();
             if (code != 0) {
+                relayIf(roomId, code == 1);
                 return Future.succeededFuture(merged);
             }
             String current = r.get(1).toString();
@@ -149,7 +169,8 @@ public final class RedisPresenceStore implements PresenceStore {
                 args.add(Long.toString(c.cursor().timestamp()));
             }
         }
-        return eval(scripts.refresh(), roomId, args).map(RedisPresenceStore::strings);
+        return eval(scripts.refresh(), roomId, args).map(RedisPresenceStore::strings)
+                .onSuccess(recreated -> relayIf(roomId, rewrite)); // a rewrite may make users members again
     }
 
     @Override
@@ -174,7 +195,8 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<List<String>> sweep(String roomId, String userId) {
         List<String> args = userId == null ? List.of(layout.roomArg(roomId)) : List.of(layout.roomArg(roomId), userId);
-        return eval(scripts.sweep(), roomId, args).map(RedisPresenceStore::strings);
+        return eval(scripts.sweep(), roomId, args).map(RedisPresenceStore::strings)
+                .onSuccess(removed -> relayIf(roomId, !removed.isEmpty()));
     }
 
     @Override

@@ -22,12 +22,14 @@
 -- noteForeign compares the hash's expiry with WROTE: a later one was written by someone else. FOREIGN counts as a
 -- live entry, so our last connection leaving does not drop a user an original still holds; WROTE never counts
 -- (entries(u) is the number of live entries but WROTE).
--- Webhook events (issue 19; the original layout only: the stream is one key): event(type, u, reason, meta) appends one to the outbox stream flock:webhooks (fields type,
+-- Webhook events (issue 19): event(type, u, reason, meta) appends one to the outbox stream flock:webhooks (fields type,
 -- room (as encoded for keys), user, reason, meta, t (epoch ms), n (flock:webhooks:seq, one more per event, so a
 -- deliverer sees a gap where the bounded stream dropped events)), in the same script that took the decision, when the
 -- type is in HOOKS; the stream keeps at most HOOK_MAX entries (MAXLEN). HOOKS and HOOK_MAX are defined in a line the
 -- server puts before this prelude, from FLOCK_WEBHOOK_EVENTS and FLOCK_WEBHOOK_MAX_PENDING (an empty HOOKS without
--- webhooks). member(u, meta) makes u present (room.occupied for the room's first user, then user.joined);
+-- webhooks). In a cluster the outbox is in another slot: the event goes to the room's stream flock:{<room>}:webhooks
+-- (no n), which WebhookRelay.java moves to the outbox flock:{webhooks}, numbering it there.
+-- member(u, meta) makes u present (room.occupied for the room's first user, then user.joined);
 -- drop(u, reason) removes u (user.left with the reason, then room.vacated for the last).
 
 local function enc(s)
@@ -136,8 +138,11 @@ local function event(kind, u, reason, meta)
   if not HOOKS[kind] then
     return
   end
-  local n = redis.call('INCR', 'flock:webhooks:seq')
-  local f = {'type', kind, 'room', room, 't', tostring(now), 'n', tostring(n)}
+  local f = {'type', kind, 'room', room, 't', tostring(now)}
+  if not CLUSTER then
+    f[#f + 1] = 'n'
+    f[#f + 1] = tostring(redis.call('INCR', 'flock:webhooks:seq'))
+  end
   if u then
     f[#f + 1] = 'user'
     f[#f + 1] = u
@@ -150,7 +155,12 @@ local function event(kind, u, reason, meta)
     f[#f + 1] = 'meta'
     f[#f + 1] = meta
   end
-  redis.call('XADD', 'flock:webhooks', 'MAXLEN', HOOK_MAX, '*', unpack(f))
+  if CLUSTER then
+    -- the outbox is in another slot: the room's own stream, in this one, which the instance then relays to it
+    redis.call('XADD', 'flock:{' .. room .. '}:webhooks', 'MAXLEN', HOOK_MAX, '*', unpack(f))
+  else
+    redis.call('XADD', 'flock:webhooks', 'MAXLEN', HOOK_MAX, '*', unpack(f))
+  end
 end
 local function member(u, meta)
   if redis.call('SCARD', mkey) == 0 then
