@@ -40,11 +40,15 @@ class ServerApiRedisTest {
     private ApiClient b;
     private final List<WsClient> clients = new ArrayList<>();
 
+    /** Two instances with {@code env} (a Redis Cluster in {@link ServerApiClusterTest}). */
+    protected TestCluster startCluster(Vertx vertx, String... env) {
+        return TestCluster.redis(vertx, REDIS.server(), 2, env);
+    }
+
     @BeforeEach
     void setUp(Vertx vertx) {
         this.vertx = vertx;
-        cluster = TestCluster.redis(vertx, REDIS.server(), 2, "FLOCK_SERVER_API_KEY", KEY,
-                "FLOCK_MAX_MESSAGES_PER_SECOND", "100000");
+        cluster = startCluster(vertx, "FLOCK_SERVER_API_KEY", KEY, "FLOCK_MAX_MESSAGES_PER_SECOND", "100000");
         a = new ApiClient(vertx, cluster.port(0), KEY);
         b = new ApiClient(vertx, cluster.port(1), KEY);
     }
