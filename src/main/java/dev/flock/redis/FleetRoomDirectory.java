@@ -6,9 +6,6 @@ import dev.flock.room.RoomDirectory;
 import dev.flock.room.RoomInspection;
 import dev.flock.room.RoomRegistry;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

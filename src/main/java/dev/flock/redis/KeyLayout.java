@@ -77,7 +77,10 @@ public abstract sealed class KeyLayout {
     /** The first line of every script's text: which layout the prelude computes key names in. */
     abstract String scriptHeader();
 
-    /** Whether a key is the room index {@code flock:rooms} kept (the original layout), for the crash-leftover sweep. */
+    /**
+     * Whether the scripts keep the room index {@code flock:rooms} (the original layout), which the crash-leftover sweep
+     * claims rooms from; a cluster has none (it would be one key in one slot that every room's scripts write).
+     */
     public abstract boolean hasRoomIndex();
 
     /** The layout of a URL's kind. */

@@ -227,11 +227,6 @@ public final class RedisLink {
         return connected ? null : reason;
     }
 
-    /** The subscriber connection while connected (or being set up), else null; null in cluster mode (see {@link #subscribe}). */
-    RedisConnection subscriber() {
-        return subscriber;
-    }
-
     /** Whether the link's connections are there (connected, or being set up). */
     boolean open() {
         return commands != null;
