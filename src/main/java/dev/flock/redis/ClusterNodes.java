@@ -28,9 +28,41 @@ import java.util.Map;
  */
 final class ClusterNodes {
 
-    /** One master: where it is, and Flock's two connections to it. */
-    record Node(String address, RedisConnection commands, RedisConnection subscriber) {
+    /**
+     * One master: where it is, Flock's two connections to it, and how often it was heard from (pushes, on the bridge's
+     * loop), so that the ping can tell a hung master from a busy fleet.
+     */
+    static final class Node {
+        private final String address;
+        private final RedisConnection commands;
+        private final RedisConnection subscriber;
+        private long heard;
+
+        Node(String address, RedisConnection commands, RedisConnection subscriber) {
+            this.address = address;
+            this.commands = commands;
+            this.subscriber = subscriber;
+        }
+
+        String address() {
+            return address;
+        }
+
+        RedisConnection commands() {
+            return commands;
+        }
+
+        RedisConnection subscriber() {
+            return subscriber;
+        }
+
+        long heard() {
+            return heard;
+        }
     }
+
+    /** What a {@code MOVED} tells: the slot's owner changed, was already known, or is a master Flock does not know. */
+    enum Moved { CHANGED, KNOWN, UNKNOWN }
 
     /** What a connection of a node reports to the link (it runs on the bridge's loop). */
     interface Listener {
@@ -75,12 +107,16 @@ final class ClusterNodes {
                 clients.add(subscriberClient);
                 opening.add(RedisLink.within(commandClient.connect()).compose(cmd -> RedisLink.within(subscriberClient.connect())
                         .map(sub -> {
+                            Node node = new Node(address, cmd, sub);
                             cmd.exceptionHandler(e -> listener.lost("connection to " + address + " failed: " + e.getMessage()));
                             cmd.endHandler(v -> listener.lost("connection to " + address + " closed"));
-                            sub.handler(listener::push);
+                            sub.handler(push -> {
+                                node.heard++;
+                                listener.push(push);
+                            });
                             sub.exceptionHandler(e -> listener.lost("subscriber of " + address + " failed: " + e.getMessage()));
                             sub.endHandler(v -> listener.lost("subscriber of " + address + " closed"));
-                            return new Node(address, cmd, sub);
+                            return node;
                         })));
             }
             return Future.all(opening).transform(ar -> {
@@ -136,29 +172,43 @@ final class ClusterNodes {
     }
 
     /**
-     * A {@code MOVED <slot> <host:port>} reply: the slot now belongs to that master. True when it is one of the known
-     * masters (the map is corrected); false when the cluster's masters changed, which a rediscovery must follow.
+     * A {@code MOVED <slot> <host:port>} reply: the slot now belongs to that master. {@link Moved#CHANGED} or
+     * {@link Moved#KNOWN} when it is one of the known masters (the map is corrected); {@link Moved#UNKNOWN} when the
+     * cluster's masters changed (or the reply is not one Flock can read), which a rediscovery must follow. A reply
+     * naming only {@code :port} (a node that does not know its own address) must match exactly one master.
      */
-    boolean moved(String error) {
+    Moved moved(String error) {
         String[] parts = error.trim().split(" ");
         if (parts.length < 3 || !"MOVED".equals(parts[0])) {
-            return false;
+            return Moved.UNKNOWN;
         }
         int slot;
         try {
             slot = Integer.parseInt(parts[1]);
         } catch (NumberFormatException e) {
-            return false;
+            return Moved.UNKNOWN;
         }
+        if (slot < 0 || slot >= HashSlot.SLOTS) {
+            return Moved.UNKNOWN;
+        }
+        int match = -1;
         for (int i = 0; i < nodes.size(); i++) {
-            if (nodes.get(i).address().equals(parts[2]) || parts[2].startsWith(":") && nodes.get(i).address().endsWith(parts[2])) {
-                if (slot >= 0 && slot < HashSlot.SLOTS) {
-                    owner[slot] = i;
-                    return true;
+            String a = nodes.get(i).address();
+            if (a.equals(parts[2]) || parts[2].startsWith(":") && a.endsWith(parts[2])) {
+                if (match >= 0) {
+                    return Moved.UNKNOWN; // two masters on that port: cannot tell which
                 }
+                match = i;
             }
         }
-        return false;
+        if (match < 0) {
+            return Moved.UNKNOWN;
+        }
+        if (owner[slot] == match) {
+            return Moved.KNOWN;
+        }
+        owner[slot] = match;
+        return Moved.CHANGED;
     }
 
     /** The indexes of {@code keys} grouped by the master owning each key's slot, in order; unowned slots under null. */

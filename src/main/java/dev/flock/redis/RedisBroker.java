@@ -271,7 +271,7 @@ public final class RedisBroker implements RoomBroker {
                 channels.add(channel);
             }
         }
-        if (!channels.isEmpty() && link.connected()) {
+        if (!channels.isEmpty() && link.open()) { // also while setting up: a set-up SSUBSCRIBE may be the one moved
             subscribe(channels);
         }
     }
@@ -284,7 +284,7 @@ public final class RedisBroker implements RoomBroker {
     private void onShardedUnsubscribe(String channel) {
         String roomId = layout.roomOfChannel(channel);
         boolean wanted = roomId != null ? rooms.containsKey(roomId) : fixed.containsKey(channel);
-        if (wanted && link.connected()) {
+        if (wanted && link.open()) {
             LOG.info("Redis Cluster moved channel {} (its slot was resharded or failed over): subscribing it again", channel);
             subscribe(List.of(channel));
         }

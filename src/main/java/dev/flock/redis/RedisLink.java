@@ -290,22 +290,54 @@ public final class RedisLink {
      * now there ({@link #onSlotMoved}); an unknown one: the masters changed, and the link reconnects to find them.
      */
     private void onClusterPush(int gen, Response push) {
+        if (gen != generation) {
+            return; // a connection of an earlier connect, not yet closed: what it says is stale
+        }
         if (push == null || push.type() != ResponseType.ERROR) {
             onPush(push);
             return;
         }
         String message = push.toString();
         ClusterNodes nodes = cluster;
-        if (!message.startsWith("MOVED") || nodes == null || gen != generation) {
-            LOG.debug("a cluster master refused a subscription: {}", message);
+        if (message.startsWith("ASK ") && nodes != null) {
+            // the slot is being migrated: its channels are subscribed again shortly, until a master takes them
+            resubscribeLater(gen, slotOf(message));
             return;
         }
-        if (nodes.moved(message)) {
-            slotMoved.accept(Integer.parseInt(message.trim().split(" ")[1]));
-        } else {
-            lost(gen, "a slot moved to a master this instance does not know (" + message + ")");
+        if (!message.startsWith("MOVED") || nodes == null) {
+            if (!subscribeRefusalWarned) {
+                subscribeRefusalWarned = true; // once per connect: a refusal repeats for every channel
+                LOG.warn("a Redis Cluster master refused a subscription: {}", message);
+            }
+            return;
+        }
+        switch (nodes.moved(message)) {
+            case CHANGED -> slotMoved.accept(slotOf(message));
+            case UNKNOWN -> lost(gen, "a slot moved to a master this instance does not know (" + message + ")");
+            // corrected meanwhile (by a publish's MOVED, or another channel's): this channel still needs subscribing,
+            // a little later, so that owners disagreeing mid-migration cannot make a tight loop
+            default -> resubscribeLater(gen, slotOf(message));
         }
     }
+
+    /** The slot of a {@code MOVED <slot> <address>} or {@code ASK <slot> <address>} reply. */
+    private static int slotOf(String redirect) {
+        return Integer.parseInt(redirect.trim().split(" ")[1]);
+    }
+
+    private void resubscribeLater(int gen, int slot) {
+        vertx.setTimer(RESUBSCRIBE_DELAY_MS, id -> {
+            if (gen == generation) {
+                slotMoved.accept(slot);
+            }
+        });
+    }
+
+    /** How long a refused sharded subscribe waits before it is tried again (mid-migration, or corrected meanwhile). */
+    static final long RESUBSCRIBE_DELAY_MS = 100;
+
+    /** Whether a refused subscription was logged since the last connect. */
+    private boolean subscribeRefusalWarned;
 
     /** Cluster mode: what to do when a slot is found moved to another known master (subscribe its channels there). */
     void onSlotMoved(java.util.function.IntConsumer listener) {
@@ -334,11 +366,25 @@ public final class RedisLink {
      */
     Future<Set<String>> scan(String pattern, int count) {
         Set<String> out = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
-        return everyNode(node -> scanFrom(node, "0", pattern, count, out)).map(v -> {
-            synchronized (out) {
-                return new java.util.LinkedHashSet<>(out);
+        Context caller = Vertx.currentContext();
+        Promise<Set<String>> result = Promise.promise();
+        everyNode(node -> scanFrom(node, "0", pattern, count, out)).onComplete(ar -> {
+            Runnable done = () -> {
+                if (ar.failed()) {
+                    result.fail(ar.cause());
+                } else {
+                    synchronized (out) {
+                        result.complete(new java.util.LinkedHashSet<>(out));
+                    }
+                }
+            };
+            if (caller == null || Vertx.currentContext() == caller) { // as send(): the caller's context
+                done.run();
+            } else {
+                caller.runOnContext(v -> done.run());
             }
         });
+        return result.future();
     }
 
     private static Future<Void> scanFrom(RedisConnection node, String cursor, String pattern, int count, Set<String> out) {
@@ -370,9 +416,10 @@ public final class RedisLink {
         } else {
             return Future.failedFuture(new IllegalStateException("Redis unavailable"));
         }
-        return Future.all(steps).map(v -> {
+        // what the healthy masters answered is kept when one fails (their cursors have moved on)
+        return Future.join(steps).transform(ar -> {
             synchronized (out) {
-                return new java.util.LinkedHashSet<>(out);
+                return Future.succeededFuture(new java.util.LinkedHashSet<>(out));
             }
         });
     }
@@ -573,8 +620,10 @@ public final class RedisLink {
     private Future<Void> openCluster(int gen) {
         commandClient = Redis.createClient(vertx, options);
         return withinConnect(commandClient.connect()).compose(cmd -> {
-            cmd.exceptionHandler(e -> lost(gen, "cluster connection failed: " + e));
-            cmd.endHandler(v -> lost(gen, "cluster connection closed"));
+            // not a lost link: the routed connection also holds sockets to replicas, which it never sends to; a
+            // master's death closes Flock's own connections to it, and a command that cannot reach a master fails
+            // (send() then counts the link as lost)
+            cmd.exceptionHandler(e -> LOG.debug("a routed cluster connection failed: {}", e.toString()));
             commands = cmd;
             return ClusterNodes.open(vertx, cmd, options, url, new ClusterNodes.Listener() {
                 @Override
@@ -632,6 +681,7 @@ public final class RedisLink {
             attempt = 0;
             reason = null;
             metrics.redisConnected(true);
+            subscribeRefusalWarned = false;
             if (isCluster()) {
                 LOG.info("Redis Cluster connected: {} masters ({})", cluster.nodes().size(), String.join(", ", cluster.addresses()));
             } else if (url.kind() == RedisUrl.Kind.SENTINEL) {
@@ -656,7 +706,6 @@ public final class RedisLink {
                 connected = false;
                 commands = null;
                 subscriber = null;
-                cluster = null;
                 generation++; // the half-made connections' close or error events must not count as another loss
                 closeClients();
                 scheduleReconnect();
@@ -691,17 +740,51 @@ public final class RedisLink {
             return;
         }
         int gen = generation;
-        long answersBefore = answers;
         pingInFlight = true;
-        // a cluster: every master, on Flock's own connection to it (the routed connection would ask any one node)
-        Future<Void> pinged = everyNode(node -> node.send(Request.cmd(Command.PING)).mapEmpty());
-        within(pinged).onComplete(ar -> {
+        if (isCluster() && cluster != null) {
+            pingCluster(gen, cluster, cmd).onComplete(ar -> pingInFlight = false);
+            return;
+        }
+        long answersBefore = answers;
+        within(cmd.send(Request.cmd(Command.PING))).onComplete(ar -> {
             pingInFlight = false;
             if (ar.failed() && answers == answersBefore) {
                 lost(gen, "no answer to PING within " + COMMAND_TIMEOUT_MS + " ms (" + ar.cause().getMessage() + ")");
             }
         });
     }
+
+    /**
+     * A cluster: each master on Flock's own connection to it, judged by what that master alone was heard saying (one
+     * master that hangs while the others carry traffic is still found); and every {@link #TOPOLOGY_CHECK_PINGS}
+     * pings, {@code CLUSTER SLOTS}: a changed set of masters (one added, a manual failover) is followed by a
+     * reconnect, so that sweeps, views and expired-key events cover every master.
+     */
+    private Future<Void> pingCluster(int gen, ClusterNodes nodes, RedisConnection routed) {
+        List<Future<Void>> all = new ArrayList<>();
+        for (ClusterNodes.Node n : nodes.nodes()) {
+            long heardBefore = n.heard();
+            all.add(within(n.commands().send(Request.cmd(Command.PING))).<Void>mapEmpty().onFailure(err -> {
+                if (n.heard() == heardBefore) {
+                    lost(gen, "no answer to PING from " + n.address() + " within " + COMMAND_TIMEOUT_MS + " ms (" + err.getMessage() + ")");
+                }
+            }));
+        }
+        if (++pings % TOPOLOGY_CHECK_PINGS == 0) {
+            all.add(within(routed.send(Request.cmd(Command.CLUSTER).arg("SLOTS"))).<Void>map(r -> {
+                java.util.Set<String> now = ClusterNodes.masters(r, url.host()).keySet();
+                if (!now.isEmpty() && !now.equals(java.util.Set.copyOf(nodes.addresses()))) {
+                    lost(gen, "the cluster's masters changed (now " + String.join(", ", now) + ")");
+                }
+                return null;
+            }));
+        }
+        return Future.join(all).mapEmpty();
+    }
+
+    /** A cluster's masters are compared with {@code CLUSTER SLOTS} every this many pings (5 s). */
+    static final int TOPOLOGY_CHECK_PINGS = 5;
+    private long pings;
 
     /** Called on the bridge's loop when a connection fails or closes. */
     private void lost(int gen, String why) {
@@ -713,8 +796,7 @@ public final class RedisLink {
         boolean was = connected;
         connected = false;
         commands = null;
-        subscriber = null;
-        cluster = null;
+        subscriber = null; // the cluster's nodes are closed (and forgotten) by closeClients below
         reason = "Redis connection lost: " + why;
         metrics.redisConnected(false);
         if (was) {
@@ -803,6 +885,9 @@ public final class RedisLink {
             metrics.redisCommand(System.nanoTime() - start);
             if (ar.succeeded()) {
                 answers++;
+            } else if (isCluster() && unreachable(ar.cause())) {
+                metrics.redisError("command");
+                lostFromAnyLoop(gen, "the routed cluster connection cannot reach a master (" + ar.cause().getMessage() + ")");
             } else if (isReadOnly(ar.cause())) {
                 metrics.redisError("command");
                 demoted(gen);
@@ -871,9 +956,13 @@ public final class RedisLink {
                     if (index < 0 || index >= batch.size() || moved < 0) {
                         continue;
                     }
-                    if (!nodes.moved(line.substring(moved))) {
+                    ClusterNodes.Moved what = nodes.moved(line.substring(moved));
+                    if (what == ClusterNodes.Moved.UNKNOWN) {
                         lost(gen, "a slot moved to a master this instance does not know (" + line.substring(moved) + ")");
                         return Future.failedFuture(err);
+                    }
+                    if (what == ClusterNodes.Moved.CHANGED) { // the slot's channels are still subscribed at the old owner
+                        slotMoved.accept(slotOf(line.substring(moved)));
                     }
                     again.add(routed.send(batch.get(index)).mapEmpty());
                 }
@@ -906,13 +995,24 @@ public final class RedisLink {
      * the reconnect finds the new primary. On the bridge's loop, where {@link #lost} must run.
      */
     private void demoted(int gen) {
+        lostFromAnyLoop(gen, "Redis answered READONLY: the primary became a replica (a failover)");
+    }
+
+    /** {@link #lost}, run on the bridge's loop whichever loop calls. */
+    private void lostFromAnyLoop(int gen, String why) {
         Context bridge = this.context;
-        Runnable lose = () -> lost(gen, "Redis answered READONLY: the primary became a replica (a failover)");
+        Runnable lose = () -> lost(gen, why);
         if (bridge == null || Vertx.currentContext() == bridge) {
             lose.run();
         } else {
             bridge.runOnContext(v -> lose.run());
         }
+    }
+
+    /** The routed cluster client's words for a pooled connection that is gone. */
+    private static boolean unreachable(Throwable err) {
+        String m = err == null ? null : err.getMessage();
+        return m != null && (m.startsWith("Connection is closed") || m.startsWith("Failed obtaining connection"));
     }
 
     private static boolean isReadOnly(Throwable err) {

@@ -49,7 +49,7 @@ record Scripts(KeyLayout layout, Script admit, Script admitFirst, Script remove,
         return of(KeyLayout.ORIGINAL, events, maxPending);
     }
 
-    /** As {@link #recording}, in {@code layout} (the cluster layout records no events: its config refuses webhooks). */
+    /** As {@link #recording}, in {@code layout} (a cluster's scripts record each event in the room's own stream). */
     static Scripts of(KeyLayout layout, Set<WebhookEventType> events, int maxPending) {
         String hooks = events.stream().map(t -> "['" + t.wire() + "']=true").sorted().collect(Collectors.joining(", "));
         String header = layout.scriptHeader() + "local HOOKS, HOOK_MAX = {" + hooks + "}, " + Math.max(1, maxPending) + "\n";

@@ -19,41 +19,64 @@ import java.util.Map;
  * outbox {@code flock:{webhooks}} (another slot), which {@link RedisOutbox} delivers from as on one Redis.
  *
  * <p>A move is three steps: read the room stream's oldest entries, append them to the outbox with one script that
- * numbers them and remembers each moved entry for {@link #MOVED_TTL_MS} (a marker key in the outbox's slot, so a
- * second move of the same entry appends nothing), then delete them from the room stream. The instance that took a
- * decision moves its room's events right after it; a crash between the steps leaves entries in the room stream, which
- * {@link #tick} finds (a SCAN step on every master per sweep interval) and moves; the markers keep that exactly-once.
- * Each move takes the room stream from its start, so events leave a room in the order its scripts recorded them.
+ * numbers them and remembers the last moved entry's id of that room stream for {@link #MOVED_TTL_MS} (one key per room
+ * stream, in the outbox's slot: an entry at or before it is never appended again), then delete them from the room
+ * stream (and the stream once empty). The instance that took a decision moves its room's events right after it; a
+ * crash between the steps leaves entries in the room stream, which {@link #tick} finds (a SCAN step on every master per
+ * sweep interval) and moves; the remembered id keeps that exactly-once. Each move takes the room stream from its start,
+ * so events leave a room in the order its scripts recorded them (stream ids grow with the node's clock, also across a
+ * stream deleted and written again).
  */
 final class WebhookRelay {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebhookRelay.class);
     /** Entries moved per read; a longer stream is moved in several. */
     static final int BATCH = 100;
-    /** How long a moved entry is remembered: far longer than a crash takes to be swept up ({@link #tick}). */
-    static final long MOVED_TTL_MS = 600_000;
+    /** How long a room stream's last moved id is remembered (renewed by every move): a day, far longer than a sweep. */
+    static final long MOVED_TTL_MS = 86_400_000;
     private static final String PATTERN = "flock:{*}:webhooks";
 
     /**
-     * KEYS[1] the outbox, KEYS[2] its sequence; ARGV[1] the outbox's MAXLEN, ARGV[2] the marker TTL (ms), ARGV[3] the
-     * room stream's key; then per entry: its id in the room stream, the number of its field values, the fields.
-     * Returns the number of entries appended.
+     * KEYS[1] the outbox, KEYS[2] its sequence, KEYS[3] the room stream's last moved id; ARGV[1] the outbox's MAXLEN,
+     * ARGV[2] how long the last moved id is kept (ms); then per entry, oldest first: its id in the room stream, the
+     * number of its field values, the fields. Appends the entries after the last moved id; returns how many.
      */
     private static final String APPEND = """
-            local appended, i = 0, 4
+            local function after(a, b)
+              if not b then return true end
+              local am, as = string.match(a, '^(%d+)-(%d+)$')
+              local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+              am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+              return am > bm or (am == bm and as > bs)
+            end
+            local last = redis.call('GET', KEYS[3])
+            local appended, i = 0, 3
             while i <= #ARGV do
               local id, n = ARGV[i], tonumber(ARGV[i + 1])
               local f = {}
               for k = i + 2, i + 1 + n do f[#f + 1] = ARGV[k] end
               i = i + 2 + n
-              if redis.call('SET', KEYS[1] .. ':moved:' .. ARGV[3] .. ':' .. id, '1', 'NX', 'PX', ARGV[2]) then
+              if after(id, last) then
                 f[#f + 1] = 'n'
                 f[#f + 1] = tostring(redis.call('INCR', KEYS[2]))
                 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', unpack(f))
                 appended = appended + 1
+                last = id
               end
             end
+            if last then
+              redis.call('SET', KEYS[3], last, 'PX', ARGV[2])
+            end
             return appended
+            """;
+
+    /** KEYS[1] a room stream; ARGV the moved ids. Deletes them, and the stream once nothing is left in it. */
+    private static final String DELETE = """
+            redis.call('XDEL', KEYS[1], unpack(ARGV))
+            if redis.call('XLEN', KEYS[1]) == 0 then
+              redis.call('DEL', KEYS[1])
+            end
+            return 0
             """;
 
     private final RedisLink link;
@@ -91,8 +114,8 @@ final class WebhookRelay {
             if (r == null || r.size() == 0) {
                 return Future.succeededFuture();
             }
-            Request append = Request.cmd(Command.EVAL).arg(APPEND).arg(2).arg(layout.webhooks()).arg(layout.webhooks() + ":seq")
-                    .arg(maxPending).arg(MOVED_TTL_MS).arg(roomStream);
+            Request append = Request.cmd(Command.EVAL).arg(APPEND).arg(3).arg(layout.webhooks()).arg(layout.webhooks() + ":seq")
+                    .arg(movedKey(roomStream)).arg(maxPending).arg(MOVED_TTL_MS);
             List<String> ids = new ArrayList<>(r.size());
             for (Response entry : r) {
                 String id = entry.get(0).toString();
@@ -105,12 +128,17 @@ final class WebhookRelay {
                     }
                 }
             }
-            Request delete = Request.cmd(Command.XDEL).arg(roomStream);
+            Request delete = Request.cmd(Command.EVAL).arg(DELETE).arg(1).arg(roomStream);
             ids.forEach(delete::arg);
             int read = ids.size();
             return link.send(append).compose(v -> link.send(delete)).compose(v -> read == BATCH && rounds > 1
                     ? move(roomStream, rounds - 1) : Future.succeededFuture());
         });
+    }
+
+    /** Where a room stream's last moved id is kept: {@code flock:{webhooks}:moved:<room stream>}, the outbox's slot. */
+    String movedKey(String roomStream) {
+        return layout.webhooks() + ":moved:" + roomStream;
     }
 
     /** One SCAN step on every master for room streams an interrupted move left, and moves what they hold. */
