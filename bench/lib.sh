@@ -86,3 +86,119 @@ start_sentinels() {
   echo "the sentinels did not get ready within 30 s" >&2
   exit 1
 }
+
+# start_cluster dir replicas [node-timeout-ms]: a Redis Cluster of 3 masters, each with `replicas` (0 or 1) replicas,
+# from redis-server processes on free loopback ports (client and cluster-bus port per node: --cluster-port, since a
+# free ephemeral port may have no room for port + 10000), created by redis-cli --cluster create as
+# src/test/java/dev/flock/support/ClusterSet.java does. node-timeout: 15000 (Redis' default, what an operator runs)
+# unless given; the failover benchmark gives 1000 so the replica takes over within seconds. Waits (30 s at most)
+# until every node reports cluster_state:ok with all slots and all nodes known and, with replicas, every master has
+# its replica online. Sets CLUSTER_URL (redis-cluster://<the masters>), MASTER_PORTS and MASTER_PIDS (aligned),
+# REPLICA_PORTS and REPLICA_PIDS (aligned with the masters: REPLICA_PORTS[i] replicates MASTER_PORTS[i]); every pid
+# is added to PIDS.
+start_cluster() {
+  local dir=$1 replicas=$2 timeout_ms=${3:-15000}
+  [[ "$replicas" == 0 || "$replicas" == 1 ]] || { echo "start_cluster: replicas must be 0 or 1" >&2; exit 2; }
+  local nodes=$((3 * (1 + replicas))) ports=() used=" " port bus
+  # two ports per node, all distinct: free_port may hand out a port twice once the probe socket is closed
+  for _ in $(seq 200); do
+    [ ${#ports[@]} -eq $((2 * nodes)) ] && break
+    port=$(free_port)
+    [[ "$used" == *" $port "* ]] && continue
+    used="$used$port "; ports+=("$port")
+  done
+  [ ${#ports[@]} -eq $((2 * nodes)) ] || { echo "start_cluster: cannot find $((2 * nodes)) distinct free ports" >&2; exit 1; }
+  local node_ports=() node_pids=() i
+  for ((i = 0; i < nodes; i++)); do
+    port=${ports[2 * i]}; bus=${ports[2 * i + 1]}
+    # repl-diskless-sync-delay 0: a replica's full sync starts at once, not 5 s later waiting for more replicas
+    redis-server --port "$port" --cluster-port "$bus" --bind 127.0.0.1 --protected-mode no \
+      --save '' --appendonly no --notify-keyspace-events Ex --dir "$dir" --dbfilename "dump-$port.rdb" \
+      --repl-diskless-sync-delay 0 --cluster-enabled yes --cluster-config-file "nodes-$port.conf" \
+      --cluster-node-timeout "$timeout_ms" >"$dir/node-$port.log" 2>&1 &
+    node_pids+=("$!"); PIDS+=("$!"); node_ports+=("$port")
+  done
+  for ((i = 0; i < nodes; i++)); do
+    wait_port "${node_ports[i]}" "${node_pids[i]}" "cluster node ${node_ports[i]}" "$dir/node-${node_ports[i]}.log"
+  done
+  local hosts=() p
+  for p in "${node_ports[@]}"; do hosts+=("127.0.0.1:$p"); done
+  if ! timeout 60 redis-cli --cluster create "${hosts[@]}" --cluster-replicas "$replicas" --cluster-yes \
+      </dev/null >"$dir/cluster-create.log" 2>&1 || ! grep -q 'All 16384 slots covered' "$dir/cluster-create.log"; then
+    echo "redis-cli --cluster create failed:" >&2; cat "$dir/cluster-create.log" >&2; exit 1
+  fi
+  local ok info repl
+  for _ in $(seq 300); do
+    ok=1
+    for p in "${node_ports[@]}"; do
+      info=$(redis-cli -p "$p" CLUSTER INFO 2>/dev/null | tr -d '\r')
+      [[ "$info" == *"cluster_state:ok"* && "$info" == *"cluster_slots_assigned:16384"* \
+        && "$info" == *"cluster_known_nodes:$nodes"* ]] || { ok=0; break; }
+      repl=$(redis-cli -p "$p" INFO replication 2>/dev/null | tr -d '\r')
+      if [[ "$repl" == *"role:master"* ]]; then
+        [ "$replicas" = 0 ] || [[ "$repl" == *"connected_slaves:1"* && "$repl" == *"state=online"* ]] || { ok=0; break; }
+      else
+        [[ "$repl" == *"master_link_status:up"* ]] || { ok=0; break; }
+      fi
+    done
+    [ $ok = 1 ] && break
+    sleep 0.1
+  done
+  [ $ok = 1 ] || { echo "the cluster did not get ready within 30 s (logs in $dir)" >&2; exit 1; }
+  # which node became what: by each node's own ROLE-like view, not by redis-cli's choice of order
+  MASTER_PORTS=(); MASTER_PIDS=(); REPLICA_PORTS=(); REPLICA_PIDS=()
+  local rports=() rpids=() rof=() mport
+  for ((i = 0; i < nodes; i++)); do
+    repl=$(redis-cli -p "${node_ports[i]}" INFO replication | tr -d '\r')
+    if [[ "$repl" == *"role:master"* ]]; then
+      MASTER_PORTS+=("${node_ports[i]}"); MASTER_PIDS+=("${node_pids[i]}")
+    else
+      mport=$(sed -n 's/^master_port://p' <<<"$repl")
+      rports+=("${node_ports[i]}"); rpids+=("${node_pids[i]}"); rof+=("$mport")
+    fi
+  done
+  [ ${#MASTER_PORTS[@]} -eq 3 ] || { echo "start_cluster: expected 3 masters, found ${MASTER_PORTS[*]}" >&2; exit 1; }
+  for mport in "${MASTER_PORTS[@]}"; do
+    for ((i = 0; i < ${#rports[@]}; i++)); do
+      [ "${rof[i]}" = "$mport" ] && { REPLICA_PORTS+=("${rports[i]}"); REPLICA_PIDS+=("${rpids[i]}"); }
+    done
+  done
+  [ ${#REPLICA_PORTS[@]} -eq $((3 * replicas)) ] || { echo "start_cluster: replicas not one per master" >&2; exit 1; }
+  CLUSTER_URL="redis-cluster://127.0.0.1:${MASTER_PORTS[0]},127.0.0.1:${MASTER_PORTS[1]},127.0.0.1:${MASTER_PORTS[2]}"
+  export CLUSTER_URL
+  return 0
+}
+
+# room_owners node-port room-id...: for each room, one line with the client port of the master that owns the slot
+# of flock:{<room>}:members (Flock's cluster layout keeps every key and the channel of a room in that one slot),
+# from CLUSTER NODES of the node on node-port. Room ids with ':', '%', '{' or '}' (which Flock escapes in the tag)
+# are not handled: the benchmarks' room ids have none.
+room_owners() {
+  local nodes; nodes=$(redis-cli -p "$1" CLUSTER NODES | tr -d '\r'); shift
+  python3 - "$nodes" "$@" <<'PY'
+import sys
+
+def crc16(data):  # CRC16-XMODEM, Redis Cluster's key hash (as bench/cluster-pubsub.py)
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+ranges = []  # (lo, hi, port) of the live masters
+for line in sys.argv[1].splitlines():
+    f = line.split()
+    if len(f) < 8 or 'master' not in f[2].split(',') or 'fail' in f[2].split(','):
+        continue
+    port = int(f[1].split('@')[0].rsplit(':', 1)[1])
+    for s in f[8:]:
+        if s.startswith('['):  # a slot being migrated or imported
+            continue
+        lo, _, hi = s.partition('-')
+        ranges.append((int(lo), int(hi or lo), port))
+for room in sys.argv[2:]:
+    slot = crc16(room.encode()) % 16384  # the hash tag {<room>} is hashed alone
+    print(next(p for lo, hi, p in ranges if lo <= slot <= hi))
+PY
+}

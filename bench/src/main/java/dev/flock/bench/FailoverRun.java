@@ -28,6 +28,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * a new primary. A room is back when its receiver gets a move that was sent after the kill. Reports, over the rooms,
  * the median and the slowest time from the kill until the room was back, the sentinels' promotion time, and Flock's
  * own part (back minus promoted). Loopback only; every wait is bounded by {@code --timeout}.
+ *
+ * <p>Redis Cluster: {@code --replica host:port} instead of {@code --sentinel} names the replica of the master that
+ * {@code --kill-pid} kills; it is promoted when its {@code ROLE} says {@code master} (polled every 10 ms). The
+ * per-room times ({@code backByRoomS}, room i at index i, null for a room that never came back) let the script tell
+ * the dead master's rooms from the others.
  */
 final class FailoverRun {
 
@@ -37,8 +42,11 @@ final class FailoverRun {
     private final int intervalMs;
     private final double steadyS;
     private final long killPid;
-    private final String sentinelHost;
-    private final int sentinelPort;
+    /** The sentinel, or (cluster) the replica, polled for the promotion. */
+    private final String probeHost;
+    private final int probePort;
+    /** True: the probe is a cluster replica's ROLE; false: a sentinel's GET-MASTER-ADDR-BY-NAME. */
+    private final boolean replicaProbe;
     private final String master;
     private final double timeoutS;
     private final String label;
@@ -53,17 +61,18 @@ final class FailoverRun {
     private Vertx vertx;
     private WebSocketClient client;
 
-    private FailoverRun(List<URI> urls, int rooms, int intervalMs, double steadyS, long killPid, String sentinel,
-                        String master, double timeoutS, String label) {
+    private FailoverRun(List<URI> urls, int rooms, int intervalMs, double steadyS, long killPid, String probe,
+                        boolean replicaProbe, String master, double timeoutS, String label) {
         this.a = urls.get(0);
         this.b = urls.get(1);
         this.rooms = rooms;
         this.intervalMs = intervalMs;
         this.steadyS = steadyS;
         this.killPid = killPid;
-        int colon = sentinel.lastIndexOf(':');
-        this.sentinelHost = sentinel.substring(0, colon);
-        this.sentinelPort = Integer.parseInt(sentinel.substring(colon + 1));
+        int colon = probe.lastIndexOf(':');
+        this.probeHost = probe.substring(0, colon);
+        this.probePort = Integer.parseInt(probe.substring(colon + 1));
+        this.replicaProbe = replicaProbe;
         this.master = master;
         this.timeoutS = timeoutS;
         this.label = label;
@@ -83,16 +92,21 @@ final class FailoverRun {
         double steady = args.doubleOpt("--steady-s", 3);
         long pid = Long.parseLong(args.opt("--kill-pid", "0"));
         String sentinel = args.opt("--sentinel", "");
+        String replica = args.opt("--replica", "");
         String master = args.opt("--master", "mymaster");
         double timeout = args.doubleOpt("--timeout", 60);
         String label = args.opt("--label", "");
         args.rejectUnknown();
+        String probe = sentinel.isEmpty() ? replica : sentinel;
         if (urls.size() != 2 || rooms < 1 || rooms > 2000 || interval < 5 || steady <= 0 || pid <= 0
-                || !sentinel.matches("127\\.0\\.0\\.1:\\d{1,5}") || timeout <= 0 || timeout > 600) {
+                || sentinel.isEmpty() == replica.isEmpty() || !probe.matches("127\\.0\\.0\\.1:\\d{1,5}")
+                || timeout <= 0 || timeout > 600) {
             throw Args.fail("--url a,b (two instances), 1 <= --rooms <= 2000, --interval-ms >= 5, --steady-s > 0,"
-                    + " --kill-pid <primary's pid>, --sentinel 127.0.0.1:<port>, 0 < --timeout <= 600");
+                    + " --kill-pid <primary's pid>, --sentinel 127.0.0.1:<port> or (cluster) --replica 127.0.0.1:<port>"
+                    + " of the killed master's replica, 0 < --timeout <= 600");
         }
-        return new FailoverRun(urls, rooms, interval, steady, pid, sentinel, master, timeout, label).run();
+        return new FailoverRun(urls, rooms, interval, steady, pid, probe, !replica.isEmpty(), master, timeout, label)
+                .run();
     }
 
     /** One room's sender (on a) and receiver (on b). Runs on its event loop only. */
@@ -208,11 +222,13 @@ final class FailoverRun {
             Thread.sleep(10);
         }
         List<Double> times = new ArrayList<>(rooms);
+        List<Double> byRoom = new ArrayList<>(rooms);
         for (int i = 0; i < rooms; i++) {
             long t = backNanos.get(i);
             if (t > 0) {
                 times.add((t - killNanos) / 1e9);
             }
+            byRoom.add(t > 0 ? Math.round((t - killNanos) / 1e6) / 1000.0 : null);
         }
         times.sort(Double::compare);
         double median = times.isEmpty() ? Double.NaN : times.get(times.size() / 2);
@@ -221,16 +237,44 @@ final class FailoverRun {
         Report r = new Report();
         r.put("mode", "failover").put("label", label).put("rooms", rooms).put("roomsBack", times.size())
                 .put("backMedianS", median).put("backSlowestS", slowest).put("promotedS", promoted)
-                .put("flockPartS", slowest - promoted);
-        r.line("%s%d of %d rooms back: median %.2f s, slowest %.2f s after the kill; sentinels promoted at %.2f s;"
-                + " Flock's part %.2f s", tag(), times.size(), rooms, median, slowest, promoted, slowest - promoted);
+                .put("flockPartS", slowest - promoted).put("promotedBy", replicaProbe ? "replica ROLE" : "sentinels")
+                .put("backByRoomS", byRoom);
+        r.line("%s%d of %d rooms back: median %.2f s, slowest %.2f s after the kill; %s promoted at %.2f s;"
+                + " Flock's part %.2f s", tag(), times.size(), rooms, median, slowest,
+                replicaProbe ? "the replica (ROLE)" : "sentinels", promoted, slowest - promoted);
         r.print();
         return times.size() == rooms ? 0 : 1;
     }
 
-    /** {@code ip:port} of the primary the sentinel names now, or null when it does not answer. */
+    /**
+     * Who is primary now: {@code ip:port} the sentinel names; or (cluster) the replica's own role, {@code slave}
+     * until it won the election and {@code master} after. Null when the probe does not answer.
+     */
     private String primary() {
-        try (Socket s = new Socket(sentinelHost, sentinelPort)) {
+        return replicaProbe ? replicaRole() : sentinelPrimary();
+    }
+
+    /** The first element of {@code ROLE} on the replica: {@code slave} (or {@code master} once promoted). */
+    private String replicaRole() {
+        try (Socket s = new Socket(probeHost, probePort)) {
+            s.setSoTimeout(1000);
+            OutputStream out = s.getOutputStream();
+            out.write("*1\r\n$4\r\nROLE\r\n".getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            if (!line(in).startsWith("*")) {
+                return null;
+            }
+            line(in); // $len
+            return line(in);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** {@code ip:port} of the primary the sentinel names now, or null when it does not answer. */
+    private String sentinelPrimary() {
+        try (Socket s = new Socket(probeHost, probePort)) {
             s.setSoTimeout(1000);
             OutputStream out = s.getOutputStream();
             byte[] name = master.getBytes(StandardCharsets.UTF_8);

@@ -187,10 +187,12 @@ public final class LoadGen {
 
         sleepUntil(windowStart);
         ProcWatch.Sample server0 = watch.server();
+        double[] byPid0 = watch.cpuByPid();
         ProcWatch.Sample self0 = watch.self();
         double machine0 = ProcWatch.machineBusySeconds();
         sleepUntil(end);
         ProcWatch.Sample server1 = watch.server();
+        double[] byPid1 = watch.cpuByPid();
         ProcWatch.Sample self1 = watch.self();
         double machine1 = ProcWatch.machineBusySeconds();
         WorkerStats s = drain();
@@ -220,6 +222,7 @@ public final class LoadGen {
         heartbeatFigures(r, s);
         errorFigures(r, s);
         cpuFigures(r, watch, serverBefore, server0, server1, self0, self1, window, s.windowDeliveries);
+        perPidFigures(r, byPid0, byPid1);
         otherLoadFigures(r, machine1 - machine0, (server1.cpuSeconds() - server0.cpuSeconds())
             + (self1.cpuSeconds() - self0.cpuSeconds()), window);
         r.print();
@@ -304,6 +307,24 @@ public final class LoadGen {
             .put("generatorCpuSPerMillionDeliveries", genCpu * perMillion);
         r.line("generator CPU %.2f s in window (%.2f cores) = %.2f CPU-s per million deliveries",
             genCpu, genCpu / window, genCpu * perMillion);
+    }
+
+    /**
+     * Each --server-pid's CPU seconds in the window, in the order given: the scripts split the sum into the instances
+     * and each Redis process (e.g. every master of a cluster) without sampling /proc themselves at other instants.
+     */
+    private void perPidFigures(Report r, double[] before, double[] after) {
+        if (before.length == 0) {
+            return;
+        }
+        List<Double> cpu = new ArrayList<>(before.length);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < before.length; i++) {
+            double d = after[i] - before[i];
+            cpu.add(Math.round(d * 1000.0) / 1000.0);
+            text.append(i == 0 ? "" : ", ").append(cfg.serverPids().get(i)).append(String.format(" %.2f s", d));
+        }
+        r.put("serverCpuSByPid", cpu).line("server    CPU by pid in window: %s", text);
     }
 
     /** What the rest of the machine used during the window: a large figure means a noisy, less comparable run. */

@@ -58,6 +58,15 @@ final class ProcWatch implements AutoCloseable {
         return new Sample(cpu, rss);
     }
 
+    /** CPU seconds of each watched pid, in --server-pid order (a gone pid reads as zero). */
+    double[] cpuByPid() {
+        double[] out = new double[serverPids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = read(serverPids.get(i)).cpuSeconds();
+        }
+        return out;
+    }
+
     Sample self() {
         return read("self");
     }
