@@ -48,6 +48,12 @@ public final class RedisLink {
      * seconds, and asking them is cheap, so Flock asks again at least this often (issue 23).
      */
     static final long SENTINEL_BACKOFF_MAX_MS = 1000;
+    /**
+     * A cluster that lost a master is whole again the moment its replica is promoted, and nothing announces that
+     * (Sentinel has {@code +switch-master}): Flock asks this often, each failed attempt being a refused connect and
+     * a {@code CLUSTER SLOTS} (issue 23).
+     */
+    static final long CLUSTER_BACKOFF_MAX_MS = 250;
     static final long COMMAND_TIMEOUT_MS = 3000;
     /**
      * A Redis that keeps its sockets open but answers nothing (stopped, swapping, paused) fails no connection:
@@ -839,7 +845,11 @@ public final class RedisLink {
             return;
         }
         // a Sentinel or a cluster that lost a primary is usually mid-failover, and finishes it within seconds
-        long max = url.kind() == RedisUrl.Kind.SINGLE ? BACKOFF_MAX_MS : SENTINEL_BACKOFF_MAX_MS;
+        long max = switch (url.kind()) {
+            case SINGLE -> BACKOFF_MAX_MS;
+            case SENTINEL -> SENTINEL_BACKOFF_MAX_MS;
+            case CLUSTER -> CLUSTER_BACKOFF_MAX_MS;
+        };
         long delay = Math.min(max, BACKOFF_MIN_MS << Math.min(attempt, 10));
         delay = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
         attempt++;
