@@ -3,23 +3,20 @@ package dev.flock.redis;
 import dev.flock.FlockServer;
 import dev.flock.support.ClusterSet;
 import dev.flock.support.Fleet;
-import dev.flock.support.TestServers;
 import dev.flock.support.WsClient;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.flock.support.WsClient.is;
+import static dev.flock.support.WsClient.userIds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -31,62 +28,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClusterModeTest {
 
     private static final KeyLayout KEYS = KeyLayout.CLUSTER;
-    private final List<Vertx> vertxes = new ArrayList<>();
-    private final List<FlockServer> servers = new ArrayList<>();
-    private final List<WsClient> clients = new ArrayList<>();
     private ClusterSet cluster;
-    private Vertx clientVertx;
+    private Fleet fleet;
 
     @BeforeEach
     void setUp() {
-        clientVertx = Vertx.vertx();
         cluster = ClusterSet.start();
+        fleet = new Fleet(cluster.url());
     }
 
     @AfterEach
     void tearDown() {
-        clients.forEach(WsClient::close);
-        for (FlockServer s : servers) {
-            try {
-                WsClient.await(s.stop(true));
-            } catch (RuntimeException ignored) {
-                // stopped by the test already
-            }
-        }
-        vertxes.forEach(v -> WsClient.await(v.close()));
-        WsClient.await(clientVertx.close());
+        fleet.close();
         cluster.close();
     }
 
     private FlockServer instance(String... env) {
-        Vertx v = Vertx.vertx();
-        vertxes.add(v);
         String[] all = new String[env.length + 2];
         all[0] = "FLOCK_MAX_MESSAGES_PER_SECOND";
         all[1] = "100000";
         System.arraycopy(env, 0, all, 2, env.length);
-        FlockServer s = TestServers.startOnRedis(v, cluster.url(), all);
-        servers.add(s);
-        return s;
+        return fleet.instance(all);
     }
 
     private WsClient client(FlockServer server) {
-        WsClient c = WsClient.connect(clientVertx, server.port());
-        clients.add(c);
-        return c;
+        return fleet.client(server);
     }
 
     private static JsonObject meta(String name) {
         return new JsonObject().put("name", name);
-    }
-
-    private static List<String> userIds(JsonObject ack) {
-        List<String> ids = new ArrayList<>();
-        JsonArray users = ack.getJsonArray("users");
-        for (int i = 0; i < users.size(); i++) {
-            ids.add(users.getJsonObject(i).getString("userId"));
-        }
-        return ids;
     }
 
     /** One room id per master, found by asking the cluster which master serves each candidate's members key. */

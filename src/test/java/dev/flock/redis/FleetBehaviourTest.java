@@ -29,6 +29,7 @@ import java.util.function.Predicate;
 
 import static dev.flock.support.Fleet.awaitTrue;
 import static dev.flock.support.WsClient.is;
+import static dev.flock.support.WsClient.userIds;
 import static dev.flock.support.WsClient.type;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -128,14 +129,6 @@ abstract class FleetBehaviourTest {
         return new JsonObject().put("name", name);
     }
 
-    protected static List<String> userIds(JsonObject ack) {
-        List<String> ids = new ArrayList<>();
-        JsonArray users = ack.getJsonArray("users");
-        for (int i = 0; i < users.size(); i++) {
-            ids.add(users.getJsonObject(i).getString("userId"));
-        }
-        return ids;
-    }
 
     protected static int httpStatus(int port, String path) {
         try {

@@ -27,6 +27,7 @@ import java.util.function.Predicate;
 
 import static dev.flock.support.Fleet.awaitTrue;
 import static dev.flock.support.WsClient.is;
+import static dev.flock.support.WsClient.userIds;
 import static dev.flock.support.WsClient.type;
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -7,7 +7,6 @@ import dev.flock.support.SentinelSet;
 import dev.flock.support.TestServers;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.flock.support.WsClient.is;
+import static dev.flock.support.WsClient.userIds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -78,14 +78,6 @@ class SentinelFailoverTest {
         return new JsonObject().put("name", name);
     }
 
-    private static List<String> userIds(JsonObject ack) {
-        List<String> ids = new ArrayList<>();
-        JsonArray users = ack.getJsonArray("users");
-        for (int i = 0; i < users.size(); i++) {
-            ids.add(users.getJsonObject(i).getString("userId"));
-        }
-        return ids;
-    }
 
     private static HttpResponse<String> get(int port, String path) {
         try {

@@ -102,6 +102,16 @@ public final class WsClient implements AutoCloseable {
         return send(new JsonObject().put("type", "join").put("roomId", roomId).put("userId", userId).put("metadata", metadata));
     }
 
+    /** The user ids of a {@code join:ack}'s {@code users}, in order. */
+    public static java.util.List<String> userIds(JsonObject ack) {
+        java.util.List<String> ids = new java.util.ArrayList<>();
+        io.vertx.core.json.JsonArray users = ack.getJsonArray("users");
+        for (int k = 0; k < users.size(); k++) {
+            ids.add(users.getJsonObject(k).getString("userId"));
+        }
+        return ids;
+    }
+
     /** Joins and waits for this room's join:ack, which it returns. */
     public JsonObject joinAndAck(String roomId, String userId, JsonObject metadata) {
         int from = size();
