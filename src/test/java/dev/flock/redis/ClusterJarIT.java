@@ -43,8 +43,12 @@ class ClusterJarIT {
     void tearDown() {
         clients.forEach(WsClient::close);
         processes.forEach(JarProcess::close);
-        WsClient.await(vertx.close());
-        cluster.close();
+        if (vertx != null) {
+            WsClient.await(vertx.close());
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     private JarProcess instance() throws Exception {

@@ -39,8 +39,12 @@ class ClusterModeTest {
 
     @AfterEach
     void tearDown() {
-        fleet.close();
-        cluster.close();
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     private FlockServer instance(String... env) {

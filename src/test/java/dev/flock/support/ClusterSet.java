@@ -213,8 +213,8 @@ public final class ClusterSet implements AutoCloseable {
     }
 
     /**
-     * Every node: {@code cluster_state:ok}, all slots assigned, all six nodes known; every master with a replica
-     * online, every replica's link to its master up.
+     * Every node: {@code cluster_state:ok}, all slots assigned, all six nodes known, three masters in its view; every
+     * master with a replica online, every replica's link to its master up.
      */
     private void awaitReady() {
         Fleet.awaitTrue("every cluster node is ok, knows the others, and each master has its replica in sync",
@@ -225,6 +225,12 @@ public final class ClusterSet implements AutoCloseable {
                             String info = (String) command(n.port, "CLUSTER", "INFO");
                             if (!info.contains("cluster_state:ok") || !info.contains("cluster_slots_assigned:" + SLOTS)
                                     || !info.contains("cluster_known_nodes:" + nodes.size())) {
+                                return false;
+                            }
+                            // and every node's view names the replicas as such (gossip carries a replica's role
+                            // to the other nodes a moment after it took it)
+                            if (View.parse((String) command(n.port, "CLUSTER", "NODES")).stream().filter(View::master)
+                                    .count() != MASTERS) {
                                 return false;
                             }
                             String repl = (String) command(n.port, "INFO", "replication");
