@@ -37,6 +37,8 @@ public final class ClusterSet implements AutoCloseable {
     private final String binary;
     private final String cli;
     private final Path dir;
+    /** Null without TLS ({@link #startTls}). */
+    private final TestCertificates certs;
     private final List<Node> nodes = new ArrayList<>();
     /** The masters as created, in port order of creation: what {@link #url} names. */
     private final List<Integer> initialMasters = new ArrayList<>();
@@ -47,10 +49,13 @@ public final class ClusterSet implements AutoCloseable {
     private static final class Node {
         final int port;
         final int busPort;
+        /** The TLS client port; 0 without TLS. */
+        final int tlsPort;
         String id;
         Process process;
 
-        Node(int port, int busPort) {
+        Node(int port, int busPort, int tlsPort) {
+            this.tlsPort = tlsPort;
             this.port = port;
             this.busPort = busPort;
         }
@@ -84,7 +89,8 @@ public final class ClusterSet implements AutoCloseable {
         }
     }
 
-    private ClusterSet(String binary, String cli, Path dir) {
+    private ClusterSet(String binary, String cli, Path dir, TestCertificates certs) {
+        this.certs = certs;
         this.binary = binary;
         this.cli = cli;
         this.dir = dir;
@@ -92,6 +98,20 @@ public final class ClusterSet implements AutoCloseable {
 
     /** Three masters and three replicas, one replica per master, all 16384 slots covered. */
     public static ClusterSet start() {
+        return start(false);
+    }
+
+    /**
+     * As {@link #start()}, every node also listening with TLS ({@link TestCertificates}, a certificate for 127.0.0.1),
+     * the cluster bus and replication on TLS too: {@link #url} then lists the TLS ports ({@code rediss-cluster://}), and
+     * the nodes answer {@code CLUSTER SLOTS} with their TLS ports on a TLS connection, their plain ones on a plain one
+     * (which this class's own commands use).
+     */
+    public static ClusterSet startTls() {
+        return start(true);
+    }
+
+    private static ClusterSet start(boolean tls) {
         String binary = RedisServer.binaryOrSkip();
         String cli = findCli(binary);
         Path dir;
@@ -100,7 +120,7 @@ public final class ClusterSet implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ClusterSet set = new ClusterSet(binary, cli, dir);
+        ClusterSet set = new ClusterSet(binary, cli, dir, tls ? TestCertificates.make(dir) : null);
         try {
             set.startNodes();
             return set;
@@ -123,15 +143,16 @@ public final class ClusterSet implements AutoCloseable {
     private void startNodes() {
         Set<Integer> ports = new LinkedHashSet<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (ports.size() < MASTERS * 2 * 2) { // a client port and a bus port per node, all distinct
+        int perNode = certs == null ? 2 : 3; // a client port, a bus port (and a TLS port) per node, all distinct
+        while (ports.size() < MASTERS * 2 * perNode) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cannot find " + MASTERS * 4 + " distinct free ports");
+                throw new IllegalStateException("cannot find " + MASTERS * 2 * perNode + " distinct free ports");
             }
             ports.add(JarProcess.freePort());
         }
         Integer[] p = ports.toArray(Integer[]::new);
         for (int i = 0; i < MASTERS * 2; i++) {
-            Node node = new Node(p[2 * i], p[2 * i + 1]);
+            Node node = new Node(p[perNode * i], p[perNode * i + 1], certs == null ? 0 : p[perNode * i + 2]);
             nodes.add(node);
             launch(node);
         }
@@ -160,6 +181,11 @@ public final class ClusterSet implements AutoCloseable {
                 "--cluster-enabled", "yes", "--cluster-port", String.valueOf(node.busPort),
                 "--cluster-config-file", "nodes-" + node.port + ".conf",
                 "--cluster-node-timeout", String.valueOf(NODE_TIMEOUT_MS));
+        if (certs != null) {
+            cmd = new ArrayList<>(cmd);
+            cmd.addAll(List.of("--tls-port", String.valueOf(node.tlsPort), "--tls-cluster", "yes", "--tls-replication", "yes"));
+            cmd.addAll(List.of(certs.serverArgs()));
+        }
         try {
             node.process = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("node-" + node.port + ".log").toFile()).start();
@@ -252,11 +278,17 @@ public final class ClusterSet implements AutoCloseable {
 
     /** The URL Flock is given: the three masters the cluster was created with. */
     public String url() {
-        StringBuilder sb = new StringBuilder("redis-cluster://");
+        StringBuilder sb = new StringBuilder(certs == null ? "redis-cluster://" : "rediss-cluster://");
         for (int i = 0; i < initialMasters.size(); i++) {
-            sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(initialMasters.get(i));
+            int port = initialMasters.get(i);
+            sb.append(i == 0 ? "" : ",").append("127.0.0.1:").append(certs == null ? port : node(port).tlsPort);
         }
         return sb.toString();
+    }
+
+    /** The certificates every node uses; null without TLS. */
+    public TestCertificates certificates() {
+        return certs;
     }
 
     /** The ports of every node, killed ones included, in creation order. */
