@@ -229,7 +229,7 @@ final class ClusterNodes {
         return Future.join(clients.stream().map(Redis::close).toList()).<Void>mapEmpty().recover(err -> Future.succeededFuture());
     }
 
-    /** For tests and logs: {@code host:port} of every master. */
+    /** {@code host:port} of every master, as {@code CLUSTER SLOTS} names them (the logs, the periodic masters check). */
     List<String> addresses() {
         return nodes.stream().map(Node::address).toList();
     }

@@ -318,11 +318,6 @@ public abstract sealed class KeyLayout {
             return tag(roomId) + ROOM_WEBHOOKS;
         }
 
-        /** The room of a room's webhook stream, or null. */
-        String roomOfWebhooksKey(String key) {
-            return between(key, ROOM_WEBHOOKS);
-        }
-
         @Override
         public Command publish() {
             return Command.SPUBLISH;

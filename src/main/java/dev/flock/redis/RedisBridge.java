@@ -41,8 +41,6 @@ public final class RedisBridge extends VerticleBase {
     private final RedisOutbox outbox;
     /** Cluster with webhooks only: see {@link WebhookRelay}. */
     private final WebhookRelay relay;
-    private final Clock clock;
-    private final long sweepIntervalMs;
 
     public RedisBridge(FlockConfig config, FlockMetrics metrics, String instanceId, Clock clock) {
         this.link = new RedisLink(config, metrics);
@@ -60,12 +58,11 @@ public final class RedisBridge extends VerticleBase {
                 instanceId);
         this.admin = new AdminChannel(link, broker, instanceId);
         this.store = new FailoverPresenceStore(presence, link::connected, clock, config);
-        this.relay = link.isCluster() && outbox != null ? new WebhookRelay(link, config.webhooks().maxPending()) : null;
+        this.relay = link.isCluster() && outbox != null
+                ? new WebhookRelay(link, config.webhooks().maxPending(), clock, config.redisSweepIntervalMs()) : null;
         if (relay != null) {
             presence.relayEvents(relay);
         }
-        this.clock = clock;
-        this.sweepIntervalMs = config.redisSweepIntervalMs();
     }
 
     /** Where room events and housekeeping reports go; before the bridge is deployed. */
@@ -80,7 +77,7 @@ public final class RedisBridge extends VerticleBase {
         broker.attach(vertx, context);
         housekeeping.start();
         if (relay != null) {
-            relay.start(clock, sweepIntervalMs);
+            relay.start();
         }
         return link.start(vertx);
     }
@@ -88,7 +85,7 @@ public final class RedisBridge extends VerticleBase {
     @Override
     public Future<?> stop() {
         if (relay != null) {
-            relay.stop(clock);
+            relay.stop();
         }
         return housekeeping.stop().eventually(link::stop);
     }

@@ -245,12 +245,14 @@ public final class RedisBroker implements RoomBroker {
                 return;
             }
             String channel = r.get(1).toString();
-            Consumer<Buffer> listener = fixed.get(channel);
-            String roomId = listener == null ? layout.roomOfChannel(channel) : null;
+            String roomId = layout.roomOfChannel(channel); // room channels first: nearly every message is one
             if (roomId != null) {
                 onRoomEvent(roomId, payload.getBytes());
-            } else if (listener != null) {
-                listener.accept(payload);
+            } else {
+                Consumer<Buffer> listener = fixed.get(channel);
+                if (listener != null) {
+                    listener.accept(payload);
+                }
             }
             return;
         }

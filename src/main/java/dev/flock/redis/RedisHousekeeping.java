@@ -51,7 +51,7 @@ final class RedisHousekeeping {
         this.clock = clock;
         this.instanceId = instanceId;
         this.startedAt = clock.millis();
-        this.expiredChannel = "__keyevent@" + link.db() + "__:expired";
+        this.expiredChannel = RedisLink.KEYSPACE_PREFIX + link.db() + "__:expired";
         if (config.redisKeyspaceEvents()) {
             link.addNodeStep(this::configureKeyspaceEvents); // per node: a cluster's events are each master's own
             broker.listen(expiredChannel, this::onExpired);

@@ -69,7 +69,7 @@ public final class RedisLink {
     }
 
     /**
-     * Something every Redis node needs on every (re)connect, before the other steps: one Redis' command connection, or
+     * Something every Redis node needs on every (re)connect, after the set-up steps: one Redis' command connection, or
      * each cluster master's own (CONFIG SET and the script cache are per node).
      */
     interface NodeStep {
@@ -242,9 +242,9 @@ public final class RedisLink {
      * Subscribes channels; the confirmations arrive as pushes ({@code subscribe}, or {@code ssubscribe} for a sharded
      * channel). One Redis: one SUBSCRIBE on the subscriber connection. A cluster: each room or admin channel with
      * SSUBSCRIBE on its slot's master (one command per channel: a command naming channels of several slots is
-     * refused), following a MOVED there; the expired-key channel with SUBSCRIBE on every master (its events are per
-     * node). Fails when a channel's slot has moved to a master this link does not know: the link is then lost, and
-     * its reconnect subscribes everything again.
+     * refused); the expired-key channel with SUBSCRIBE on every master (its events are per node). A refusal (MOVED,
+     * ASK) arrives later as a push ({@link #onClusterPush}); a slot without a master fails the subscribe and loses the
+     * link, whose reconnect subscribes everything again.
      */
     Future<Void> subscribe(List<String> channels) {
         if (channels.isEmpty()) {
@@ -374,34 +374,40 @@ public final class RedisLink {
         Set<String> out = java.util.Collections.synchronizedSet(new java.util.LinkedHashSet<>());
         Context caller = Vertx.currentContext();
         Promise<Set<String>> result = Promise.promise();
-        everyNode(node -> scanFrom(node, "0", pattern, count, out)).onComplete(ar -> {
-            Runnable done = () -> {
-                if (ar.failed()) {
-                    result.fail(ar.cause());
-                } else {
-                    synchronized (out) {
-                        result.complete(new java.util.LinkedHashSet<>(out));
-                    }
-                }
-            };
-            if (caller == null || Vertx.currentContext() == caller) { // as send(): the caller's context
-                done.run();
-            } else {
-                caller.runOnContext(v -> done.run());
-            }
-        });
+        everyNode(node -> scanFrom(node, "0", pattern, count, out)).map(v -> copy(out))
+                .onComplete(ar -> completeOn(caller, result, ar)); // as send(): on the caller's context
         return result.future();
     }
 
     private static Future<Void> scanFrom(RedisConnection node, String cursor, String pattern, int count, Set<String> out) {
+        return scanOnce(node, cursor, pattern, count, out)
+                .compose(next -> "0".equals(next) ? Future.<Void>succeededFuture() : scanFrom(node, next, pattern, count, out));
+    }
+
+    /** One SCAN call from {@code cursor}: its keys go into {@code out}; the next cursor ("0": done). */
+    private static Future<String> scanOnce(RedisConnection node, String cursor, String pattern, int count, Set<String> out) {
         return within(node.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count)))
-                .compose(r -> {
-                    String next = r.get(0).toString();
+                .map(r -> {
                     for (Response key : r.get(1)) {
                         out.add(key.toString());
                     }
-                    return "0".equals(next) ? Future.<Void>succeededFuture() : scanFrom(node, next, pattern, count, out);
+                    return r.get(0).toString();
                 });
+    }
+
+    private static Set<String> copy(Set<String> synchronizedSet) {
+        synchronized (synchronizedSet) {
+            return new java.util.LinkedHashSet<>(synchronizedSet);
+        }
+    }
+
+    /** Completes {@code result} with {@code ar} on {@code caller}'s context (at once when already there, or none). */
+    private static <T> void completeOn(Context caller, Promise<T> result, io.vertx.core.AsyncResult<T> ar) {
+        if (caller == null || Vertx.currentContext() == caller) {
+            result.handle(ar);
+        } else {
+            caller.runOnContext(v -> result.handle(ar));
+        }
     }
 
     /**
@@ -423,22 +429,14 @@ public final class RedisLink {
             return Future.failedFuture(new IllegalStateException("Redis unavailable"));
         }
         // what the healthy masters answered is kept when one fails (their cursors have moved on)
-        return Future.join(steps).transform(ar -> {
-            synchronized (out) {
-                return Future.succeededFuture(new java.util.LinkedHashSet<>(out));
-            }
-        });
+        return Future.join(steps).transform(ar -> Future.succeededFuture(copy(out)));
     }
 
     private static Future<Void> step(RedisConnection node, String address, String pattern, int count,
                                      Map<String, String> cursors, Set<String> out) {
-        String cursor = cursors.getOrDefault(address, "0");
-        return within(node.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(count)))
-                .map(r -> {
-                    cursors.put(address, r.get(0).toString());
-                    for (Response key : r.get(1)) {
-                        out.add(key.toString());
-                    }
+        return scanOnce(node, cursors.getOrDefault(address, "0"), pattern, count, out)
+                .map(next -> {
+                    cursors.put(address, next);
                     return (Void) null;
                 });
     }
@@ -621,7 +619,8 @@ public final class RedisLink {
 
     /**
      * A Redis Cluster: the Vert.x cluster client for keyed commands, and Flock's own two connections to every master
-     * ({@link ClusterNodes}). Any of them failing or closing is a lost link: the reconnect rediscovers the masters.
+     * ({@link ClusterNodes}). One of those failing or closing is a lost link (the reconnect rediscovers the masters);
+     * the routed client's own sockets are judged by its commands' failures ({@link #send}).
      */
     private Future<Void> openCluster(int gen) {
         commandClient = Redis.createClient(vertx, options);
@@ -778,8 +777,8 @@ public final class RedisLink {
         }
         if (++pings % TOPOLOGY_CHECK_PINGS == 0) {
             all.add(within(routed.send(Request.cmd(Command.CLUSTER).arg("SLOTS"))).<Void>map(r -> {
-                java.util.Set<String> now = ClusterNodes.masters(r, url.host()).keySet();
-                if (!now.isEmpty() && !now.equals(java.util.Set.copyOf(nodes.addresses()))) {
+                Set<String> now = ClusterNodes.masters(r, url.host()).keySet();
+                if (!now.isEmpty() && !now.equals(Set.copyOf(nodes.addresses()))) {
                     lost(gen, "the cluster's masters changed (now " + String.join(", ", now) + ")");
                 }
                 return null;
@@ -904,11 +903,7 @@ public final class RedisLink {
             } else if (!isNoScript(ar.cause())) { // NOSCRIPT: the script cache is empty (fresh or restarted Redis),
                 metrics.redisError("command");     // and the caller falls back to EVAL: no error
             }
-            if (caller == null || Vertx.currentContext() == caller) {
-                result.handle(ar);
-            } else {
-                caller.runOnContext(v -> result.handle(ar));
-            }
+            completeOn(caller, result, ar);
         });
         return result.future();
     }
@@ -962,17 +957,18 @@ public final class RedisLink {
                 List<Future<Void>> again = new ArrayList<>();
                 for (String line : String.valueOf(err.getMessage()).split("\\R")) {
                     int index = batch.size() == 1 ? 0 : batchIndex(line);
-                    int moved = line.indexOf("MOVED ");
-                    if (index < 0 || index >= batch.size() || moved < 0) {
+                    int at = line.indexOf("MOVED ");
+                    if (index < 0 || index >= batch.size() || at < 0) {
                         continue;
                     }
-                    ClusterNodes.Moved what = nodes.moved(line.substring(moved));
+                    String moved = line.substring(at);
+                    ClusterNodes.Moved what = nodes.moved(moved);
                     if (what == ClusterNodes.Moved.UNKNOWN) {
-                        lost(gen, "a slot moved to a master this instance does not know (" + line.substring(moved) + ")");
+                        lost(gen, "a slot moved to a master this instance does not know (" + moved + ")");
                         return Future.failedFuture(err);
                     }
                     if (what == ClusterNodes.Moved.CHANGED) { // the slot's channels are still subscribed at the old owner
-                        slotMoved.accept(slotOf(line.substring(moved)));
+                        slotMoved.accept(slotOf(moved));
                     }
                     again.add(routed.send(batch.get(index)).mapEmpty());
                 }

@@ -82,23 +82,28 @@ final class WebhookRelay {
     private final RedisLink link;
     private final KeyLayout layout;
     private final int maxPending;
+    private final Clock clock;
+    private final long sweepIntervalMs;
     /** Each master's SCAN cursor over the room streams. */
     private final Map<String, String> cursors = new HashMap<>();
     private boolean sweeping;
     private long timer = -1;
 
-    WebhookRelay(RedisLink link, int maxPending) {
+    /** {@code sweepIntervalMs} of {@code clock}: how often {@link #tick} looks for left-over room streams. */
+    WebhookRelay(RedisLink link, int maxPending, Clock clock, long sweepIntervalMs) {
         this.link = link;
         this.layout = link.layout();
         this.maxPending = Math.max(1, maxPending);
+        this.clock = clock;
+        this.sweepIntervalMs = sweepIntervalMs;
     }
 
-    /** Sweeps for left-over room streams every {@code intervalMs} of {@code clock}; on the bridge's loop. */
-    void start(Clock clock, long intervalMs) {
-        timer = clock.setPeriodic(intervalMs, id -> tick());
+    /** Starts the sweep for left-over room streams; on the bridge's loop. */
+    void start() {
+        timer = clock.setPeriodic(sweepIntervalMs, id -> tick());
     }
 
-    void stop(Clock clock) {
+    void stop() {
         if (timer >= 0) {
             clock.cancelTimer(timer);
         }
