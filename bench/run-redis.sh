@@ -16,6 +16,7 @@
 #       checked against the cluster targets). One RESULT line per mode and run: not for run-ab.sh
 #   e.g. bench/run-redis.sh -n 3 -j "-Xmx256m -XX:ActiveProcessorCount=1" -- --rooms 40 --users 10 --hz 20 --warmup 45 --duration 20
 #        bench/run-redis.sh -n 5 -m "single cluster" -- --rooms 300 --users 10 --movers 2 --hz 13.3333 --warmup 45 --duration 20
+#   Each run keeps every Redis' (every master's) INFO stats and commandstats in redis-stats-<port>.txt.
 #   env: JAR, the server (target/flock-server.jar); BENCH_JAR, LoadGen (bench/target/flock-bench.jar, built when
 #        missing); PORT_A/PORT_B, the instances' ports (free loopback ports each run when unset)
 set -euo pipefail
@@ -35,7 +36,7 @@ while getopts "n:f:j:scm:h" opt; do
     s) MODES=sentinel ;;
     c) MODES=cluster ;;
     m) MODES=$OPTARG ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -68,7 +69,7 @@ trap stop_all EXIT
 
 # one_run run mode: a fresh Redis of the mode, two fresh instances, one LoadGen fan-out; a line to redis.jsonl
 one_run() {
-  local run=$1 mode=$2 dir="$OUT/$mode$run" url redis_pids=() ha_pids=() port_a port_b
+  local run=$1 mode=$2 dir="$OUT/$mode$run" url redis_pids=() ha_pids=() port_a port_b redis_port=""
   mkdir -p "$dir"
   # free ports unless given: a fixed port may be taken on a shared machine
   port_a=${PORT_A:-$(free_port)}
@@ -80,7 +81,7 @@ one_run() {
     start_cluster "$dir" 0
     url=$CLUSTER_URL; redis_pids=("${MASTER_PIDS[@]}")
   else
-    local redis_port; redis_port=$(free_port)
+    redis_port=$(free_port)
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
       --notify-keyspace-events Ex >"$dir/redis.log" 2>&1 &
     redis_pids=("$!"); PIDS+=("$!")
@@ -117,6 +118,12 @@ one_run() {
   java -cp "$BENCH_JAR" dev.flock.bench.LoadGen fanout --url "ws://127.0.0.1:$port_a/,ws://127.0.0.1:$port_b/" \
     --server-pid "$all_pids" "${LOADGEN_OPTS[@]}" "${extra[@]}" | tee "$dir/run.log"
   local after=("$(ticks "${inst_pids[0]}")" "$(ticks "${inst_pids[1]}")" "$(sum_ticks "${redis_pids[@]}")" "0")
+  # where each Redis (each master) spent the run: calls and usec per command, and read and write events (wake-ups)
+  local stat_port stat_ports=("${redis_port:-}"); [ "$mode" = cluster ] && stat_ports=("${MASTER_PORTS[@]}")
+  for stat_port in "${stat_ports[@]}"; do
+    { redis-cli -p "$stat_port" INFO stats; redis-cli -p "$stat_port" INFO commandstats; } \
+      >"$dir/redis-stats-$stat_port.txt" 2>&1 || true
+  done
   [ ${#ha_pids[@]} -gt 0 ] && after[3]=$(sum_ticks "${ha_pids[@]}")
   local owner_ports=""; [ "$mode" = cluster ] && owner_ports=$(IFS=,; echo "${MASTER_PORTS[*]}")
   # The window's figures come from LoadGen (serverCpuSByPid: instances first, then the Redis pids); the whole-run

@@ -53,11 +53,13 @@ public final class RedisBroker implements RoomBroker {
     private final String instanceId;
     private final Envelope envelope;
     /**
-     * How long a cursor publish may wait for the next batch: half the flush interval (0: sent at once), so a move
-     * that crosses instances waits at most 1.5 intervals in all. Measured at 72k/s with 4, 8 and 16 ms: p99 21, 25
-     * and 35 ms; all three spend about a third less CPU than sending at once (docs/BENCHMARKS.md).
+     * How long a cursor publish may wait for the next batch on one Redis: half the flush interval (0: sent at once),
+     * so a move that crosses instances waits at most 1.5 intervals in all. Measured at 72k/s with 4, 8 and 16 ms: p99
+     * 21, 25 and 35 ms; all three spend about a third less CPU than sending at once (docs/BENCHMARKS.md). In a
+     * cluster see {@link #cursorHoldMs()}.
      */
     private final int publishDelayMs;
+    private final int flushIntervalMs;
     /** Rooms with a local verticle, with a reference count (a retiring and a new verticle may overlap). */
     private final Map<String, Integer> rooms = new ConcurrentHashMap<>();
     /** Channels other parts of the bridge listen to, with what to do with each message's payload. */
@@ -82,6 +84,7 @@ public final class RedisBroker implements RoomBroker {
         this.instanceId = instanceId;
         this.envelope = new Envelope(instanceId);
         this.publishDelayMs = config.flushIntervalMs() / 2;
+        this.flushIntervalMs = config.flushIntervalMs();
         link.pushHandler(this::onPush);
         link.addSetupStep((commands, subscriber) -> subscribe(channelsToSubscribe()));
         link.onConnected(() -> context.runOnContext(v -> subscribeMissed()));
@@ -331,7 +334,7 @@ public final class RedisBroker implements RoomBroker {
     }
 
     /**
-     * Cursor moves leave in one pipelined write per {@link #publishDelayMs}: Redis then wakes once per batch and
+     * Cursor moves leave in one pipelined write per {@link #cursorHoldMs()}: Redis then wakes once per batch and
      * pushes each batch to every subscriber in one write, instead of once per move (measured: a third less CPU
      * summed over two instances and Redis).
      */
@@ -341,8 +344,24 @@ public final class RedisBroker implements RoomBroker {
             publish(roomId, message, encoded);
         } else if (enqueue(layout.channel(roomId), envelope.wrap(encoded)) && drainLaterScheduled.compareAndSet(false, true)) {
             VertxInternals.schedule(context, () -> context.runOnContext(v -> drainPublishes(drainLaterScheduled)),
-                    publishDelayMs);
+                    cursorHoldMs());
         }
+    }
+
+    /**
+     * How long the next cursor batch is held. A batch is split by master, and each master pays a wake-up (a read,
+     * and a write to every subscribed instance) per piece whatever its size: with the single-Redis hold, a 3-master
+     * cluster woke three times as often as one Redis for the same deliveries and spent 1.28-1.48x its CPU per
+     * delivery (docs/BENCHMARKS.md). Held {@code masters} times as long, the masters together wake as often as one
+     * Redis does; capped at two flush intervals so a large cluster does not hold moves visibly long
+     * (docs/DECISIONS.md).
+     */
+    int cursorHoldMs() {
+        return cursorHoldMs(flushIntervalMs, link.publishTargets());
+    }
+
+    static int cursorHoldMs(int flushIntervalMs, int masters) {
+        return Math.min(flushIntervalMs / 2 * masters, flushIntervalMs * 2);
     }
 
     /** Queues one publish for the bridge's loop; false when it is dropped (not connected, or the queue is full). */

@@ -211,6 +211,12 @@ public final class RedisLink {
         return url.kind() == RedisUrl.Kind.CLUSTER;
     }
 
+    /** How many Redis servers a batch of publishes is split over: the masters in a cluster (1 while unknown), else 1. */
+    int publishTargets() {
+        ClusterNodes nodes = cluster;
+        return nodes == null ? 1 : Math.max(1, nodes.nodes().size());
+    }
+
     void onConnected(Runnable listener) {
         connectedListeners.add(listener);
     }
