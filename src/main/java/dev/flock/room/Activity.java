@@ -59,6 +59,7 @@ final class Activity {
     private void moveCursor(Member member, ClientMessage.CursorMove m, long receivedNanos) {
         long now = services.clock().millis();
         member.cursor = new ServerMessage.Cursor(m.x(), m.y(), now);
+        member.cursorSource = null;
         dirtyCursors.put(member.userId, member.cursor);
         removedCursors.remove(member.userId);
         announcer.cursor(new ServerMessage.CursorUpdated(roomId, member.userId, m.x(), m.y(), now), receivedNanos);

@@ -82,7 +82,11 @@ final class FleetSync {
         } else if (message instanceof ServerMessage.CursorUpdated c) {
             Member m = members.get(c.userId());
             if (m != null) {
+                if (!m.isLatestCursor(c.timestamp(), publisher)) {
+                    return; // overtaken by a newer move from elsewhere: showing it would jump the cursor back
+                }
                 m.cursor = new ServerMessage.Cursor(c.x(), c.y(), c.timestamp());
+                m.cursorSource = publisher;
             }
             announcer.relay(c, encoded, DeliveryKind.CURSOR, c.userId());
         } else if (message instanceof ServerMessage.CursorRemoved c) {
@@ -210,8 +214,10 @@ final class FleetSync {
                         s.userId(), false);
             } else if (!m.local()) {
                 m.metadata = s.metadata();
-                if (s.cursor() != null) {
+                // the store is written at most once a second: a broadcast move seen since is newer
+                if (s.cursor() != null && (m.cursor == null || s.cursor().timestamp() >= m.cursor.timestamp())) {
                     m.cursor = s.cursor();
+                    m.cursorSource = null;
                 }
             }
         }
