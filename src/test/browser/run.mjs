@@ -266,9 +266,7 @@ async function adminScenario(browser) {
     assert((await context.cookies()).every((c) => c.name !== 'flock_admin' || c.value === ''), 'no session cookie');
   });
   await check('admin: the right password logs in', async () => {
-    await page.fill('#password', args['admin-password']);
-    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS }), page.click('button[type=submit]')]);
-    await page.locator('#rooms').waitFor({ timeout: WAIT_MS });
+    await signIn(page, args['admin-password']);
     const cookie = (await context.cookies()).find((c) => c.name === 'flock_admin');
     assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `cookie ${JSON.stringify(cookie)}`);
   });
@@ -289,7 +287,8 @@ async function adminScenario(browser) {
   await screenshot(page, 'admin.png');
   await check('admin: closing a room sends its members ROOM_CLOSED', async () => {
     const row = page.locator('tr.room').filter({ has: page.locator('code.room-id', { hasText: XSS }) });
-    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS, waitUntil: 'load' }), row.locator('button', { hasText: 'Close room' }).click()]);
+    // the form posts and redirects back to /admin (the URL it is on): the row going away is the wait
+    await row.locator('button', { hasText: 'Close room' }).click();
     await victim.page.waitForSelector('html[data-flock="closed"]', { timeout: WAIT_MS });
     await victim.page.locator('#notice', { hasText: 'closed' }).waitFor({ timeout: WAIT_MS });
     await page.locator('code.room-id', { hasText: XSS }).waitFor({ state: 'detached', timeout: WAIT_MS });
@@ -305,10 +304,27 @@ async function adminScenario(browser) {
 
 const PHONE = { width: 390, height: 844 };
 
-/** Fails when the page is wider than the phone's screen (a sideways scroll). */
+/**
+ * Fails when the page is wider than the phone's screen (a sideways scroll). Measures only once the current document
+ * has loaded: before admin.css applies, the rooms table is a plain five-column table wider than any phone.
+ */
 async function assertNoHorizontalOverflow(page) {
+  await page.waitForLoadState('load', { timeout: WAIT_MS });
   const width = await page.evaluate(() => document.scrollingElement.scrollWidth);
   assert(width <= PHONE.width, `the page is ${width} px wide on a ${PHONE.width} px screen`);
+}
+
+/**
+ * Signs in on the admin login page and waits for the dashboard document to load. The form posts to /admin and
+ * its redirect lands on /admin again, so waitForURL(/admin) matches the login page's own URL at once and would
+ * let the next step measure a half-loaded dashboard (CI once saw it 410 px wide, admin.css not yet applied):
+ * wait for an element only the dashboard has, then for that document's load event.
+ */
+async function signIn(page, password) {
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.locator('#rooms').waitFor({ state: 'attached', timeout: WAIT_MS });
+  await page.waitForLoadState('load', { timeout: WAIT_MS });
 }
 
 async function phoneAdminScenario(browser) {
@@ -332,8 +348,7 @@ async function phoneAdminScenario(browser) {
     await assertNoHorizontalOverflow(page);
   });
   await check('phone: signing in shows the room', async () => {
-    await page.fill('#password', args['admin-password']);
-    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS }), page.click('button[type=submit]')]);
+    await signIn(page, args['admin-password']);
     await page.locator('code.room-id', { hasText: room }).waitFor({ timeout: WAIT_MS });
   });
   await check('phone: the stats grid fits the screen', async () => {
@@ -377,7 +392,8 @@ async function phoneAdminScenario(browser) {
   await check('phone: tapping "Close room" closes the room', async () => {
     const button = page.locator('tr.room').filter({ has: page.locator('code.room-id', { hasText: room }) })
       .locator('button', { hasText: 'Close room' });
-    await Promise.all([page.waitForURL(/\/admin$/, { timeout: WAIT_MS, waitUntil: 'load' }), button.tap()]);
+    // the form posts and redirects back to /admin (the URL it is on): the row going away is the wait
+    await button.tap();
     await member.page.waitForSelector('html[data-flock="closed"]', { timeout: WAIT_MS });
     await page.locator('code.room-id', { hasText: room }).waitFor({ state: 'detached', timeout: WAIT_MS });
     await assertNoHorizontalOverflow(page);
