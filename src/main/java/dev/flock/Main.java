@@ -8,9 +8,11 @@ import dev.flock.logging.LogLevels;
 import dev.flock.metrics.FlockMetrics;
 import dev.flock.metrics.MeterRegistries;
 import dev.flock.metrics.MetricsEndpoint;
+import dev.flock.metrics.VertxMeters;
 import dev.flock.ops.BuildInfo;
 import dev.flock.time.SystemClock;
 import dev.flock.transport.CannotListen;
+import dev.flock.warmup.StartupWarmup;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -52,13 +54,7 @@ public final class Main {
         BuildInfo build = BuildInfo.current();
         MeterRegistries meters = new MeterRegistries(config, build.version(), build.commit(),
                 io.micrometer.core.instrument.Clock.SYSTEM);
-        // FLOCK_METRICS_ENABLED=false also spares the Vert.x HTTP/event-bus meters their per-event cost
-        Vertx vertx = Vertx.builder()
-                .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
-                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
-                                .setJvmMetricsEnabled(false)))
-                .withMetrics(meters.vertxMeters())
-                .build();
+        Vertx vertx = newVertx(config, meters.vertxMeters());
         meters.startPush(new SystemClock(vertx)); // each push on a thread of its own, never on an event loop
         if (config.nativeTransport() && !vertx.isNativeTransportEnabled()) {
             log.info("native transport unavailable, using NIO: {}", String.valueOf(vertx.unavailableNativeTransportCause()));
@@ -81,8 +77,26 @@ public final class Main {
                     System.err.println("flock: start-up failed: " + err.getMessage());
                     System.exit(1);
                 })
-                .onSuccess(server -> Runtime.getRuntime().addShutdownHook(new Thread(
-                        () -> shutdown(log, vertx, server, metricsEndpoint, meters), "flock-shutdown")));
+                .onSuccess(server -> {
+                    // after the listener is up, so /health answers from the start; /ready waits for the warm-up
+                    StartupWarmup warmup = StartupWarmup.start(config, server.readiness(), Main::newVertx);
+                    Runtime.getRuntime().addShutdownHook(new Thread(
+                            () -> shutdown(log, vertx, server, warmup, metricsEndpoint, meters), "flock-shutdown"));
+                });
+    }
+
+    /**
+     * The process's Vert.x, and the start-up warm-up's private one ({@link StartupWarmup}): built the same way, so the
+     * warm-up compiles the code the serving instance runs. FLOCK_METRICS_ENABLED=false also spares the Vert.x
+     * HTTP/event-bus meters their per-event cost.
+     */
+    public static Vertx newVertx(FlockConfig config, VertxMeters meters) {
+        return Vertx.builder()
+                .with(new VertxOptions().setPreferNativeTransport(config.nativeTransport()).setEventLoopPoolSize(FlockServer.httpInstances())
+                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(config.metricsEnabled())
+                                .setJvmMetricsEnabled(false)))
+                .withMetrics(meters)
+                .build();
     }
 
     /**
@@ -109,10 +123,11 @@ public final class Main {
      * SIGTERM: {@code /ready} turns 503 first, then every socket is closed with 4001 "server restarting" (spread out) so SDKs reconnect
      * elsewhere, then the process exits within the timeout.
      */
-    private static void shutdown(Logger log, Vertx vertx, FlockServer server, MetricsEndpoint metricsEndpoint,
-                                 MeterRegistries meters) {
+    private static void shutdown(Logger log, Vertx vertx, FlockServer server, StartupWarmup warmup,
+                                 MetricsEndpoint metricsEndpoint, MeterRegistries meters) {
         server.readiness().markShuttingDown();
         log.info("shutting down");
+        warmup.stop(); // its private Vert.x closes on its own; the serving one's sockets come first
         CountDownLatch done = new CountDownLatch(1);
         // the latch is counted down by vertx.close()'s own future, not by a future chained after it: a chained one
         // may deliver on an event loop the close has just ended, and then never

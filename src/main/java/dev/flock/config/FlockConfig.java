@@ -44,7 +44,8 @@ public record FlockConfig(
         WebhookSettings webhooks,
         boolean nativeTransport,
         LogFormat logFormat,
-        OtlpSettings otlp) {
+        OtlpSettings otlp,
+        int warmupConnections) {
 
     /** How log lines are written: Flock's JSON, or the original server's pino shape. */
     public enum LogFormat { JSON, PINO }
@@ -123,7 +124,8 @@ public record FlockConfig(
                 (Boolean) v.get(Settings.NATIVE_TRANSPORT),
                 LogFormat.valueOf(((String) v.get(Settings.LOG_FORMAT)).toUpperCase(java.util.Locale.ROOT)),
                 new OtlpSettings((String) v.get(Settings.OTLP_ENDPOINT), (String) v.get(Settings.OTLP_SERVICE_NAME),
-                        i(v, Settings.OTLP_STEP_SECONDS)));
+                        i(v, Settings.OTLP_STEP_SECONDS)),
+                i(v, Settings.WARMUP_CONNECTIONS));
     }
 
     private static int i(Map<Setting, Object> v, Setting s) {

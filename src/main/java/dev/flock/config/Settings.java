@@ -127,6 +127,11 @@ public final class Settings {
     public static final Setting OTLP_STEP_SECONDS = integer("otlpStepSeconds", "FLOCK_OTLP_STEP_SECONDS", 10, 1, 3600,
             "how often the meters are pushed over OTLP");
 
+    public static final Setting WARMUP_CONNECTIONS = integer("warmupConnections", "FLOCK_WARMUP_CONNECTIONS", 3000, 0, 20_000,
+            "after start, this many synthetic connections join, move and leave on a private loopback server in the same JVM (never "
+            + "seen by rooms, metrics, webhooks or Redis), so the connection path is compiled before a reconnect storm; /ready "
+            + "answers 503 until done; 0 = off");
+
     public static final List<Setting> ALL = List.of(PORT, HOST, REDIS_URL, API_KEYS, PRESENCE_TTL_SECONDS, HEARTBEAT_INTERVAL_MS,
             MAX_MESSAGES_PER_SECOND, MAX_ROOM_SIZE, ADMIN_PASSWORD, ADMIN_TOKEN, LOG_LEVEL, DUPLICATE_JOIN, FLUSH_INTERVAL_MS,
             MAX_FRAME_BYTES, MAX_METADATA_BYTES, MAX_ID_LENGTH, JOIN_TIMEOUT_SECONDS, WEBSOCKET_COMPRESSION,
@@ -135,7 +140,7 @@ public final class Settings {
             MAX_CONNECTIONS_PER_IP, MEMORY_HIGH_WATER_PERCENT, AUTH, JWT_SECRET, JWT_PUBLIC_KEYS, JWT_ISSUER, JWT_AUDIENCE,
             JWT_LEEWAY_SECONDS, RECONNECT_GRACE_MS, SHUTDOWN_SPREAD_MS, SERVER_API_KEY, WEBHOOK_URL, WEBHOOK_SECRET,
             WEBHOOK_EVENTS, WEBHOOK_BATCH_MS, WEBHOOK_MAX_AGE_SECONDS, WEBHOOK_MAX_PENDING, WEBHOOK_LEADER_LEASE_MS,
-            NATIVE_TRANSPORT, LOG_FORMAT, OTLP_ENDPOINT, OTLP_SERVICE_NAME, OTLP_STEP_SECONDS);
+            NATIVE_TRANSPORT, LOG_FORMAT, OTLP_ENDPOINT, OTLP_SERVICE_NAME, OTLP_STEP_SECONDS, WARMUP_CONNECTIONS);
 
     private Settings() {
     }

@@ -158,8 +158,9 @@ class BrowserIT {
                 .redirectErrorStream(true)
                 .redirectOutput(projectDir.resolve("target/browser-server-" + port + ".log").toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("FLOCK_"));
+        // no start-up warm-up: its seconds of CPU would compete with the browser on a 2-core CI box
         builder.environment().putAll(Map.of("FLOCK_PORT", Integer.toString(port), "FLOCK_HOST", "127.0.0.1",
-                "FLOCK_ADMIN_PASSWORD", ADMIN_PASSWORD));
+                "FLOCK_ADMIN_PASSWORD", ADMIN_PASSWORD, "FLOCK_WARMUP_CONNECTIONS", "0"));
         if (apiKey != null) {
             builder.environment().put("FLOCK_API_KEYS", apiKey);
         }

@@ -1,5 +1,7 @@
 package dev.flock.process;
 
+import dev.flock.support.Fleet;
+import dev.flock.support.HttpCalls;
 import dev.flock.support.JarProcess;
 import dev.flock.support.WsClient;
 import io.vertx.core.Vertx;
@@ -11,6 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +35,30 @@ class JarProcessIT {
             assertThat(out).contains("\"message\":\"flock started port=" + flock.port + " host=127.0.0.1 mode=memory auth=false");
             assertThat(out.lines().filter(l -> !l.isBlank()).allMatch(l -> l.startsWith("{") && l.endsWith("}")))
                     .as("every log line is one JSON object: %s", out).isTrue();
+        }
+    }
+
+    @Test
+    void theStartUpWarmup_runsItsLifecycles_thenReadyTurns200_andNoneOfItIsInTheServingMeters(Vertx vertx) throws Exception {
+        try (JarProcess flock = JarProcess.start(Map.of("FLOCK_LOG_LEVEL", "info", "FLOCK_WARMUP_CONNECTIONS", "300"))) {
+            Fleet.awaitTrue("/ready 200 once warm", Duration.ofSeconds(30), () -> {
+                try {
+                    return HttpCalls.get(vertx, flock.port, "/ready").status() == 200;
+                } catch (RuntimeException notYet) {
+                    return false;
+                }
+            });
+            String out = flock.output();
+            JsonObject done = out.lines().filter(l -> l.contains("warm-up done")).map(JsonObject::new)
+                    .findFirst().orElseThrow(() -> new AssertionError("no warm-up line in " + out));
+            assertThat(done.getInteger("connections")).isEqualTo(300);
+            assertThat(done.getInteger("failed")).isZero();
+            String metrics = HttpCalls.get(vertx, flock.port, "/metrics").body();
+            assertThat(metrics).contains("flock_connections_opened_total 0.0");
+            assertThat(metrics.lines().filter(l -> l.startsWith("flock_messages_received_total")))
+                    .isNotEmpty().allMatch(l -> l.endsWith(" 0.0"));
+            assertThat(flock.output()).doesNotContain("\"level\":\"ERROR\"");
+            assertThat(flock.terminate(10_000)).isTrue();
         }
     }
 

@@ -59,6 +59,8 @@ public final class JarProcess implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("FLOCK_"));
         pb.environment().put("FLOCK_PORT", String.valueOf(port));
         pb.environment().put("FLOCK_HOST", "127.0.0.1");
+        // the start-up warm-up costs seconds of CPU per start: off unless a test asks for it (JarProcessIT does)
+        pb.environment().put("FLOCK_WARMUP_CONNECTIONS", "0");
         pb.environment().putAll(env);
         Path out = Files.createTempFile("flock-jar", ".log");
         pb.redirectErrorStream(true).redirectOutput(out.toFile());
