@@ -53,7 +53,6 @@ public final class StartupWarmup {
 
     private final Promise<Result> done = Promise.promise();
     private final long timeLimitMs;
-    private volatile Vertx vertx;
     private volatile WarmupTraffic traffic;
     private volatile boolean stopping;
     private volatile boolean cutShort;
@@ -113,7 +112,6 @@ public final class StartupWarmup {
             done.complete(new Result(0, 0, true));
             return;
         }
-        vertx = v;
         long limit = v.setTimer(timeLimitMs, id -> {
             cutShort = true;
             stop();

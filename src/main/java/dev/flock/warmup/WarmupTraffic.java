@@ -34,12 +34,13 @@ final class WarmupTraffic {
     private final int concurrency;
     private final Promise<Outcome> outcome = Promise.promise();
     private WebSocketClient client;
-    private Context context;
+    private volatile Context context;
+    /** Set by {@link #cancel()} from any thread; read on the loop before every open. */
+    private volatile boolean cancelRequested;
     private int started;
     private int completed;
     private int failed;
     private int inFlight;
-    private boolean cancelled;
 
     WarmupTraffic(Vertx vertx, int port, int total, int concurrency) {
         this.vertx = vertx;
@@ -61,21 +62,27 @@ final class WarmupTraffic {
 
     /** Stops opening clients and ends the run now (from any thread). */
     void cancel() {
-        if (context == null) {
+        cancelRequested = true; // before reading the context: a run that has none yet sees the flag in its first fill
+        Context c = context;
+        if (c == null) {
             return;
         }
         try {
-            context.runOnContext(v -> finish(true));
+            c.runOnContext(v -> finish(true));
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // the private Vert.x is closing already: the run has ended
         }
     }
 
     private void fill() {
-        while (!cancelled && inFlight < concurrency && started < total) {
+        if (cancelRequested) {
+            finish(true);
+            return;
+        }
+        while (inFlight < concurrency && started < total) {
             open(started++);
         }
-        if (!cancelled && inFlight == 0 && started == total) {
+        if (inFlight == 0 && started == total) {
             finish(false);
         }
     }
@@ -132,7 +139,6 @@ final class WarmupTraffic {
         if (outcome.future().isComplete()) {
             return;
         }
-        cancelled = cancel;
         outcome.complete(new Outcome(completed, failed, cancel));
         if (client != null) {
             client.close();
