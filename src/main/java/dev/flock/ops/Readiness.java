@@ -27,8 +27,8 @@ public final class Readiness {
     static final String SHUTTING_DOWN = "shutting down";
     static final String UNAVAILABLE = "unavailable";
 
-    /** A check and what {@code /ready} says while it fails. */
-    private record Check(Supplier<String> reason, String generic) {
+    /** A check, what {@code /ready} says while it fails, and whether failing is expected (logged at info, not warn). */
+    private record Check(Supplier<String> reason, String generic, boolean expected) {
     }
 
     /** Copied on write (checks are added at start-up, read on every probe); iteration follows insertion. */
@@ -46,9 +46,21 @@ public final class Readiness {
     }
 
     /** As {@link #addCheck(String, Supplier)}, with what {@code /ready} says while it fails ({@code "<name>: <generic>"}). */
-    public synchronized Readiness addCheck(String name, String generic, Supplier<String> check) {
+    public Readiness addCheck(String name, String generic, Supplier<String> check) {
+        return addCheck(name, generic, check, false);
+    }
+
+    /**
+     * As {@link #addCheck(String, String, Supplier)} for a state every start passes through (the warm-up): its "not
+     * ready" line is at info, so a routine deploy does not raise a warning.
+     */
+    public Readiness addExpectedCheck(String name, String generic, Supplier<String> check) {
+        return addCheck(name, generic, check, true);
+    }
+
+    private synchronized Readiness addCheck(String name, String generic, Supplier<String> check, boolean expected) {
         Map<String, Check> next = new LinkedHashMap<>(checks);
-        next.put(name, new Check(check, generic));
+        next.put(name, new Check(check, generic, expected));
         checks = next;
         return this;
     }
@@ -84,12 +96,12 @@ public final class Readiness {
         return f == null ? null : f.generic;
     }
 
-    private record Failure(String detail, String generic) {
+    private record Failure(String detail, String generic, boolean expected) {
     }
 
     private Failure failure() {
         if (shuttingDown) {
-            return new Failure(SHUTTING_DOWN, SHUTTING_DOWN);
+            return new Failure(SHUTTING_DOWN, SHUTTING_DOWN, false);
         }
         for (Map.Entry<String, Check> e : checks.entrySet()) {
             String reason;
@@ -99,7 +111,8 @@ public final class Readiness {
                 reason = "check failed: " + ex;
             }
             if (reason != null) {
-                return new Failure(e.getKey() + ": " + reason, e.getKey() + ": " + e.getValue().generic());
+                return new Failure(e.getKey() + ": " + reason, e.getKey() + ": " + e.getValue().generic(),
+                        e.getValue().expected());
             }
         }
         return null;
@@ -141,6 +154,8 @@ public final class Readiness {
         }
         if (f == null) {
             LOG.info("ready again");
+        } else if (f.expected) {
+            LOG.info("not ready: {}", f.detail);
         } else {
             LOG.warn("not ready: {}", f.detail);
         }

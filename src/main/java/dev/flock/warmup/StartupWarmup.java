@@ -76,7 +76,7 @@ public final class StartupWarmup {
             warmup.done.complete(new Result(0, 0, false));
             return warmup;
         }
-        readiness.addCheck(CHECK, "warming up", () -> "warming up");
+        readiness.addExpectedCheck(CHECK, "warming up", () -> "warming up");
         warmup.done.future().onComplete(ignored -> readiness.removeCheck(CHECK));
         // a thread of its own: a Vert.x is built off any event loop (the caller's start callback runs on one), and
         // the serving instance's start is not held up by building the private one

@@ -79,6 +79,19 @@ class ReadinessTest {
     }
 
     @Test
+    void anExpectedCheck_is503WithItsReason_andLogsAtInfoNotWarn(Vertx vertx) {
+        AtomicReference<String> warming = new AtomicReference<>("warming up");
+        server.readiness().addExpectedCheck("warm-up", "warming up", warming::get);
+        try (LogCapture log = LogCapture.of(Readiness.class.getName())) {
+            assertThat(ready(vertx, 503).getString("reason")).isEqualTo("warm-up: warming up");
+            warming.set(null);
+            assertThat(ready(vertx, 200).getString("status")).isEqualTo("ready");
+            assertThat(log.messages(Level.WARN)).isEmpty();
+            assertThat(log.messages(Level.INFO)).containsExactly("not ready: warm-up: warming up", "ready again");
+        }
+    }
+
+    @Test
     void aCheckWithItsOwnGenericReason_isAnsweredWithIt_theDetailStaysInReason(Vertx vertx) {
         server.readiness().addCheck("memory", "above the high-water mark", () -> "heap 95% used after GC (high water 90%)");
         assertThat(ready(vertx, 503).getString("reason")).isEqualTo("memory: above the high-water mark");
