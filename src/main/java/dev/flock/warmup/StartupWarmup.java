@@ -139,20 +139,8 @@ public final class StartupWarmup {
                         LOG.info("warm-up done {} {} {}", kv("ms", ms), kv("connections", result.connections()),
                                 kv("failed", result.failed()));
                     }
-                    // done once the private Vert.x is closed (its threads and sockets are gone when /ready turns 200)
-                    // and its garbage collected: the warm-up promotes tens of MB of dead objects to the old
-                    // generation, which would otherwise fill it early and cost the first real users a full
-                    // collection of a large old generation (measured: small-box p99 13-62 ms instead of 9-19). One
-                    // full GC now, of a heap whose live set is ~10 MB and no users yet, on a thread of its own,
-                    // never an event loop's
-                    v.close().onComplete(closed -> {
-                        Thread collector = new Thread(() -> {
-                            System.gc();
-                            done.complete(result);
-                        }, "flock-warm-up-gc");
-                        collector.setDaemon(true);
-                        collector.start();
-                    });
+                    // done once the private Vert.x is closed: its threads and sockets are gone when /ready turns 200
+                    v.close().onComplete(closed -> done.complete(result));
                 });
     }
 
