@@ -95,8 +95,8 @@ public final class StartupWarmup {
     public void stop() {
         stopping = true;
         WarmupTraffic t = traffic;
-        if (t != null && !done.future().isComplete()) {
-            t.cancel();
+        if (t != null) {
+            t.cancel(); // a no-op once the run has ended
         }
     }
 
@@ -119,7 +119,7 @@ public final class StartupWarmup {
         FlockServer.start(v, config, new FlockMetrics(registry))
                 .compose(server -> {
                     if (stopping) {
-                        return server.stop().map(new WarmupTraffic.Outcome(0, 0, true));
+                        return server.stop().map(new Result(0, 0, true));
                     }
                     WarmupTraffic t = new WarmupTraffic(v, server.port(), serving.warmupConnections(), CONCURRENCY);
                     traffic = t;
@@ -128,8 +128,7 @@ public final class StartupWarmup {
                 .onComplete(ar -> {
                     v.cancelTimer(limit);
                     long ms = (System.nanoTime() - startedAt) / 1_000_000;
-                    Result result = ar.failed() ? new Result(0, 0, true)
-                            : new Result(ar.result().completed(), ar.result().failed(), ar.result().cancelled());
+                    Result result = ar.failed() ? new Result(0, 0, true) : ar.result();
                     if (ar.failed()) {
                         LOG.warn("warm-up failed after {} ms: {}", ms, ar.cause().toString());
                     } else if (cutShort) {
@@ -148,27 +147,26 @@ public final class StartupWarmup {
      * The private server: the serving instance's settings that choose code paths (transport, metrics, frame and
      * metadata limits, flush interval, duplicate-join mode, compression, rate limit), on 127.0.0.1 and a free port,
      * in memory mode, with no limits on room size or connections per address and no webhooks, admin, API,
-     * identity, OTLP or try-it page: only the defaults of everything else.
+     * identity, OTLP or try-it page: only the defaults of everything else. (Logging is the process's, set once by
+     * {@code Main}; a server's config does not choose it.)
      */
     static FlockConfig privateConfig(FlockConfig s) {
         return FlockConfig.builder()
-                .set(Settings.PORT.key(), 0)
-                .set(Settings.HOST.key(), "127.0.0.1")
-                .set(Settings.DEMO.key(), false)
-                .set(Settings.MAX_ROOM_SIZE.key(), 0)
-                .set(Settings.MAX_CONNECTIONS_PER_IP.key(), 0)
+                .port(0)
+                .host("127.0.0.1")
+                .demo(false)
+                .maxRoomSize(0)
+                .maxConnectionsPerIp(0)
                 .set(Settings.WARMUP_CONNECTIONS.key(), 0)
                 .set(Settings.NATIVE_TRANSPORT.key(), s.nativeTransport())
-                .set(Settings.METRICS_ENABLED.key(), s.metricsEnabled())
-                .set(Settings.FLUSH_INTERVAL_MS.key(), s.flushIntervalMs())
-                .set(Settings.DUPLICATE_JOIN.key(), s.duplicateJoin().name().toLowerCase(java.util.Locale.ROOT))
-                .set(Settings.WEBSOCKET_COMPRESSION.key(), s.websocketCompression())
-                .set(Settings.MAX_FRAME_BYTES.key(), s.maxFrameBytes())
-                .set(Settings.MAX_METADATA_BYTES.key(), s.maxMetadataBytes())
-                .set(Settings.MAX_ID_LENGTH.key(), s.maxIdLength())
-                .set(Settings.MAX_MESSAGES_PER_SECOND.key(), s.maxMessagesPerSecond())
-                .set(Settings.LOG_LEVEL.key(), s.logLevel())
-                .set(Settings.LOG_FORMAT.key(), s.logFormat().name().toLowerCase(java.util.Locale.ROOT))
+                .metricsEnabled(s.metricsEnabled())
+                .flushIntervalMs(s.flushIntervalMs())
+                .duplicateJoin(s.duplicateJoin())
+                .websocketCompression(s.websocketCompression())
+                .maxFrameBytes(s.maxFrameBytes())
+                .maxMetadataBytes(s.maxMetadataBytes())
+                .maxIdLength(s.maxIdLength())
+                .maxMessagesPerSecond(s.maxMessagesPerSecond())
                 .build();
     }
 }

@@ -24,15 +24,11 @@ final class WarmupTraffic {
     /** Users per room: the SDK's common case, and a fan-out of nine on every join and leave. */
     static final int USERS_PER_ROOM = 10;
 
-    /** What the warm-up got through. */
-    record Outcome(int completed, int failed, boolean cancelled) {
-    }
-
     private final Vertx vertx;
     private final int port;
     private final int total;
     private final int concurrency;
-    private final Promise<Outcome> outcome = Promise.promise();
+    private final Promise<StartupWarmup.Result> outcome = Promise.promise();
     private WebSocketClient client;
     private volatile Context context;
     /** Set by {@link #cancel()} from any thread; read on the loop before every open. */
@@ -50,7 +46,7 @@ final class WarmupTraffic {
     }
 
     /** Starts the lifecycles; the future completes once every one ended or {@link #cancel()} was called. */
-    Future<Outcome> run() {
+    Future<StartupWarmup.Result> run() {
         context = vertx.getOrCreateContext();
         context.runOnContext(v -> {
             client = vertx.createWebSocketClient(new WebSocketClientOptions().setTryUsePerMessageCompression(true)
@@ -139,7 +135,7 @@ final class WarmupTraffic {
         if (outcome.future().isComplete()) {
             return;
         }
-        outcome.complete(new Outcome(completed, failed, cancel));
+        outcome.complete(new StartupWarmup.Result(completed, failed, cancel));
         if (client != null) {
             client.close();
         }
