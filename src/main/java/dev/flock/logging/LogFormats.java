@@ -29,7 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Applies {@code FLOCK_LOG_FORMAT}. {@code json} is what {@code src/dist/logback.xml} sets up (logstash's fields);
+ * Applies {@code FLOCK_LOG_FORMAT}. {@code json} is what {@link JsonStdoutLogging} sets up (logstash's fields);
  * {@code pino} swaps that appender's encoder for lines shaped as the original server's pino wrote them, so log
  * queries written for it keep working:
  * <pre>{"level":30,"time":1764615600000,"pid":7,"hostname":"web-1","port":8787,"msg":"flock started ..."}</pre>
@@ -40,9 +40,6 @@ import java.nio.file.Path;
  * Flock configures its own logging, and this does nothing there.
  */
 public final class LogFormats {
-
-    /** The appender {@code src/dist/logback.xml} names. */
-    static final String APPENDER = "STDOUT";
 
     /** Where Linux keeps the host name {@code gethostname} returns. */
     private static final Path KERNEL_HOSTNAME = Path.of("/proc/sys/kernel/hostname");
@@ -56,7 +53,7 @@ public final class LogFormats {
                 || !(LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof Logger root)) {
             return;
         }
-        Appender<ILoggingEvent> appender = root.getAppender(APPENDER);
+        Appender<ILoggingEvent> appender = root.getAppender(JsonStdoutLogging.APPENDER);
         if (appender instanceof OutputStreamAppender<ILoggingEvent> out) {
             LoggingEventCompositeJsonEncoder encoder = pinoEncoder(root.getLoggerContext());
             out.stop();
@@ -64,7 +61,7 @@ public final class LogFormats {
             out.start();
         } else { // another logback configuration (-Dlogback.configurationFile): its format stands, said once
             LoggerFactory.getLogger(LogFormats.class).warn("FLOCK_LOG_FORMAT=pino ignored: the logging configuration has no"
-                    + " '{}' output appender to set it on", APPENDER);
+                    + " '{}' output appender to set it on", JsonStdoutLogging.APPENDER);
         }
     }
 

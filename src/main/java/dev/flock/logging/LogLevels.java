@@ -22,7 +22,7 @@ public final class LogLevels {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof Logger root) {
             root.setLevel(l);
             if (l == Level.OFF) {
-                // loggers with a level of their own in logback.xml (io.vertx, io.netty, …) would still speak
+                // loggers with a level of their own (JsonStdoutLogging: io.vertx, io.netty, …) would still speak
                 for (Logger logger : root.getLoggerContext().getLoggerList()) {
                     logger.setLevel(Level.OFF);
                 }

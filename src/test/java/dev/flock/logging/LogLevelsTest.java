@@ -35,7 +35,7 @@ class LogLevelsTest {
         org.slf4j.Logger vertx = LoggerFactory.getLogger("io.vertx.core.eventbus.impl.MessageConsumerImpl");
         org.slf4j.Logger netty = LoggerFactory.getLogger("io.netty.channel.DefaultChannelPipeline");
         org.slf4j.Logger ours = LoggerFactory.getLogger("dev.flock.Main");
-        assertThat(netty.isWarnEnabled()).as("logback.xml gives io.netty WARN").isTrue();
+        assertThat(netty.isWarnEnabled()).as("JsonStdoutLogging gives io.netty WARN").isTrue();
 
         LogLevels.apply("silent");
 

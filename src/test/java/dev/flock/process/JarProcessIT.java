@@ -172,7 +172,29 @@ class JarProcessIT {
             assertThat(started.getString("time")).matches("\\d{4}-\\d\\d-\\d\\dT.*");
             assertThat(started.getString("message")).startsWith("flock started");
             assertThat(started.getString("logger_name")).isEqualTo("dev.flock.Main");
-            assertThat(started.fieldNames()).doesNotContain("msg", "pid", "hostname");
+            assertThat(started.fieldNames()).doesNotContain("msg", "pid", "hostname", "@version", "level_value", "@timestamp");
+        }
+    }
+
+    /** An operator's own logback file (-Dlogback.configurationFile) replaces the built-in JSON set-up entirely. */
+    @Test
+    void anOperatorsLogbackFile_replacesTheJsonLines() throws Exception {
+        java.nio.file.Path xml = Files.createTempFile("flock-logback", ".xml");
+        Files.writeString(xml, """
+                <configuration>
+                  <appender name="PLAIN" class="ch.qos.logback.core.ConsoleAppender">
+                    <encoder><pattern>PLAIN %level %logger - %msg%n</pattern></encoder>
+                  </appender>
+                  <root level="INFO"><appender-ref ref="PLAIN"/></root>
+                </configuration>
+                """);
+        try (JarProcess flock = JarProcess.start(Map.of("JAVA_TOOL_OPTIONS", "-Dlogback.configurationFile=" + xml))) {
+            assertThat(flock.terminate(10_000)).isTrue();
+            assertThat(flock.output().lines().filter(l -> l.startsWith("PLAIN INFO dev.flock.Main - flock started")))
+                    .hasSize(1);
+            assertThat(flock.output()).doesNotContain("\"logger_name\"");
+        } finally {
+            Files.deleteIfExists(xml);
         }
     }
 
