@@ -22,8 +22,8 @@ import java.util.Map;
  * and, with {@code FLOCK_OTLP_ENDPOINT}, the OTLP registry that pushes the same meters. With both, meters are made in
  * a composite that forwards every one to each; without OTLP, directly in the Prometheus registry (a composite
  * meter is one more indirection on every increment of the hot path, paid only when something uses it). The Vert.x
- * meters, the JVM and process binders and {@code flock_build_info} are bound here, in that order ({@link VertxMeters}'
- * filter must see every later meter).
+ * meters first ({@link VertxMeters}' filter must see every later meter), then the JVM and process binders (on a
+ * thread of their own) and {@code flock_build_info}.
  */
 public final class MeterRegistries {
 
@@ -31,6 +31,8 @@ public final class MeterRegistries {
     private final OtlpPush otlp;
     private final MeterRegistry registry;
     private final VertxMeters vertxMeters;
+    /** The JVM and process binders, bound on a thread of their own while the caller builds Vert.x. */
+    private final java.util.concurrent.FutureTask<Void> processMeters;
 
     /**
      * @param clock Micrometer's clock ({@code Clock.SYSTEM}; a test's, adapted with {@link OtlpPush#micrometerClock})
@@ -45,8 +47,26 @@ public final class MeterRegistries {
             registry = prometheus;
         }
         vertxMeters = new VertxMeters(registry); // first: its meter filter sees only later meters
-        bindProcessMeters(registry);
+        // ~50 ms of JMX and cgroup look-ups at every start (docs/BENCHMARKS.md, sixteenth session), done beside the
+        // Vert.x build instead of before it; registry() and prometheus() wait for them, so nobody sees a registry
+        // without them. Registration is thread-safe in Micrometer.
+        processMeters = new java.util.concurrent.FutureTask<>(() -> bindProcessMeters(registry), null);
+        Thread binder = new Thread(processMeters, "flock-jvm-meters");
+        binder.setDaemon(true);
+        binder.start();
         FlockMetrics.buildInfo(registry, version, commit);
+    }
+
+    /** Waits until the JVM and process meters are bound (at once after the first call). */
+    private void awaitProcessMeters() {
+        try {
+            processMeters.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the JVM meters", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the JVM meters could not be bound", e.getCause());
+        }
     }
 
     /** The JVM's and the process's meters (memory, GC, threads, classes, CPU, file descriptors, uptime). */
@@ -62,11 +82,13 @@ public final class MeterRegistries {
 
     /** Where meters are made: give it to {@link FlockMetrics} (and any meter of the embedding application's). */
     public MeterRegistry registry() {
+        awaitProcessMeters();
         return registry;
     }
 
     /** What {@code /metrics} serves. */
     public PrometheusMeterRegistry prometheus() {
+        awaitProcessMeters();
         return prometheus;
     }
 
