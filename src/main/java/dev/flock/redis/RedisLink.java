@@ -2,6 +2,7 @@ package dev.flock.redis;
 
 import dev.flock.config.FlockConfig;
 import dev.flock.config.RedisUrl;
+import dev.flock.internals.VertxInternals;
 import dev.flock.metrics.FlockMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -62,6 +63,8 @@ public final class RedisLink {
     static final long PING_INTERVAL_MS = 1000;
     static final int CONNECT_TIMEOUT_MS = 2000;
     static final int MAX_WAITING = 32768;
+    /** How long {@link #sendSoon} lets a command wait for a publish batch or another command to leave with. */
+    static final long SOON_MS = 32;
 
     /** Something to do on fresh connections before the link reports itself connected (configure, subscribe). */
     interface SetupStep {
@@ -91,6 +94,11 @@ public final class RedisLink {
     private final List<Runnable> lostListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Response> pushHandler = r -> { };
     private volatile java.util.function.IntConsumer slotMoved = slot -> { };
+    /** Commands {@link #sendSoon} lets wait, with their result and the context it completes on. */
+    private record Waiting(Request request, Promise<Response> result, Context caller) {
+    }
+    private final java.util.concurrent.ConcurrentLinkedQueue<Waiting> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean waitingTimer = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Vertx vertx;
     /** The bridge's context, where the link's state changes. */
@@ -888,11 +896,49 @@ public final class RedisLink {
 
     /** Sends one command; the future completes on the caller's context, and fails fast while disconnected. */
     Future<Response> send(Request request) {
+        sendWaiting(); // the commands that were allowed to wait leave first: call order is kept
+        return sendNow(request, Vertx.currentContext());
+    }
+
+    /**
+     * A command that may wait a little (a room's once-a-second refresh): it leaves with the next publish batch or
+     * command, at the latest {@link #SOON_MS} from now, so Redis reads it in a wake-up it has anyway instead of in
+     * one of its own. Sent at the moment of its own, each refresh woke a Redis (each cluster master) once more: at
+     * 300 rooms, 600 refreshes a second against 250 publish batches (issue 23, docs/BENCHMARKS.md). Call order with
+     * {@link #send} is kept; the future completes on the caller's context, as send's.
+     */
+    Future<Response> sendSoon(Request request) {
+        if (commands == null || !connected) {
+            return Future.failedFuture(new IllegalStateException(reason == null ? "Redis unavailable" : reason));
+        }
+        Context bridge = context;
+        if (bridge == null) { // started off any loop (a test, an embedder): no loop to keep the time limit on
+            return send(request);
+        }
+        Promise<Response> result = Promise.promise();
+        waiting.add(new Waiting(request, result, Vertx.currentContext()));
+        if (waitingTimer.compareAndSet(false, true)) {
+            VertxInternals.schedule(bridge, () -> {
+                waitingTimer.set(false);
+                sendWaiting();
+            }, SOON_MS);
+        }
+        return result.future();
+    }
+
+    /** Sends every command that was allowed to wait, in the order they came. */
+    private void sendWaiting() {
+        Waiting w;
+        while ((w = waiting.poll()) != null) {
+            sendNow(w.request(), w.caller()).onComplete(w.result());
+        }
+    }
+
+    private Future<Response> sendNow(Request request, Context caller) {
         RedisConnection cmd = commands;
         if (cmd == null || !connected) {
             return Future.failedFuture(new IllegalStateException(reason == null ? "Redis unavailable" : reason));
         }
-        Context caller = Vertx.currentContext();
         long start = System.nanoTime();
         int gen = generation;
         Promise<Response> result = Promise.promise();
@@ -941,6 +987,7 @@ public final class RedisLink {
      * {@code requests.get(i)}.
      */
     Future<Void> publish(List<String> channels, List<Request> requests) {
+        sendWaiting(); // in the same turn of the loop as the batch: Redis reads both in one wake-up
         if (!isCluster()) {
             return pipeline(requests);
         }

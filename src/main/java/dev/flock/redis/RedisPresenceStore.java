@@ -169,7 +169,11 @@ public final class RedisPresenceStore implements PresenceStore {
                 args.add(Long.toString(c.cursor().timestamp()));
             }
         }
-        return eval(scripts.refresh(), roomId, args).map(RedisPresenceStore::strings)
+        // the activity's refresh may wait for the next publish batch (RedisLink.sendSoon); a rewrite (after Redis lost
+        // the room) is awaited by the room and leaves at once
+        Future<Response> sent = rewrite ? eval(scripts.refresh(), roomId, args)
+                : eval(scripts.refresh(), List.of(layout.members(roomId)), args, link::sendSoon);
+        return sent.map(RedisPresenceStore::strings)
                 .onSuccess(recreated -> relayIf(roomId, rewrite)); // a rewrite may make users members again
     }
 
@@ -261,7 +265,13 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     private Future<Response> eval(Scripts.Script script, List<String> keys, List<String> args) {
-        return link.send(request(Command.EVALSHA, script.sha(), keys, args)).recover(err -> {
+        return eval(script, keys, args, link::send);
+    }
+
+    /** {@code first} sends the EVALSHA ({@link RedisLink#send} or {@link RedisLink#sendSoon}); a fallback EVAL leaves at once. */
+    private Future<Response> eval(Scripts.Script script, List<String> keys, List<String> args,
+                                  java.util.function.Function<Request, Future<Response>> first) {
+        return first.apply(request(Command.EVALSHA, script.sha(), keys, args)).recover(err -> {
             String message = err.getMessage();
             if (message != null && message.startsWith("NOSCRIPT")) {
                 return link.send(request(Command.EVAL, script.text(), keys, args));
