@@ -16,6 +16,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * Where the process's meters live, as {@code Main} sets them up: the Prometheus registry {@code /metrics} scrapes
@@ -32,7 +34,7 @@ public final class MeterRegistries {
     private final MeterRegistry registry;
     private final VertxMeters vertxMeters;
     /** The JVM and process binders, bound on a thread of their own while the caller builds Vert.x. */
-    private final java.util.concurrent.FutureTask<Void> processMeters;
+    private final FutureTask<Void> processMeters;
 
     /**
      * @param clock Micrometer's clock ({@code Clock.SYSTEM}; a test's, adapted with {@link OtlpPush#micrometerClock})
@@ -50,7 +52,7 @@ public final class MeterRegistries {
         // ~50 ms of JMX and cgroup look-ups at every start (docs/BENCHMARKS.md, sixteenth session), done beside the
         // Vert.x build instead of before it; registry() and prometheus() wait for them, so nobody sees a registry
         // without them. Registration is thread-safe in Micrometer.
-        processMeters = new java.util.concurrent.FutureTask<>(() -> bindProcessMeters(registry), null);
+        processMeters = new FutureTask<>(() -> bindProcessMeters(registry), null);
         Thread binder = new Thread(processMeters, "flock-jvm-meters");
         binder.setDaemon(true);
         binder.start();
@@ -64,7 +66,7 @@ public final class MeterRegistries {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the JVM meters", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("the JVM meters could not be bound", e.getCause());
         }
     }

@@ -26,9 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -97,8 +99,8 @@ public final class RedisLink {
     /** Commands {@link #sendSoon} lets wait, with their result and the context it completes on. */
     private record Waiting(Request request, Promise<Response> result, Context caller) {
     }
-    private final java.util.concurrent.ConcurrentLinkedQueue<Waiting> waiting = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicBoolean waitingTimer = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean waitingTimer = new AtomicBoolean();
 
     private Vertx vertx;
     /** The bridge's context, where the link's state changes. */

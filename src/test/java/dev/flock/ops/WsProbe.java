@@ -23,6 +23,10 @@ public final class WsProbe {
     private WsProbe(WebSocketClient client, WebSocket ws) {
         this.client = client;
         this.ws = ws;
+        if (ws.isClosed()) { // the server closed it right after the upgrade (a refused token) before we got here
+            closeCode = ws.closeStatusCode() == null ? -1 : ws.closeStatusCode();
+            return;
+        }
         ws.textMessageHandler(t -> received.add(new JsonObject(t)));
         ws.closeHandler(v -> closeCode = ws.closeStatusCode() == null ? -1 : ws.closeStatusCode());
     }
