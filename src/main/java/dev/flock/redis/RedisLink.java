@@ -910,11 +910,9 @@ public final class RedisLink {
      * {@link #send} is kept; the future completes on the caller's context, as send's.
      */
     Future<Response> sendSoon(Request request) {
-        if (commands == null || !connected) {
-            return Future.failedFuture(new IllegalStateException(reason == null ? "Redis unavailable" : reason));
-        }
         Context bridge = context;
-        if (bridge == null) { // started off any loop (a test, an embedder): no loop to keep the time limit on
+        // disconnected: send fails it at once; started off any loop (a test, an embedder): no loop keeps the time limit
+        if (bridge == null || commands == null || !connected) {
             return send(request);
         }
         Promise<Response> result = Promise.promise();

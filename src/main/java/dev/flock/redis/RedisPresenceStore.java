@@ -171,9 +171,8 @@ public final class RedisPresenceStore implements PresenceStore {
         }
         // the activity's refresh may wait for the next publish batch (RedisLink.sendSoon); a rewrite (after Redis lost
         // the room) is awaited by the room and leaves at once
-        Future<Response> sent = rewrite ? eval(scripts.refresh(), roomId, args)
-                : eval(scripts.refresh(), List.of(layout.members(roomId)), args, link::sendSoon);
-        return sent.map(RedisPresenceStore::strings)
+        return eval(scripts.refresh(), List.of(layout.members(roomId)), args, rewrite ? link::send : link::sendSoon)
+                .map(RedisPresenceStore::strings)
                 .onSuccess(recreated -> relayIf(roomId, rewrite)); // a rewrite may make users members again
     }
 

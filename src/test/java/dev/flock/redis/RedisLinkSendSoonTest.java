@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static dev.flock.support.WsClient.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -45,15 +46,15 @@ class RedisLinkSendSoonTest {
         bridge = vertx.getOrCreateContext();
         CompletableFuture<Future<Void>> started = new CompletableFuture<>();
         bridge.runOnContext(v -> started.complete(link.start(vertx))); // on the bridge's loop, as the bridge does
-        get(started.get(10, TimeUnit.SECONDS));
+        await(started.get(10, TimeUnit.SECONDS));
         monitor = new RedisMonitor(REDIS.server());
     }
 
     @AfterEach
     void tearDown() throws Exception {
         monitor.close();
-        get(link.stop());
-        get(vertx.close());
+        await(link.stop());
+        await(vertx.close());
     }
 
     private static Request set(String key, String value) {
@@ -73,7 +74,7 @@ class RedisLinkSendSoonTest {
             waited.complete(f);
         });
         assertThat(seenBefore.get(10, TimeUnit.SECONDS)).as("not sent while nothing else left").isEqualTo("null");
-        assertThat(get(waited.get(10, TimeUnit.SECONDS)).toString()).isEqualTo("OK");
+        assertThat(await(waited.get(10, TimeUnit.SECONDS)).toString()).isEqualTo("OK");
         assertThat(REDIS.server().command("GET", key)).isEqualTo("refreshed");
         assertThat(monitor.commandsUntilMarker(key)).as("the test's own GETs around them")
                 .containsExactly("GET", "SET", "PUBLISH", "GET");
@@ -84,7 +85,7 @@ class RedisLinkSendSoonTest {
         String key = "order-" + System.nanoTime();
         CompletableFuture<List<Future<Response>>> asked = new CompletableFuture<>();
         bridge.runOnContext(v -> asked.complete(List.of(link.sendSoon(set(key, "first")), link.send(set(key, "second")))));
-        get(Future.all(asked.get(10, TimeUnit.SECONDS)));
+        await(Future.all(asked.get(10, TimeUnit.SECONDS)));
         assertThat(REDIS.server().command("GET", key)).isEqualTo("second");
         assertThat(monitor.callsUntilMarker(key)).filteredOn(c -> c.get(0).equalsIgnoreCase("SET"))
                 .extracting(c -> c.get(2)).containsExactly("first", "second");
@@ -99,9 +100,5 @@ class RedisLinkSendSoonTest {
                 .onComplete(ar -> onCaller.complete(ar.succeeded() && Vertx.currentContext() == room)));
         assertThat(onCaller.get(10, TimeUnit.SECONDS)).isTrue();
         assertThat(REDIS.server().command("GET", key)).isEqualTo("alone");
-    }
-
-    private static <T> T get(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 }
