@@ -8,6 +8,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxException;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -96,8 +98,11 @@ public final class RedisLink {
     private final List<Runnable> lostListeners = new CopyOnWriteArrayList<>();
     private volatile Consumer<Response> pushHandler = r -> { };
     private volatile java.util.function.IntConsumer slotMoved = slot -> { };
-    /** Commands {@link #sendSoon} lets wait, with their result and the context it completes on. */
-    private record Waiting(Request request, Promise<Response> result, Context caller) {
+    /**
+     * Commands {@link #sendSoon} lets wait: the key that places the command (in a cluster, its slot's master carries
+     * it), its result and the context that completes on.
+     */
+    private record Waiting(String key, Request request, Promise<Response> result, Context caller) {
     }
     private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean waitingTimer = new AtomicBoolean();
@@ -906,17 +911,19 @@ public final class RedisLink {
      * A command that may wait a little (a room's once-a-second refresh): it leaves with the next publish batch or
      * command, at the latest {@link #SOON_MS} from now, so Redis reads it in a wake-up it has anyway instead of in
      * one of its own. Sent at the moment of its own, each refresh woke a Redis (each cluster master) once more: at
-     * 300 rooms, 600 refreshes a second against 250 publish batches (issue 23, docs/BENCHMARKS.md). Call order with
-     * {@link #send} is kept; the future completes on the caller's context, as send's.
+     * 300 rooms, 600 refreshes a second against 250 publish batches (issue 23, docs/BENCHMARKS.md). With a publish
+     * batch it goes in the same pipelined write, on the connection that carries the publishes to the master owning
+     * {@code key}'s slot (one Redis: its one command connection). Call order with {@link #send} is kept; the future
+     * completes on the caller's context, as send's.
      */
-    Future<Response> sendSoon(Request request) {
+    Future<Response> sendSoon(String key, Request request) {
         Context bridge = context;
         // disconnected: send fails it at once; started off any loop (a test, an embedder): no loop keeps the time limit
         if (bridge == null || commands == null || !connected) {
             return send(request);
         }
         Promise<Response> result = Promise.promise();
-        waiting.add(new Waiting(request, result, Vertx.currentContext()));
+        waiting.add(new Waiting(key, request, result, Vertx.currentContext()));
         if (waitingTimer.compareAndSet(false, true)) {
             VertxInternals.schedule(bridge, () -> {
                 waitingTimer.set(false);
@@ -926,12 +933,27 @@ public final class RedisLink {
         return result.future();
     }
 
-    /** Sends every command that was allowed to wait, in the order they came. */
+    /** Sends every command that was allowed to wait, in the order they came, each on its own. */
     private void sendWaiting() {
+        sendEach(takeWaiting());
+    }
+
+    /** Sends waiting commands each on its own (through the routed connection in a cluster), completing their futures. */
+    private void sendEach(List<Waiting> soon) {
+        soon.forEach(w -> sendNow(w.request(), w.caller()).onComplete(w.result()));
+    }
+
+    /** Takes every command that was allowed to wait, in the order they came, to leave with a publish batch. */
+    private List<Waiting> takeWaiting() {
+        if (waiting.isEmpty()) {
+            return List.of();
+        }
+        List<Waiting> out = new ArrayList<>();
         Waiting w;
         while ((w = waiting.poll()) != null) {
-            sendNow(w.request(), w.caller()).onComplete(w.result());
+            out.add(w);
         }
+        return out;
     }
 
     private Future<Response> sendNow(Request request, Context caller) {
@@ -960,53 +982,55 @@ public final class RedisLink {
         return result.future();
     }
 
-    /** Sends requests as one pipelined write, on the bridge's loop; fails at once while disconnected. */
-    Future<Void> pipeline(List<Request> requests) {
-        RedisConnection cmd = commands;
-        if (cmd == null || !connected) {
-            return Future.failedFuture(new IllegalStateException("Redis unavailable"));
-        }
-        Future<?> sent = requests.size() == 1 ? cmd.send(requests.get(0)) : cmd.batch(requests);
-        int gen = generation;
-        return sent.<Void>map(r -> {
-            answers++;
-            return null;
-        }).onFailure(err -> {
-            metrics.redisError("command");
-            if (isReadOnly(err)) {
-                demoted(gen);
-            }
-        });
-    }
-
     /**
      * Publishes, as one pipelined write per node: one Redis' command connection, or (a cluster) each master's own
-     * connection for the channels its slots hold. A publish answered {@code MOVED} (its slot was resharded) corrects
-     * the slot map and goes again through the routed connection, which follows the redirect; the others of its batch
-     * were published (a batch's replies are one per command). {@code channels.get(i)} is the channel of
+     * connection for the channels its slots hold; the commands {@link #sendSoon} let wait go in the same write, at the
+     * head of their master's batch. A publish answered {@code MOVED} (its slot was resharded) corrects the slot map
+     * and goes again through the routed connection, which follows the redirect; the others of its batch were
+     * published (a batch's replies are one per command). {@code channels.get(i)} is the channel of
      * {@code requests.get(i)}.
      */
     Future<Void> publish(List<String> channels, List<Request> requests) {
-        sendWaiting(); // in the same turn of the loop as the batch: Redis reads both in one wake-up
-        if (!isCluster()) {
-            return pipeline(requests);
-        }
-        ClusterNodes nodes = cluster;
+        List<Waiting> soon = takeWaiting(); // in the same write as the batch: Redis reads both in one wake-up
         RedisConnection routed = commands;
-        if (nodes == null || routed == null || !connected) {
+        ClusterNodes nodes = cluster;
+        if (routed == null || !connected || (isCluster() && nodes == null)) {
+            sendEach(soon); // fails each, as send would
             return Future.failedFuture(new IllegalStateException("Redis unavailable"));
         }
         int gen = generation;
+        if (!isCluster()) {
+            return batchWith(routed, soon, requests).<Void>map(v -> {
+                answers++;
+                return null;
+            }).onFailure(err -> {
+                metrics.redisError("command");
+                if (isReadOnly(err)) {
+                    demoted(gen);
+                }
+            });
+        }
+        Map<ClusterNodes.Node, List<Integer>> groups = nodes.byOwner(channels);
+        Map<ClusterNodes.Node, List<Waiting>> soonByOwner = new HashMap<>();
+        List<Waiting> alone = new ArrayList<>();
+        for (Waiting w : soon) {
+            ClusterNodes.Node owner = nodes.ownerOf(w.key());
+            if (owner != null && groups.containsKey(owner)) {
+                soonByOwner.computeIfAbsent(owner, n -> new ArrayList<>()).add(w);
+            } else { // no batch for its master this time (or its slot has none): through the routed connection now
+                alone.add(w);
+            }
+        }
+        sendEach(alone);
         List<Future<Void>> all = new ArrayList<>();
-        for (Map.Entry<ClusterNodes.Node, List<Integer>> group : nodes.byOwner(channels).entrySet()) {
+        for (Map.Entry<ClusterNodes.Node, List<Integer>> group : groups.entrySet()) {
             List<Request> batch = group.getValue().stream().map(requests::get).toList();
             if (group.getKey() == null) { // a slot without a master (mid-failover): the routed client may know better
                 batch.forEach(r -> all.add(routed.send(r).mapEmpty()));
                 continue;
             }
-            RedisConnection node = group.getKey().commands();
-            Future<?> sent = batch.size() == 1 ? node.send(batch.get(0)) : node.batch(batch);
-            all.add(sent.<Void>mapEmpty().recover(err -> {
+            Future<Void> sent = batchWith(group.getKey().commands(), soonByOwner.getOrDefault(group.getKey(), List.of()), batch);
+            all.add(sent.recover(err -> {
                 List<Future<Void>> again = new ArrayList<>();
                 for (String line : String.valueOf(err.getMessage()).split("\\R")) {
                     int index = batch.size() == 1 ? 0 : batchIndex(line);
@@ -1032,6 +1056,48 @@ public final class RedisLink {
             answers++;
             return null;
         }).onFailure(err -> metrics.redisError("command"));
+    }
+
+    /**
+     * Writes the waiting commands and then {@code publishes} to one node as one pipelined write. Vert.x fails a whole
+     * batch when any command in it fails and keeps none of its replies: then each waiting command goes again on its
+     * own (a refresh only extends and writes what is there, so running it twice is harmless; a {@code NOSCRIPT} comes
+     * back to its caller, who sends the script itself), and the write fails only when a publish failed, with the
+     * publishes' lines alone, numbered as in {@code publishes}.
+     */
+    private Future<Void> batchWith(RedisConnection node, List<Waiting> soon, List<Request> publishes) {
+        if (soon.isEmpty()) {
+            return (publishes.size() == 1 ? node.send(publishes.get(0)) : node.batch(publishes)).mapEmpty();
+        }
+        List<Request> all = new ArrayList<>(soon.size() + publishes.size());
+        soon.forEach(w -> all.add(w.request()));
+        all.addAll(publishes);
+        long start = System.nanoTime();
+        return within(node.batch(all)).transform(ar -> {
+            if (ar.succeeded()) {
+                long took = System.nanoTime() - start;
+                for (int i = 0; i < soon.size(); i++) {
+                    metrics.redisCommand(took);
+                    Waiting w = soon.get(i);
+                    completeOn(w.caller(), w.result(), Future.succeededFuture(ar.result().get(i)));
+                }
+                return Future.succeededFuture();
+            }
+            sendEach(soon);
+            StringBuilder publishErrors = new StringBuilder();
+            for (String line : String.valueOf(ar.cause().getMessage()).split("\\R")) {
+                int index = batchIndex(line);
+                if (index < 0) { // not one command's reply: the write as a whole failed (closed, timed out)
+                    return Future.failedFuture(ar.cause());
+                }
+                if (index >= soon.size()) {
+                    publishErrors.append(publishErrors.isEmpty() ? "" : "\n")
+                            .append("ERR [").append(index - soon.size()).append(line.substring(line.indexOf(']')));
+                }
+            }
+            return publishErrors.isEmpty() ? Future.succeededFuture()
+                    : Future.failedFuture(new VertxException(publishErrors.toString(), true));
+        });
     }
 
     /** The index of a failed command in a batch's error ({@code "ERR [3] MOVED ..."}, one line per failed command). */

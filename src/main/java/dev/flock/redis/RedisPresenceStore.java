@@ -169,9 +169,10 @@ public final class RedisPresenceStore implements PresenceStore {
                 args.add(Long.toString(c.cursor().timestamp()));
             }
         }
-        // the activity's refresh may wait for the next publish batch (RedisLink.sendSoon); a rewrite (after Redis lost
-        // the room) is awaited by the room and leaves at once
-        return eval(scripts.refresh(), List.of(layout.members(roomId)), args, rewrite ? link::send : link::sendSoon)
+        // the activity's refresh may wait for the next publish batch (RedisLink.sendSoon) and ride in its write; a
+        // rewrite (after Redis lost the room) is awaited by the room and leaves at once
+        String members = layout.members(roomId);
+        return eval(scripts.refresh(), List.of(members), args, rewrite ? link::send : r -> link.sendSoon(members, r))
                 .map(RedisPresenceStore::strings)
                 .onSuccess(recreated -> relayIf(roomId, rewrite)); // a rewrite may make users members again
     }

@@ -75,8 +75,13 @@ class RedisPresenceStoreTest extends PresenceStoreContract {
     }
 
     static FlockConfig config(RedisServer redis) {
+        return config(redis.url());
+    }
+
+    /** The contract's settings on the Redis (or cluster, or sentinels) at {@code url}. */
+    static FlockConfig config(String url) {
         Map<String, String> env = new HashMap<>(contractEnv());
-        env.put("FLOCK_REDIS_URL", redis.url());
+        env.put("FLOCK_REDIS_URL", url);
         return FlockConfig.fromEnv(env);
     }
 

@@ -17,15 +17,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Redis' MONITOR feed, read on a thread of its own. */
 public final class RedisMonitor implements AutoCloseable {
     private final Socket socket;
-    private final RedisServer redis;
+    /** Sends a command to the monitored server on a connection of its own (the marker). */
+    private final java.util.function.Consumer<String[]> command;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Thread reader;
     private int markers;
     private String lastScriptSha;
 
     public RedisMonitor(RedisServer redis) throws IOException {
-        this.redis = redis;
-        socket = new Socket(InetAddress.getLoopbackAddress(), redis.port());
+        this(redis.port(), redis::command);
+    }
+
+    /** One node of a cluster. */
+    public static RedisMonitor of(ClusterSet cluster, int port) throws IOException {
+        return new RedisMonitor(port, args -> cluster.command(port, args));
+    }
+
+    private RedisMonitor(int port, java.util.function.Consumer<String[]> command) throws IOException {
+        this.command = command;
+        socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.getOutputStream().write("MONITOR\r\n".getBytes(StandardCharsets.US_ASCII));
         BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
         assertThat(in.readLine()).isEqualTo("+OK");
@@ -52,9 +62,22 @@ public final class RedisMonitor implements AutoCloseable {
 
     /** As {@link #commandsUntilMarker}, each command with its arguments. Commands a script ran are left out. */
     public List<List<String>> callsUntilMarker(String text) throws InterruptedException {
-        String marker = "flock-test-marker-" + (++markers);
-        redis.command("ECHO", marker);
         List<List<String>> out = new ArrayList<>();
+        for (String line : linesUntilMarker(text)) {
+            List<String> args = quoted(line);
+            out.add(args);
+            if (args.get(0).toUpperCase(java.util.Locale.ROOT).startsWith("EVAL")) {
+                lastScriptSha = args.get(1);
+            }
+        }
+        return out;
+    }
+
+    /** The MONITOR lines that mention {@code text} up to a marker sent now, without the commands scripts ran. */
+    private List<String> linesUntilMarker(String text) throws InterruptedException {
+        String marker = "flock-test-marker-" + (++markers);
+        command.accept(new String[] {"ECHO", marker});
+        List<String> out = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             String line = lines.poll(100, TimeUnit.MILLISECONDS);
@@ -66,14 +89,27 @@ public final class RedisMonitor implements AutoCloseable {
             }
             // "[0 lua]": a command a script ran, not one a client sent
             if (line.contains(text) && !line.contains(" lua]")) {
-                List<String> args = quoted(line);
-                out.add(args);
-                if (args.get(0).toUpperCase(java.util.Locale.ROOT).startsWith("EVAL")) {
-                    lastScriptSha = args.get(1);
-                }
+                out.add(line);
             }
         }
         throw new AssertionError("no MONITOR marker within 10 s; saw " + out);
+    }
+
+    /**
+     * As {@link #callsUntilMarker}, each command's name with the client that sent it ({@code SET 127.0.0.1:50312}):
+     * which connection carried what.
+     */
+    public List<String> sendersUntilMarker(String text) throws InterruptedException {
+        return linesUntilMarker(text).stream()
+                .map(line -> quoted(line).get(0).toUpperCase(java.util.Locale.ROOT) + " " + client(line)).toList();
+    }
+
+    /** The client of a MONITOR line: {@code 127.0.0.1:50312} out of {@code +ts [0 127.0.0.1:50312] ...}. */
+    private static String client(String line) {
+        int open = line.indexOf('[');
+        int close = line.indexOf(']', open);
+        String inside = line.substring(open + 1, close);
+        return inside.substring(inside.indexOf(' ') + 1);
     }
 
     /** The quoted arguments of a MONITOR line ({@code +ts [db addr] "CMD" "arg" ...}); escapes are kept as they are. */
