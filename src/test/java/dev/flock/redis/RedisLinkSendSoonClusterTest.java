@@ -31,6 +31,7 @@ class RedisLinkSendSoonClusterTest {
 
     @RegisterExtension
     static final ClusterExtension CLUSTER = new ClusterExtension();
+    private static final KeyLayout KEYS = KeyLayout.CLUSTER;
 
     private Vertx vertx;
     private RedisLink link;
@@ -57,11 +58,11 @@ class RedisLinkSendSoonClusterTest {
     void aWaitingCommand_leavesOnItsMastersPublishConnection_inTheBatchsWrite() throws Exception {
         ClusterSet cluster = CLUSTER.set();
         String room = "soon-" + System.nanoTime();
-        String key = "flock:{" + room + "}:members";
-        String channel = "flock:{" + room + "}:broadcast";
+        String key = KEYS.members(room);
+        String channel = KEYS.channel(room);
         String other = otherMastersRoom(cluster, room);
-        String otherKey = "flock:{" + other + "}:members";
-        String otherChannel = "flock:{" + other + "}:broadcast";
+        String otherKey = KEYS.members(other);
+        String otherChannel = KEYS.channel(other);
         try (RedisMonitor monitor = RedisMonitor.of(cluster, cluster.ownerOf(key))) {
             CompletableFuture<List<Future<?>>> asked = new CompletableFuture<>();
             bridge.runOnContext(v -> asked.complete(List.of(
@@ -76,20 +77,21 @@ class RedisLinkSendSoonClusterTest {
             assertThat(((Response) futures.get(1).result()).toString()).isEqualTo("OK");
             List<String> senders = monitor.sendersUntilMarker(room);
             assertThat(senders).as("the waiting SET first, then the publish").hasSize(2);
-            assertThat(senders.get(0)).startsWith("SET ");
-            assertThat(senders.get(1)).startsWith("SPUBLISH ");
-            assertThat(senders.get(0).substring(4)).as("one connection, the master's publish connection: " + senders)
-                    .isEqualTo(senders.get(1).substring(9));
+            String[] set = senders.get(0).split(" ");
+            String[] publish = senders.get(1).split(" ");
+            assertThat(set[0]).isEqualTo("SET");
+            assertThat(publish[0]).isEqualTo("SPUBLISH");
+            assertThat(set[1]).as("one connection, the master's publish connection: " + senders).isEqualTo(publish[1]);
         }
         assertThat(cluster.commandFor(otherKey, "GET", otherKey)).isEqualTo("refreshed");
     }
 
     /** A room whose slot another master owns than {@code room}'s. */
     private static String otherMastersRoom(ClusterSet cluster, String room) {
-        int owner = cluster.ownerOf("flock:{" + room + "}:members");
+        int owner = cluster.ownerOf(KEYS.members(room));
         for (int i = 0; ; i++) {
             String other = room + "-" + i;
-            if (cluster.ownerOf("flock:{" + other + "}:members") != owner) {
+            if (cluster.ownerOf(KEYS.members(other)) != owner) {
                 return other;
             }
         }

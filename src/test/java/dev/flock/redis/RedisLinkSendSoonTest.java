@@ -64,7 +64,7 @@ class RedisLinkSendSoonTest {
     @Test
     void aWaitingCommand_leavesWithTheNextPublishBatch_beforeIt() throws Exception {
         String key = "soon-" + System.nanoTime();
-        String channel = "flock:broadcast:" + key;
+        String channel = KeyLayout.ORIGINAL.channel(key);
         CompletableFuture<Object> seenBefore = new CompletableFuture<>();
         CompletableFuture<Future<Response>> waited = new CompletableFuture<>();
         bridge.runOnContext(v -> {
@@ -83,7 +83,7 @@ class RedisLinkSendSoonTest {
     @Test
     void aWaitingCommandThatFailsInTheBatch_comesBackToItsCaller_andThePublishesStillSucceed() throws Exception {
         String key = "noscript-" + System.nanoTime();
-        String channel = "flock:broadcast:" + key;
+        String channel = KeyLayout.ORIGINAL.channel(key);
         // a script Redis does not know: NOSCRIPT, as after a restart, and Vert.x then fails the batch it was in
         Request unknown = Request.cmd(Command.EVALSHA).arg("0".repeat(40)).arg(1).arg(key);
         CompletableFuture<List<Future<?>>> asked = new CompletableFuture<>();
